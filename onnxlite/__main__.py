@@ -1,0 +1,5 @@
+import sys
+
+from onnxlite.cli import main
+
+sys.exit(main())

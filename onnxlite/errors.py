@@ -1,0 +1,30 @@
+"""The one exception hierarchy onnxlite raises.
+
+Every error derives from `OnnxliteError`; the subclasses also derive from the matching builtin so
+callers can catch `ValueError` / `OSError` as they would elsewhere.
+"""
+
+from __future__ import annotations
+
+
+class OnnxliteError(Exception):
+    """Base of every error onnxlite raises."""
+
+
+class ModelFormatError(OnnxliteError, ValueError):
+    """The bytes are not a valid ONNX model (malformed protobuf, bad tensor data, bad references).
+
+    The message names the place in the model, e.g. ``graph.node[12].attribute[0]: ...``.
+    """
+
+
+class ExternalDataError(OnnxliteError, OSError):
+    """External data cannot be read or written safely (missing file, unsafe path, out-of-range bytes)."""
+
+
+class UnsafePathError(ExternalDataError):
+    """An external data location escapes the model folder or names something that is not a regular file."""
+
+
+class SaveError(OnnxliteError, ValueError):
+    """A model cannot be saved as asked (for example it would exceed protobuf's 2 GiB limit)."""

@@ -1,0 +1,575 @@
+"""Reading and writing ONNX files: lazy payloads, external data, atomic writes.
+
+This is the one module that touches files. It works on protobuf messages and a `DataStore`,
+the object that knows where tensor bytes live (the memory-mapped model file, bytes handed to
+`loads`, external data files); `onnxlite.model` wraps both into the object model.
+
+Safety rules (see SECURITY notes in the README): external data locations must stay inside the
+model folder; offsets and lengths are checked against the real file size before any read; every
+write goes to a temporary file in the destination folder that is renamed into place only once
+it is complete.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import stat
+import tempfile
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Union
+
+from google.protobuf.message import DecodeError
+
+from onnxlite import _proto, wire
+from onnxlite.dtypes import DataType, data_type_of, raw_nbytes
+from onnxlite.errors import ExternalDataError, ModelFormatError, SaveError, UnsafePathError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: protobuf (and onnx.checker, onnxruntime) refuse a serialized message of 2 GiB or more.
+PROTOBUF_LIMIT = 2**31 - 1
+#: Files smaller than this are read into memory and parsed directly: their payloads are small.
+_MMAP_MIN = 1 << 20
+_COPY_CHUNK = 64 << 20
+_EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
+
+
+# --- sources of tensor bytes ------------------------------------------------------------------
+
+_LIVE: weakref.WeakValueDictionary[bytes, Source] = weakref.WeakValueDictionary()
+_ISSUED: set[bytes] = set()
+
+
+class Source:
+    """A buffer that lazy payloads point into: a memory-mapped file or an immutable bytes object.
+    Registered under a random token that markers in the protobuf messages carry."""
+
+    def __init__(self, buffer: Any, *, path: Path | None = None, fd: int | None = None) -> None:
+        self.buffer = buffer
+        self.view = memoryview(buffer)
+        self.size = len(self.view)
+        self.path = path
+        self.fd = fd
+        self.token = os.urandom(8)
+        while self.token in _ISSUED:
+            self.token = os.urandom(8)
+        _ISSUED.add(self.token)
+        _LIVE[self.token] = self
+        if fd is not None:
+            weakref.finalize(self, os.close, fd)
+
+    def slice(self, offset: int, length: int, where: str) -> memoryview:
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise ExternalDataError(
+                f"{where}: bytes {offset}..{offset + length} lie outside "
+                f"{self.path or 'the buffer'} ({self.size} bytes)")
+        return self.view[offset:offset + length]
+
+
+def source_for(token: bytes) -> Source | None:
+    return _LIVE.get(token)
+
+
+def live_tokens() -> set[bytes]:
+    return set(_LIVE.keys())
+
+
+def _map_file(path: Path, where: str) -> Source:
+    """Open a regular file read-only and map it. Non-regular files are refused before reading."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise ExternalDataError(f"{where}: cannot open {path}: {e.strerror}") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafePathError(f"{where}: {path} is not a regular file")
+        buffer: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if st.st_size else b""
+    except BaseException:
+        os.close(fd)
+        raise
+    return Source(buffer, path=path, fd=fd)
+
+
+# --- the data store ---------------------------------------------------------------------------
+
+@dataclass
+class DataStore:
+    """Where a model's tensor bytes come from: its own file (lazy payloads) and the external data
+    files beside it, opened on first use and kept open so a later save that replaces a file on
+    disk never changes what this model reads."""
+
+    base_dir: Path | None = None
+    sources: list[Source] = field(default_factory=list)
+    _external: dict[str, Source] = field(default_factory=dict)
+
+    def external(self, location: str, where: str) -> Source:
+        """The mapped external file for ``location`` (validated, opened once)."""
+        cached = self._external.get(location)
+        if cached is not None:
+            return cached
+        path = resolve_location(self.base_dir, location, where)
+        source = _map_file(path, where)
+        self._external[location] = source
+        return source
+
+    def external_path(self, location: str, where: str) -> Path:
+        return resolve_location(self.base_dir, location, where)
+
+
+def resolve_location(base_dir: Path | None, location: str, where: str) -> Path:
+    """Resolve an external data location inside ``base_dir`` or raise UnsafePathError."""
+    if base_dir is None:
+        raise ExternalDataError(
+            f"{where}: external data '{location}' but the model was not loaded from a file; "
+            "pass base_dir= to say where its data lives")
+    if not location or "\x00" in location:
+        raise UnsafePathError(f"{where}: external data location {location!r} is empty or has a NUL byte")
+    parts = re.split(r"[/\\]", location)
+    if location.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", location) or ".." in parts:
+        raise UnsafePathError(
+            f"{where}: external data location {location!r} is absolute or climbs out with '..'; "
+            "locations must be relative paths inside the model folder")
+    base = Path(os.path.realpath(base_dir))
+    path = Path(os.path.realpath(base / location))
+    if os.path.commonpath([base, path]) != str(base):
+        raise UnsafePathError(
+            f"{where}: external data location {location!r} leads outside the model folder "
+            f"(through a symlink to {path}); move the data next to the model")
+    return path
+
+
+def external_info(tensor: Any, where: str) -> tuple[str, int, int | None]:
+    """(location, offset, length or None) from a TensorProto's external_data entries."""
+    info = {entry.key: entry.value for entry in tensor.external_data}
+    location = info.get("location")
+    if location is None:
+        raise ExternalDataError(f"{where}: external tensor has no 'location' entry")
+    numbers: dict[str, int | None] = {}
+    for key in ("offset", "length"):
+        text = info.get(key)
+        if text is None or text == "":
+            numbers[key] = None
+        elif not text.isdigit():
+            raise ExternalDataError(f"{where}: external data {key} {text!r} is not a non-negative integer")
+        else:
+            numbers[key] = int(text)
+    return location, numbers["offset"] or 0, numbers["length"]
+
+
+def external_view(store: DataStore, tensor: Any, where: str) -> memoryview:
+    """The bytes of an external tensor, bounds-checked against the file and the tensor's size."""
+    location, offset, length = external_info(tensor, where)
+    source = store.external(location, where)
+    if length is None:
+        length = max(source.size - offset, 0)
+    if offset > source.size or length > source.size - offset:
+        raise ExternalDataError(
+            f"{where}: external data '{location}' bytes {offset}..{offset + length} lie outside "
+            f"the file ({source.size} bytes)")
+    return source.view[offset:offset + length]
+
+
+def lazy_view(raw: bytes, where: str) -> memoryview | None:
+    """The payload a marker stands for, or None when ``raw`` is ordinary data."""
+    region = wire.parse_marker(raw)
+    if region is None or region.token not in _ISSUED:
+        return None
+    source = _LIVE.get(region.token)
+    if source is None:
+        raise ModelFormatError(f"{where}: tensor data belonged to a model that no longer exists")
+    return source.slice(region.offset, region.length, where)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def read_model(target: PathLike | IO[bytes], *, base_dir: PathLike | None = None) -> tuple[Any, DataStore]:
+    """Read a ModelProto from a path or binary file object without copying large payloads."""
+    if isinstance(target, (str, os.PathLike)):
+        path = Path(target)
+        name = str(path)
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            raise ExternalDataError(f"{name}: {e.strerror}") from e
+        if stat.S_ISDIR(st.st_mode):
+            raise ExternalDataError(f"{name}: is a directory, not an ONNX file")
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafePathError(f"{name}: not a regular file")
+        store = DataStore(Path(base_dir) if base_dir is not None else path.absolute().parent)
+        if st.st_size < _MMAP_MIN:
+            try:
+                data: Any = path.read_bytes()
+            except OSError as e:
+                raise ExternalDataError(f"{name}: {e.strerror}") from e
+            return _parse(data, store, name, Source(data) if len(data) >= wire.LAZY_MIN else None), store
+        source = _map_file(path, name)
+        return _parse(source.buffer, store, name, source), store
+    data = target.read()
+    if not isinstance(data, bytes):
+        raise TypeError(f"load() needs a path or a binary file object, got {type(target).__name__}")
+    name = str(getattr(target, "name", "<stream>"))
+    return read_bytes(data, base_dir=base_dir, name=name)
+
+
+def read_bytes(data: Any, *, base_dir: PathLike | None = None, name: str = "<bytes>") -> tuple[Any, DataStore]:
+    """Parse serialized model bytes; large payloads stay in (an immutable copy of) ``data``."""
+    if not isinstance(data, bytes):
+        data = bytes(data)  # a mutable buffer could change under our lazy views
+    store = DataStore(Path(base_dir) if base_dir is not None else None)
+    source = Source(data) if len(data) >= wire.LAZY_MIN else None
+    return _parse(data, store, name, source), store
+
+
+def _parse(buffer: Any, store: DataStore, name: str, source: Source | None) -> Any:
+    if len(buffer) == 0:
+        raise ModelFormatError(f"{name}: file is empty, not an ONNX model")
+    model = _proto.ModelProto()
+    try:
+        if source is not None:
+            chunks, count = wire.strip_payloads(buffer, source.token)
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if count:
+                store.sources.append(source)
+        else:
+            data = buffer
+        model.ParseFromString(data)
+    except (wire.WireError, DecodeError) as e:
+        where = wire.locate_error(buffer)
+        detail = where or f"malformed protobuf ({e})"
+        if where is None and isinstance(e, DecodeError):
+            detail = "malformed protobuf: protobuf refused the bytes (nesting too deep or bad field)"
+        raise ModelFormatError(f"{name}: not a valid ONNX model: {detail}") from None
+    if not (model.HasField("ir_version") or model.HasField("graph") or len(model.functions)):
+        raise ModelFormatError(f"{name}: not an ONNX model (no ir_version, graph or functions found)")
+    return model
+
+
+# --- walking tensors in a ModelProto ----------------------------------------------------------
+
+def iter_tensors(model: Any) -> Iterator[tuple[str, Any]]:
+    """Every TensorProto in a ModelProto with its path, depth-first in file order, without
+    recursion (subgraphs nest arbitrarily deep in hostile files)."""
+    stack: list[tuple[str, Any]] = [("model", model)]
+    while stack:
+        path, msg = stack.pop()
+        name = msg.DESCRIPTOR.full_name
+        if name == "onnx.TensorProto":
+            yield path, msg
+            continue
+        children = wire.TENSOR_PATHS.get(name)
+        if not children:
+            continue
+        found: list[tuple[str, Any]] = []
+        for number in sorted(children):
+            fd = msg.DESCRIPTOR.fields_by_number[number]
+            if fd.is_repeated:
+                found.extend((f"{path}.{fd.name}[{i}]", m) for i, m in enumerate(getattr(msg, fd.name)))
+            elif msg.HasField(fd.name):
+                found.append((f"{path}.{fd.name}", getattr(msg, fd.name)))
+        stack.extend(reversed(found))
+
+
+def tensor_nbytes(tensor: Any) -> int:
+    """Bytes of a tensor's data as raw_data would hold them (strings: sum of their lengths)."""
+    dtype = data_type_of(tensor.data_type)
+    if dtype == DataType.STRING:
+        return sum(len(s) for s in tensor.string_data)
+    numel = 1
+    for d in tensor.dims:
+        numel *= d
+    return raw_nbytes(dtype, numel) if numel >= 0 else 0
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    """What one save writes: the .onnx pieces and, per external data file, its pieces."""
+
+    model: Any
+    data_files: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)  # location -> (offset, piece)
+
+
+def serialize(model: Any) -> bytes:
+    """The complete serialized bytes of a ModelProto whose payloads may still be lazy."""
+    data = model.SerializeToString()
+    pieces, total = wire.splice_payloads(data, live_tokens())
+    if len(pieces) == 1:
+        return data
+    out = bytearray(total)
+    pos = 0
+    for piece in pieces:
+        chunk = _piece_view(piece)
+        out[pos:pos + len(chunk)] = chunk
+        pos += len(chunk)
+    return bytes(out)
+
+
+def _piece_view(piece: Any) -> Any:
+    if isinstance(piece, wire.Region):
+        source = _LIVE.get(piece.token)
+        if source is None:
+            raise SaveError("tensor data belonged to a model that no longer exists")
+        return source.slice(piece.offset, piece.length, "tensor")
+    return piece
+
+
+def write_model(
+    model: Any,
+    store: DataStore,
+    path: PathLike,
+    *,
+    external_data: bool | None = None,
+    location: str | None = None,
+    size_threshold: int = 1024,
+    per_tensor: bool = False,
+) -> None:
+    """Save a ModelProto atomically; see `onnxlite.save` for the meaning of the options."""
+    dest = Path(os.path.abspath(path))
+    dest_dir = dest.parent
+    if not dest_dir.is_dir():
+        raise SaveError(f"{path}: folder {dest_dir} does not exist")
+    if dest.is_dir():
+        raise SaveError(f"{path}: is a directory")
+    if size_threshold < 0:
+        raise SaveError(f"size_threshold must be >= 0, got {size_threshold}")
+    same_dir = store.base_dir is not None and os.path.realpath(store.base_dir) == os.path.realpath(dest_dir)
+    plan = _plan(model, store, dest, same_dir, external_data, location, size_threshold, per_tensor)
+    data = plan.model.SerializeToString()
+    pieces, total = wire.splice_payloads(data, live_tokens())
+    if total > PROTOBUF_LIMIT:
+        raise SaveError(
+            f"{path}: the model would be {total / 2**30:.2f} GiB, over protobuf's 2 GiB limit for one "
+            "file; save with external_data=True to move weights to a data file")
+    temps: list[tuple[str, Path]] = []
+    try:
+        for loc, entries in plan.data_files.items():
+            target = dest_dir / loc
+            if os.path.realpath(target) == os.path.realpath(dest):
+                raise SaveError(f"{path}: external data location '{loc}' is the model file itself")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temps.append((_write_temp(target, entries), target))
+        temps.append((_write_temp(dest, [(-1, p) for p in pieces]), dest))
+        for tmp, target in temps:
+            os.replace(tmp, target)
+        temps.clear()
+    finally:
+        for tmp, _target in temps:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _plan(
+    model: Any, store: DataStore, dest: Path, same_dir: bool, external_data: bool | None,
+    location: str | None, size_threshold: int, per_tensor: bool,
+) -> _Plan:
+    """Decide where each tensor's bytes go. Works on a copy of the message when anything
+    changes, so the caller's model is never touched."""
+    if external_data is None:
+        plan = _Plan(model)
+        if same_dir:
+            return plan
+        for where, tensor in iter_tensors(model):
+            if tensor.data_location == _EXTERNAL:
+                loc, offset, length = external_info(tensor, where)
+                source = store.external(loc, where)
+                end = source.size if length is None else offset + length
+                if end > source.size:
+                    raise ExternalDataError(f"{where}: external data '{loc}' ends past its file")
+                plan.data_files.setdefault(loc, []).append((offset, _Span(source, offset, end - offset)))
+        for loc in plan.data_files:
+            _check_new_location(loc, f"external data '{loc}'")
+        return plan
+
+    work = _proto.ModelProto()
+    work.CopyFrom(model)
+    plan = _Plan(work)
+    default_loc = location or f"{dest.name}.data"
+    if external_data:
+        _check_new_location(default_loc, "location")
+    sizes: dict[str, int] = {}
+    used_names: set[str] = set()
+    for where, tensor in iter_tensors(work):
+        payload = _payload(store, tensor, where)
+        nbytes = tensor_nbytes(tensor)
+        to_external = (
+            external_data and nbytes >= size_threshold and tensor.data_type != DataType.STRING
+            and payload is not None
+        )
+        if not to_external:
+            if tensor.data_location == _EXTERNAL:  # bring it inline
+                assert payload is not None
+                _set_inline(tensor, payload)
+            continue
+        assert payload is not None
+        if per_tensor:
+            loc = _tensor_file_name(tensor.name or where, used_names, location)
+            offset = 0
+        else:
+            loc = default_loc
+            offset = sizes.get(loc, 0)
+            align = 4096 if nbytes >= 4096 else 64
+            offset = (offset + align - 1) // align * align
+        plan.data_files.setdefault(loc, []).append((offset, payload))
+        sizes[loc] = offset + nbytes
+        _set_external(tensor, loc, offset, nbytes)
+    return plan
+
+
+@dataclass
+class _Span:
+    """Bytes to copy from a mapped source."""
+
+    source: Source
+    offset: int
+    length: int
+
+
+def _payload(store: DataStore, tensor: Any, where: str) -> Any:
+    """The raw bytes of a tensor as a Region or bytes; typed-field tensors are encoded to raw.
+    None for strings (they have no raw form)."""
+    if tensor.data_type == DataType.STRING:
+        return None
+    if tensor.data_location == _EXTERNAL:
+        view = external_view(store, tensor, where)  # validates the range
+        loc, offset, _length = external_info(tensor, where)
+        return _Span(store.external(loc, where), offset, len(view))
+    if tensor.HasField("raw_data"):
+        region = wire.parse_marker(tensor.raw_data)
+        if region is not None and region.token in _ISSUED:
+            source = _LIVE.get(region.token)
+            if source is None:
+                raise SaveError(f"{where}: tensor data belonged to a model that no longer exists")
+            return _Span(source, region.offset, region.length)
+        return tensor.raw_data
+    from onnxlite.dtypes import decode_typed, encode_raw
+
+    _dtype, raw = encode_raw(decode_typed(tensor, where=where))
+    return raw
+
+
+def _set_inline(tensor: Any, payload: Any) -> None:
+    del tensor.external_data[:]
+    tensor.ClearField("data_location")
+    if isinstance(payload, _Span):
+        source = payload.source
+        tensor.raw_data = wire.make_marker(source.token, payload.offset, payload.length)
+    else:
+        tensor.raw_data = bytes(payload)
+
+
+def _set_external(tensor: Any, loc: str, offset: int, length: int) -> None:
+    for name in ("raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
+        tensor.ClearField(name)
+    del tensor.external_data[:]
+    for key, value in (("location", loc), ("offset", str(offset)), ("length", str(length))):
+        entry = tensor.external_data.add()
+        entry.key = key
+        entry.value = value
+    tensor.data_location = _EXTERNAL
+
+
+def _check_new_location(location: str, what: str) -> None:
+    parts = re.split(r"[/\\]", location)
+    if (not location or "\x00" in location or location.startswith(("/", "\\"))
+            or re.match(r"^[A-Za-z]:", location) or ".." in parts):
+        raise UnsafePathError(f"{what} {location!r} must be a relative path inside the output folder")
+
+
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _tensor_file_name(name: str, used: set[str], folder: str | None) -> str:
+    """A portable, unique (also case-insensitively) file name for one tensor's data."""
+    stem = _UNSAFE_CHARS.sub("_", name).strip("._") or "tensor"
+    stem = stem[:120]
+    candidate = f"{stem}.bin"
+    n = 1
+    while candidate.lower() in used:
+        candidate = f"{stem}_{n}.bin"
+        n += 1
+    used.add(candidate.lower())
+    return f"{folder.rstrip('/')}/{candidate}" if folder else candidate
+
+
+def _write_temp(target: Path, entries: list[tuple[int, Any]]) -> Path:
+    """Write pieces into a new temporary file beside ``target``; return its path. Offsets of -1
+    mean 'append'; other offsets place the piece there (gaps become holes)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        pos = size = 0
+        for offset, piece in entries:
+            if offset >= 0 and offset != pos:
+                os.lseek(fd, offset, os.SEEK_SET)
+                pos = offset
+            pos += _write_piece(fd, piece)
+            size = max(size, pos)
+        if size > os.fstat(fd).st_size:  # a trailing gap: make the file as long as its content
+            os.ftruncate(fd, size)
+        mode = 0o666 & ~_umask()
+        os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    os.close(fd)
+    return Path(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_piece(fd: int, piece: Any) -> int:
+    if isinstance(piece, wire.Region):
+        source = _LIVE.get(piece.token)
+        if source is None:
+            raise SaveError("tensor data belonged to a model that no longer exists")
+        piece = _Span(source, piece.offset, piece.length)
+    if isinstance(piece, _Span):
+        return _copy_region(fd, piece)
+    view = memoryview(piece)
+    written = 0
+    while written < len(view):
+        written += os.write(fd, view[written:written + _COPY_CHUNK])
+    return written
+
+
+def _copy_region(fd: int, region: _Span) -> int:
+    """Copy bytes from a source to ``fd`` at its current position: in-kernel when possible,
+    else through the mapping in chunks that are released after writing (memory stays flat)."""
+    source, offset, length = region.source, region.offset, region.length
+    if offset < 0 or offset + length > source.size:
+        raise SaveError(f"tensor data bytes {offset}..{offset + length} lie outside {source.path}")
+    done = 0
+    if source.fd is not None and hasattr(os, "copy_file_range"):
+        try:
+            while done < length:
+                n = os.copy_file_range(source.fd, fd, min(length - done, 1 << 30), offset + done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:
+            pass
+    view = source.view
+    while done < length:
+        n = min(length - done, _COPY_CHUNK)
+        written = os.write(fd, view[offset + done:offset + done + n])
+        done += written
+        if isinstance(source.buffer, mmap.mmap) and hasattr(source.buffer, "madvise"):
+            start = (offset + done - written) // mmap.PAGESIZE * mmap.PAGESIZE
+            try:
+                source.buffer.madvise(mmap.MADV_DONTNEED, start, offset + done - start)
+            except (OSError, ValueError):
+                pass
+    return done
