@@ -130,15 +130,15 @@ class _Row(NamedTuple):
     # Bits per element in raw_data; 2, 4 and 6 mean packed.
     bits: int
     field: str | None
-    # Little-endian unsigned dtype of one stored unit in raw_data (complex: one of its two halves).
-    # None for packed types (they go through uint8 codes) and for STRING/UNDEFINED.
-    unit: np.dtype | None
+    # Little-endian unsigned dtype string of one stored unit in raw_data (complex: one of its two
+    # halves). Kept as the string: on a little-endian host np.dtype("<u4") reports itself as native
+    # '=', and the explicit '<' is the point. None for packed types (they go through uint8 codes)
+    # and for STRING/UNDEFINED.
+    unit: str | None
 
 
 def _row(dtype: Any, bits: int, field: str | None, unit: str | None = None) -> _Row:
-    return _Row(
-        None if dtype is None else np.dtype(dtype), bits, field, None if unit is None else np.dtype(unit)
-    )
+    return _Row(None if dtype is None else np.dtype(dtype), bits, field, unit)
 
 
 _D = DataType
@@ -176,7 +176,6 @@ _TABLE: dict[DataType, _Row] = {
 del _D
 
 _TYPED_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
-_PACKED_BITS = (2, 4, 6)
 
 
 def _dtype_key(dtype: np.dtype) -> object:
@@ -314,6 +313,14 @@ def _checked_type(data_type: int, where: str) -> DataType:
         raise ModelFormatError(f"{where}: {e}") from None
 
 
+def _native_unit(dt: DataType) -> np.dtype:
+    """Host-order twin of the table's little-endian storage unit, for in-memory reinterpretation."""
+    unit = _TABLE[dt].unit
+    if unit is None:
+        raise ModelFormatError(f"data type {dt.name} has no fixed-width storage unit")
+    return np.dtype(unit).newbyteorder("=")
+
+
 def _to_native(units: np.ndarray) -> np.ndarray:
     # A no-op on little-endian hosts (the '<' dtype already is native), a byte swap on big-endian ones.
     if units.dtype.isnative:
@@ -373,14 +380,14 @@ def encode_raw(array: np.ndarray) -> tuple[DataType, bytes]:
         raise ModelFormatError("STRING tensors have no raw_data form; use encode_typed")
     if row.unit is None:
         return dt, _pack(_codes_of(flat, dt.bitwidth), dt.bitwidth).tobytes()
-    units = flat.view(row.unit.newbyteorder("="))
+    units = flat.view(_native_unit(dt))
     return dt, units.astype(row.unit, copy=False).tobytes()
 
 
 # ---- typed fields -------------------------------------------------------------------------------
 
 
-def _entries_per_element(dt: DataType, numel: int) -> int:
+def _typed_count(dt: DataType, numel: int) -> int:
     """How many entries the typed field holds for ``numel`` elements."""
     if dt.bitwidth in (2, 4):
         return raw_nbytes(dt, numel)  # one packed byte per int32_data entry
@@ -460,10 +467,7 @@ def _decode_int32_data(values: Any, dt: DataType, numel: int, where: str) -> np.
         return _unpack(v.astype(np.uint8), bits, numel).view(dt.np_dtype)
     if bits == 6:
         return v.astype(np.uint8).view(dt.np_dtype)
-    unit = _TABLE[dt].unit
-    if unit is None:  # unreachable by the table; keeps the type checker honest
-        raise ModelFormatError(f"{where}: {dt.name} has no storage unit")
-    return v.astype(unit.newbyteorder("=")).view(dt.np_dtype)
+    return v.astype(_native_unit(dt)).view(dt.np_dtype)
 
 
 def decode_typed(tensor_proto: Any, *, where: str = "tensor") -> np.ndarray:
@@ -499,7 +503,7 @@ def decode_typed(tensor_proto: Any, *, where: str = "tensor") -> np.ndarray:
 
     numel = math.prod(shape)
     values = getattr(tensor_proto, str(field))
-    need = _entries_per_element(dt, numel)
+    need = _typed_count(dt, numel)
     # Compare counts before converting anything: the shape may be hostile, the field is what exists.
     if len(values) != need:
         raise ModelFormatError(_typed_error(where, len(values), str(field), dt, shape, need))
@@ -581,7 +585,4 @@ def encode_typed(array: np.ndarray, tensor_proto: Any) -> None:
         tensor_proto.int32_data.extend(flat.tolist())
     else:
         # bool, float16, bfloat16, float8: the unsigned bit pattern, as onnx.proto requires.
-        unit = _TABLE[dt].unit
-        if unit is None:  # unreachable by the table; keeps the type checker honest
-            raise ModelFormatError(f"{dt.name} has no storage unit")
-        tensor_proto.int32_data.extend(flat.view(unit.newbyteorder("=")).tolist())
+        tensor_proto.int32_data.extend(flat.view(_native_unit(dt)).tolist())

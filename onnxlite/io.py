@@ -268,7 +268,7 @@ def iter_tensors(model: Any) -> Iterator[tuple[str, Any]]:
         found: list[tuple[str, Any]] = []
         for number in sorted(children):
             fd = msg.DESCRIPTOR.fields_by_number[number]
-            if fd.is_repeated:
+            if _proto.is_repeated(fd):
                 found.extend((f"{path}.{fd.name}[{i}]", m) for i, m in enumerate(getattr(msg, fd.name)))
             elif msg.HasField(fd.name):
                 found.append((f"{path}.{fd.name}", getattr(msg, fd.name)))

@@ -543,8 +543,8 @@ class ShardingSpec:
         return tuple(self.proto.device)
 
     @property
-    def index_to_device_group_map(self) -> dict[int, int]:
-        return {e.key: e.value for e in self.proto.index_to_device_group_map}
+    def index_to_device_group_map(self) -> dict[int, tuple[int, ...]]:
+        return {e.key: tuple(e.value) for e in self.proto.index_to_device_group_map}
 
     @property
     def sharded_dim(self) -> list[ShardedDim]:

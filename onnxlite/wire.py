@@ -380,7 +380,7 @@ def _check(buf: memoryview, start: int, end: int, desc: Any, path: str, depth: i
             continue
         index = counts.get(field_no, 0)
         counts[field_no] = index + 1
-        here = f"{path}.{field.name}[{index}]" if field.is_repeated else f"{path}.{field.name}"
+        here = f"{path}.{field.name}[{index}]" if _proto.is_repeated(field) else f"{path}.{field.name}"
         if field.message_type is not None and wire_type == 2:
             _check(buf, body, pos, field.message_type, here, depth + 1)
         elif field.message_type is None and wire_type == 2 and field.type not in (9, 12):

@@ -48,3 +48,12 @@ __all__ = [
     "FunctionProto", "DeviceConfigurationProto", "NodeDeviceConfigurationProto", "ShardingSpecProto",
     "ShardedDimProto", "SimpleShardedDimProto", "IntIntListEntryProto",
 ]
+
+
+def is_repeated(field: Any) -> bool:
+    """Whether a FieldDescriptor is repeated, on every protobuf release we support (4.25 has
+    only ``label``; 7.x has only ``is_repeated``)."""
+    flag = getattr(field, "is_repeated", None)
+    if flag is not None:
+        return bool(flag)
+    return bool(field.label == field.LABEL_REPEATED)
