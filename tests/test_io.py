@@ -1,0 +1,190 @@
+"""load/save: lazy payloads, external data in every mode, atomic writes. Runs without onnx."""
+
+from __future__ import annotations
+
+import io as pyio
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import onnxlite
+from onnxlite import _proto, wire
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "tools" / "example" / "tiny_cnn.onnx"
+
+
+def _model(sizes: dict[str, int], typed: tuple[str, ...] = ()) -> onnxlite.Model:
+    """A chain of Add nodes over float32 initializers of the given element counts."""
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    g = m.graph
+    g.name = "g"
+    prev = "x"
+    for i, (name, n) in enumerate(sizes.items()):
+        arr = (np.arange(n, dtype=np.float32) + i).reshape(n)
+        g.initializer.append(onnxlite.Tensor.from_numpy(arr, name, typed=name in typed).proto)
+        g.node.add(op_type="Add", input=[prev, name], output=[f"v{i}"])
+        prev = f"v{i}"
+    return onnxlite.Model(m)
+
+
+def _arrays(model: onnxlite.Model) -> dict[str, np.ndarray]:
+    return {name: np.array(t.numpy()) for name, t in model.graph.initializers.items()}
+
+
+def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
+
+
+def test_example_round_trips_byte_identical(tmp_path: Path) -> None:
+    m = onnxlite.load(EXAMPLE)
+    out = tmp_path / "out.onnx"
+    onnxlite.save(m, out)
+    assert out.read_bytes() == EXAMPLE.read_bytes()
+    assert onnxlite.dumps(m) == EXAMPLE.read_bytes()
+    with open(EXAMPLE, "rb") as f:
+        assert onnxlite.dumps(onnxlite.load(f)) == EXAMPLE.read_bytes()
+
+
+def test_large_payloads_stay_in_the_file(tmp_path: Path) -> None:
+    model = _model({"big": 300_000, "small": 10})
+    path = tmp_path / "m.onnx"
+    onnxlite.save(model, path)
+    loaded = onnxlite.load(path)
+    big = loaded.graph.initializers["big"]
+    assert big.location == "file"
+    assert len(big.proto.raw_data) == wire.MARKER_LEN  # the payload was not parsed into memory
+    assert loaded.graph.initializers["small"].location == "raw"
+    arr = big.numpy()
+    assert not arr.flags.writeable and arr.shape == (300_000,) and arr[12345] == 12345
+    assert onnxlite.dumps(loaded) == path.read_bytes()
+
+
+def test_loads_keeps_payloads_in_the_given_bytes() -> None:
+    data = onnxlite.dumps(_model({"big": 50_000}))
+    loaded = onnxlite.loads(data)
+    assert loaded.graph.initializers["big"].location == "file"
+    assert onnxlite.dumps(loaded) == data
+    assert onnxlite.loads(bytearray(data)).graph.initializers["big"].numpy()[7] == 7
+    assert onnxlite.load(pyio.BytesIO(data)).graph.initializers["big"].numpy()[9] == 9
+
+
+@pytest.mark.parametrize("per_tensor", [False, True])
+def test_external_data_true_moves_exactly_the_big_tensors(tmp_path: Path, per_tensor: bool) -> None:
+    # 256 floats = 1024 bytes = the threshold: external; 255 floats = 1020 bytes: embedded
+    model = _model({"at": 256, "below": 255, "big": 100_000, "typed": 1000}, typed=("typed",))
+    expected = _arrays(model)
+    before = model.proto.SerializeToString()
+    path = tmp_path / "m.onnx"
+    onnxlite.save(model, path, external_data=True, per_tensor=per_tensor)
+    assert model.proto.SerializeToString() == before  # the caller's model is untouched
+    loaded = onnxlite.load(path)
+    where = {name: t.location for name, t in loaded.graph.initializers.items()}
+    assert where == {"at": "external", "below": "raw", "big": "external", "typed": "external"}
+    assert _same(_arrays(loaded), expected)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    if per_tensor:
+        assert files == ["at.bin", "big.bin", "m.onnx", "typed.bin"]
+    else:
+        assert files == ["m.onnx", "m.onnx.data"]
+        offsets = [int(t.external_data["offset"]) for t in loaded.graph.initializers.values()
+                   if t.location == "external"]
+        assert all(o % 64 == 0 for o in offsets)
+
+
+def test_external_data_location_and_threshold(tmp_path: Path) -> None:
+    model = _model({"a": 1000, "b": 10})
+    onnxlite.save(model, tmp_path / "m.onnx", external_data=True, location="w/weights.bin", size_threshold=0)
+    loaded = onnxlite.load(tmp_path / "m.onnx")
+    assert {t.external_data["location"] for t in loaded.graph.initializers.values()} == {"w/weights.bin"}
+    assert _same(_arrays(loaded), _arrays(model))
+
+
+def test_resave_external_model_to_other_folder_is_self_contained(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    model = _model({"a": 5000, "b": 3000})
+    onnxlite.save(model, src / "m.onnx", external_data=True)
+    loaded = onnxlite.load(src / "m.onnx")
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    onnxlite.save(loaded, dst / "copy.onnx")
+    assert (dst / "copy.onnx").read_bytes() == (src / "m.onnx").read_bytes()
+    assert sorted(p.name for p in dst.iterdir()) == ["copy.onnx", "m.onnx.data"]
+    for p in src.iterdir():
+        p.unlink()
+    assert _same(_arrays(onnxlite.load(dst / "copy.onnx")), _arrays(model))
+
+
+def test_resave_same_folder_same_location_never_appends(tmp_path: Path) -> None:
+    model = _model({"a": 5000, "b": 3000})
+    path = tmp_path / "m.onnx"
+    onnxlite.save(model, path, external_data=True)
+    data = tmp_path / "m.onnx.data"
+    size = data.stat().st_size
+    loaded = onnxlite.load(path)
+    for _ in range(3):
+        onnxlite.save(loaded, path, external_data=True)
+        assert data.stat().st_size == size
+    assert _same(_arrays(loaded), _arrays(model))  # still reads its original bytes
+    assert _same(_arrays(onnxlite.load(path)), _arrays(model))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.onnx.data"]
+
+
+def test_embed_external_back(tmp_path: Path) -> None:
+    model = _model({"a": 5000, "b": 30})
+    onnxlite.save(model, tmp_path / "ext.onnx", external_data=True)
+    onnxlite.save(onnxlite.load(tmp_path / "ext.onnx"), tmp_path / "emb.onnx", external_data=False)
+    onnxlite.save(model, tmp_path / "direct.onnx")
+    assert (tmp_path / "emb.onnx").read_bytes() == (tmp_path / "direct.onnx").read_bytes()
+
+
+def test_failed_save_leaves_previous_file_and_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    path.write_bytes(b"previous")
+    model = _model({"a": 5000})
+    with pytest.raises(onnxlite.UnsafePathError):
+        onnxlite.save(model, path, external_data=True, location="../out.bin")
+    with pytest.raises(onnxlite.SaveError):
+        onnxlite.save(model, path, external_data=True, location="m.onnx")
+    assert path.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def test_saved_file_mode_follows_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        onnxlite.save(_model({"a": 10}), tmp_path / "m.onnx")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.onnx").stat().st_mode & 0o777 == 0o644
+
+
+def test_over_two_gib_embedded_is_refused_with_advice(tmp_path: Path) -> None:
+    m = _proto.ModelProto(ir_version=10)
+    t = m.graph.initializer.add(name="huge", data_type=1, data_location=1)
+    t.dims.append(2**29 + 16)  # 2 GiB + 64 bytes of float32
+    for key, value in (("location", "huge.bin"), ("offset", "0"), ("length", str(4 * (2**29 + 16)))):
+        t.external_data.add(key=key, value=value)
+    with open(tmp_path / "huge.bin", "wb") as f:
+        f.truncate(4 * (2**29 + 16))  # sparse: no disk used
+    (tmp_path / "m.onnx").write_bytes(m.SerializeToString())
+    loaded = onnxlite.load(tmp_path / "m.onnx")
+    assert loaded.graph.initializers["huge"].shape == (2**29 + 16,)
+    with pytest.raises(onnxlite.SaveError, match="external_data=True"):
+        onnxlite.save(loaded, tmp_path / "out.onnx", external_data=False)
+    assert not (tmp_path / "out.onnx").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.bin", "m.onnx"]
+
+
+def test_empty_and_garbage_files_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    with pytest.raises(onnxlite.ModelFormatError, match="empty"):
+        onnxlite.load(tmp_path / "empty.onnx")
+    with pytest.raises(onnxlite.ModelFormatError, match="not"):
+        onnxlite.loads(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(onnxlite.ExternalDataError):
+        onnxlite.load(tmp_path / "missing.onnx")
