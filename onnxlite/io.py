@@ -450,7 +450,7 @@ def _payload(store: DataStore, tensor: Any, where: str) -> Any:
                 raise SaveError(f"{where}: tensor data belonged to a model that no longer exists")
             return _Span(source, region.offset, region.length)
         return tensor.raw_data
-    from onnxlite.dtypes import decode_typed, encode_raw
+    from onnxlite.codec import decode_typed, encode_raw  # numpy: only for typed-field tensors
 
     _dtype, raw = encode_raw(decode_typed(tensor, where=where))
     return raw

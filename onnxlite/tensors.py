@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from onnxlite import _proto, io, wire
 from onnxlite._fields import scalar, string_map
-from onnxlite.dtypes import (
-    DataType,
-    check_shape,
-    data_type_of,
-    decode_raw,
-    decode_typed,
-    encode_raw,
-    encode_typed,
-    raw_nbytes,
-)
+from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy (through onnxlite.codec) is imported where values are decoded, not with onnxlite: it
+# is most of the import time, and inspecting a model's structure never needs it.
 
 _EXTERNAL = 1
 
@@ -56,6 +51,10 @@ class Tensor:
         ``typed=True`` stores the values in the typed fields (float_data, int32_data...) instead of
         raw_data. Example: ``Tensor.from_numpy(np.zeros((2, 3), np.float32), "w")``.
         """
+        import numpy as np
+
+        from onnxlite.codec import encode_raw, encode_typed
+
         arr = np.asarray(array)
         proto = _proto.TensorProto()
         proto.name = name
@@ -133,11 +132,15 @@ class Tensor:
             raw = self.proto.raw_data
             view = io.lazy_view(raw, where)
             return raw if view is None else view
+        from onnxlite.codec import decode_typed, encode_raw
+
         return encode_raw(decode_typed(self.proto, where=where))[1]
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (ml_dtypes dtypes for bfloat16, float8, int4...; an object
         array of bytes for strings). Arrays decoded from a file are read-only views of it."""
+        from onnxlite.codec import decode_raw, decode_typed
+
         where = self._describe()
         if self.proto.HasField("segment"):
             raise ModelFormatError(f"{where}: segmented tensors are not supported")
@@ -191,6 +194,8 @@ class SparseTensor:
 
     def numpy(self) -> np.ndarray:
         """The dense array (zeros where no value is given). Indices are validated first."""
+        import numpy as np
+
         shape = self.shape
         values = self.values.numpy().reshape(-1)
         indices = self.indices.numpy().astype(np.int64, copy=False)

@@ -18,19 +18,10 @@ import pytest
 from onnx import helper as onnx_helper
 from onnx import numpy_helper
 
-from onnxlite import dtypes
+from onnxlite import codec, dtypes
 from onnxlite._proto import TensorProto
-from onnxlite.dtypes import (
-    DataType,
-    check_shape,
-    data_type_of,
-    decode_raw,
-    decode_typed,
-    encode_raw,
-    encode_typed,
-    from_np_dtype,
-    raw_nbytes,
-)
+from onnxlite.codec import decode_raw, decode_typed, encode_raw, encode_typed, from_np_dtype
+from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError
 
 REAL_TYPES = [dt for dt in DataType if dt != DataType.UNDEFINED]
@@ -217,10 +208,11 @@ def test_raw_nbytes_refuses_types_without_raw_form() -> None:
             raw_nbytes(dt, 1)
 
 
-def test_module_doctests() -> None:
-    result = doctest.testmod(dtypes, optionflags=doctest.ELLIPSIS)
+@pytest.mark.parametrize("module", [dtypes, codec], ids=lambda m: m.__name__)
+def test_module_doctests(module: Any) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, extraglobs={"np": np, "ml_dtypes": ml_dtypes})
     assert result.failed == 0
-    assert result.attempted > 10
+    assert result.attempted > 0
 
 
 # ---- round trips ----------------------------------------------------------------------------------
@@ -382,8 +374,8 @@ def test_oracle_make_tensor_typed(dt: DataType, shape: tuple[int, ...]) -> None:
     if dt in (DataType.FLOAT, DataType.COMPLEX64):
         # onnx quirk: make_tensor fills float_data through Python floats, which quiets signalling
         # NaNs (0x7f800001 -> 0x7fc00001). onnxlite keeps every bit.
-        ours_bits = np.frombuffer(dtypes._float_data_bytes(ours), "<u4")
-        theirs_bits = np.frombuffer(dtypes._float_data_bytes(TensorProto.FromString(serialized)), "<u4")
+        ours_bits = np.frombuffer(codec._float_data_bytes(ours), "<u4")
+        theirs_bits = np.frombuffer(codec._float_data_bytes(TensorProto.FromString(serialized)), "<u4")
         assert ours_bits.tobytes() == np.ascontiguousarray(values).tobytes()
         is_snan = ((ours_bits & 0x7F800000) == 0x7F800000) & ((ours_bits & 0x007FFFFF) != 0)
         is_snan &= (ours_bits & 0x00400000) == 0
@@ -535,7 +527,7 @@ def test_simulated_opposite_endian_host(dt: DataType, monkeypatch: pytest.Monkey
         k: (row._replace(unit=">" + row.unit[1:]) if row.unit is not None else row)
         for k, row in dtypes._TABLE.items()
     }
-    monkeypatch.setattr(dtypes, "_TABLE", swapped)
+    monkeypatch.setattr(codec, "_TABLE", swapped)
     unit = swapped[dt].unit
     assert unit is not None
     big = np.frombuffer(little, dtype="<" + unit[1:]).astype(unit).tobytes()

@@ -283,3 +283,11 @@ def test_unknown_fields_survive_round_trip() -> None:
     data = base + extra
     loaded = onnxlite.loads(data)
     assert onnxlite.dumps(loaded) == data
+
+
+def test_import_is_light() -> None:
+    """`import onnxlite` must stay well under `import onnx`: numpy, ml_dtypes and rich are
+    imported only where values are decoded or rendered (timed in tools/bench_io.py)."""
+    script = "import sys, onnxlite; print(sorted(m for m in ('numpy', 'ml_dtypes', 'rich') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
