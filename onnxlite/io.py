@@ -33,8 +33,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 #: protobuf (and onnx.checker, onnxruntime) refuse a serialized message of 2 GiB or more.
 PROTOBUF_LIMIT = 2**31 - 1
-#: Files smaller than this are read into memory and parsed directly: their payloads are small.
-_MMAP_MIN = 1 << 20
+#: Files smaller than this are read into memory and parsed directly, as protobuf would: copying
+#: at most this much costs less than the Python-level scan that finds payloads to leave behind.
+_MMAP_MIN = 64 << 20
 _COPY_CHUNK = 64 << 20
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 
@@ -94,6 +95,15 @@ def _map_file(path: Path, where: str) -> Source:
         os.close(fd)
         raise
     return Source(buffer, path=path, fd=fd)
+
+
+def _advise(buffer: Any, advice: str) -> None:
+    flag = getattr(mmap, advice, None)
+    if flag is not None and isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise"):
+        try:
+            buffer.madvise(flag)
+        except OSError:  # advice is only a hint
+            pass
 
 
 # --- the data store ---------------------------------------------------------------------------
@@ -188,8 +198,11 @@ def lazy_view(raw: bytes, where: str) -> memoryview | None:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def read_model(target: PathLike | IO[bytes], *, base_dir: PathLike | None = None) -> tuple[Any, DataStore]:
-    """Read a ModelProto from a path or binary file object without copying large payloads."""
+def read_model(
+    target: PathLike | IO[bytes], *, base_dir: PathLike | None = None, lazy: bool | None = None
+) -> tuple[Any, DataStore]:
+    """Read a ModelProto from a path or binary file object without copying large payloads
+    (``lazy``: True always maps the file, False reads it whole, None decides by size)."""
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
         name = str(path)
@@ -202,27 +215,41 @@ def read_model(target: PathLike | IO[bytes], *, base_dir: PathLike | None = None
         if not stat.S_ISREG(st.st_mode):
             raise UnsafePathError(f"{name}: not a regular file")
         store = DataStore(Path(base_dir) if base_dir is not None else path.absolute().parent)
-        if st.st_size < _MMAP_MIN:
+        if lazy is False or (lazy is None and st.st_size < _MMAP_MIN):
             try:
                 data: Any = path.read_bytes()
             except OSError as e:
                 raise ExternalDataError(f"{name}: {e.strerror}") from e
-            return _parse(data, store, name, Source(data) if len(data) >= wire.LAZY_MIN else None), store
+            return _parse(data, store, name, None), store
         source = _map_file(path, name)
-        return _parse(source.buffer, store, name, source), store
+        buffer = source.buffer
+        # The scan reads only field headers; without MADV_RANDOM the kernel maps whole runs of
+        # cached pages around each header (fault-around, large folios), and the "lazy" load would
+        # show hundreds of MB of file pages in RSS. Afterwards drop the few pages we did touch.
+        _advise(buffer, "MADV_RANDOM")
+        try:
+            return _parse(buffer, store, name, source), store
+        finally:
+            _advise(buffer, "MADV_DONTNEED")
+            _advise(buffer, "MADV_NORMAL")
     data = target.read()
     if not isinstance(data, bytes):
         raise TypeError(f"load() needs a path or a binary file object, got {type(target).__name__}")
     name = str(getattr(target, "name", "<stream>"))
-    return read_bytes(data, base_dir=base_dir, name=name)
+    return read_bytes(data, base_dir=base_dir, name=name, lazy=lazy)
 
 
-def read_bytes(data: Any, *, base_dir: PathLike | None = None, name: str = "<bytes>") -> tuple[Any, DataStore]:
-    """Parse serialized model bytes; large payloads stay in (an immutable copy of) ``data``."""
+def read_bytes(
+    data: Any, *, base_dir: PathLike | None = None, name: str = "<bytes>", lazy: bool | None = None
+) -> tuple[Any, DataStore]:
+    """Parse serialized model bytes; with ``lazy`` (default: for inputs of 64 MiB or more) large
+    payloads stay in (an immutable copy of) ``data`` instead of being copied by protobuf."""
     if not isinstance(data, bytes):
         data = bytes(data)  # a mutable buffer could change under our lazy views
     store = DataStore(Path(base_dir) if base_dir is not None else None)
-    source = Source(data) if len(data) >= wire.LAZY_MIN else None
+    if lazy is None:
+        lazy = len(data) >= _MMAP_MIN
+    source = Source(data) if lazy and len(data) >= wire.LAZY_MIN else None
     return _parse(data, store, name, source), store
 
 

@@ -53,7 +53,8 @@ def test_large_payloads_stay_in_the_file(tmp_path: Path) -> None:
     model = _model({"big": 300_000, "small": 10})
     path = tmp_path / "m.onnx"
     onnxlite.save(model, path)
-    loaded = onnxlite.load(path)
+    assert onnxlite.load(path).graph.initializers["big"].location == "raw"  # small file: parsed whole
+    loaded = onnxlite.load(path, lazy=True)
     big = loaded.graph.initializers["big"]
     assert big.location == "file"
     assert len(big.proto.raw_data) == wire.MARKER_LEN  # the payload was not parsed into memory
@@ -65,7 +66,7 @@ def test_large_payloads_stay_in_the_file(tmp_path: Path) -> None:
 
 def test_loads_keeps_payloads_in_the_given_bytes() -> None:
     data = onnxlite.dumps(_model({"big": 50_000}))
-    loaded = onnxlite.loads(data)
+    loaded = onnxlite.loads(data, lazy=True)
     assert loaded.graph.initializers["big"].location == "file"
     assert onnxlite.dumps(loaded) == data
     assert onnxlite.loads(bytearray(data)).graph.initializers["big"].numpy()[7] == 7

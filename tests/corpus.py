@@ -1,0 +1,216 @@
+"""The conformance corpus: every model the `onnx` package generates or ships, plus tests/fixtures.
+
+Sources (the first part of every case id):
+
+- ``node/<name>``: `onnx.backend.test.case.node.collect_testcases()`, serialized by onnx. Each also
+  carries its data sets (inputs/outputs as numpy arrays or TensorProtos), decoded as tensors by
+  `node_data_tensors`.
+- ``model/<name>``: `onnx.backend.test.case.model.collect_testcases()` cases that hold a model. The
+  ``real`` kind holds none, only a ``url`` naming a file of the wheel, which ``wheel/`` covers
+  (`model_cases_without_model` lists them and `test_conformance` checks each url is covered).
+- ``wheel/<path>``: every ``.onnx`` file under ``onnx/backend/test/data`` (read from disk).
+- ``fixture/<path>``: every ``.onnx`` file under ``tests/fixtures`` except ``hostile/`` (covered by
+  the hostile-input tests). Read from disk, so external data beside them is found.
+
+Tensor files (``.pb``) shipped in the wheel are separate `TensorFile` cases.
+
+Collecting the node cases runs onnx's reference code (about five seconds), so everything here is
+computed once per process (``functools.cache``) and shared by all tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+ONNX_DIR = Path(onnx.__file__).resolve().parent
+WHEEL_DATA = ONNX_DIR / "backend" / "test" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: Covered by the hostile-input tests, not by conformance (those files are meant to be refused).
+FIXTURES_EXCLUDED = ("hostile",)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model: serialized bytes (``data``) or a file on disk (``path``)."""
+
+    id: str
+    source: str  # 'node' | 'model' | 'wheel' | 'fixture'
+    data: bytes | None = None
+    path: Path | None = None
+    # node cases: onnx's data sets, [(inputs, outputs), ...]; kept as generated, encoded on demand
+    data_sets: Any = field(default=None, compare=False, repr=False)
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+    @property
+    def on_disk(self) -> bool:
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class TensorFile:
+    """A ``.pb`` file of the wheel: a TensorProto, or a SequenceProto/OptionalProto of them,
+    depending on the type the model gives that input/output."""
+
+    id: str
+    path: Path
+    kind: str  # 'tensor_type' | 'sequence_type' | 'optional_type' | ...
+
+
+@functools.cache
+def node_cases() -> tuple[Case, ...]:
+    from onnx.backend.test.case import node
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # onnx's reference code overflows and divides by 0 on purpose
+        collected = node.collect_testcases()
+    return tuple(
+        Case(f"node/{c.name}", "node", data=c.model.SerializeToString(), data_sets=c.data_sets)
+        for c in collected
+    )
+
+
+@functools.cache
+def _collected_model_cases() -> tuple[Any, ...]:
+    from onnx.backend.test.case import model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tuple(model.collect_testcases())
+
+
+def model_cases() -> tuple[Case, ...]:
+    return tuple(
+        Case(f"model/{c.name}", "model", data=c.model.SerializeToString(), data_sets=c.data_sets)
+        for c in _collected_model_cases() if c.model is not None
+    )
+
+
+def model_cases_without_model() -> dict[str, str]:
+    """name -> url of the model cases that hold no model (kind 'real': the url names a wheel file)."""
+    return {c.name: c.url for c in _collected_model_cases() if c.model is None}
+
+
+@functools.cache
+def wheel_cases() -> tuple[Case, ...]:
+    return tuple(
+        Case(f"wheel/{p.relative_to(WHEEL_DATA).as_posix()}", "wheel", path=p)
+        for p in sorted(WHEEL_DATA.rglob("*.onnx"))
+    )
+
+
+def _fixture_files() -> Iterator[Path]:
+    if not FIXTURES.is_dir():
+        return
+    for p in sorted(FIXTURES.rglob("*")):
+        rel = p.relative_to(FIXTURES)
+        if rel.parts[0] in FIXTURES_EXCLUDED or not p.is_file():
+            continue
+        yield p
+
+
+def fixture_files() -> list[Path]:
+    """Every file under tests/fixtures except the excluded folders (read afresh: another tool
+    regenerates them)."""
+    return list(_fixture_files())
+
+
+def fixture_cases() -> tuple[Case, ...]:
+    return tuple(
+        Case(f"fixture/{p.relative_to(FIXTURES).as_posix()}", "fixture", path=p)
+        for p in _fixture_files() if p.suffix == ".onnx"
+    )
+
+
+def manifest() -> Any:
+    """tests/fixtures/MANIFEST.json as written by tools/make_fixtures.py (None when absent)."""
+    path = FIXTURES / "MANIFEST.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+@functools.cache
+def model_corpus() -> tuple[Case, ...]:
+    cases = node_cases() + model_cases() + wheel_cases() + fixture_cases()
+    ids = [c.id for c in cases]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    assert not dupes, f"duplicate case ids: {sorted(dupes)}"
+    return cases
+
+
+# --- tensors --------------------------------------------------------------------------------------
+
+def _pb_kind(path: Path) -> str:
+    """The type of the model input/output a .pb file holds a value of.
+
+    Layouts: ``<case>/model.onnx`` + ``<case>/test_data_set_N/{input,output}_K.pb``, and
+    ``light/light_X.onnx`` + ``light/light_X_output_K.pb``.
+    """
+    stem = path.stem
+    if path.parent.name.startswith("test_data_set_"):
+        model_path = path.parent.parent / "model.onnx"
+        which, index = stem.rsplit("_", 1)
+    else:
+        prefix, which, index = stem.rsplit("_", 2)
+        model_path = path.parent / f"{prefix}.onnx"
+    m = onnx.load(str(model_path), load_external_data=False)
+    values = m.graph.input if which == "input" else m.graph.output
+    kind = values[int(index)].type.WhichOneof("value")
+    return str(kind)
+
+
+@functools.cache
+def wheel_tensor_files() -> tuple[TensorFile, ...]:
+    return tuple(
+        TensorFile(f"wheel-pb/{p.relative_to(WHEEL_DATA).as_posix()}", p, _pb_kind(p))
+        for p in sorted(WHEEL_DATA.rglob("*.pb"))
+    )
+
+
+def tensor_file_protos(tf: TensorFile) -> list[tuple[str, bytes]]:
+    """(label, serialized TensorProto) for every tensor the file holds."""
+    data = tf.path.read_bytes()
+    if tf.kind == "tensor_type":
+        return [("tensor", data)]
+    if tf.kind == "sequence_type":
+        seq = onnx.SequenceProto.FromString(data)
+        return [(f"sequence[{i}]", t.SerializeToString()) for i, t in enumerate(seq.tensor_values)]
+    if tf.kind == "optional_type":
+        opt = onnx.OptionalProto.FromString(data)
+        return [("optional", opt.tensor_value.SerializeToString())] if opt.HasField("tensor_value") else []
+    raise AssertionError(f"{tf.id}: .pb of kind {tf.kind}: extend tests/corpus.py to read it")
+
+
+def node_data_tensors(case: Case) -> list[tuple[str, bytes]]:
+    """(label, serialized TensorProto) for every tensor in a node case's data sets. onnx keeps
+    them as numpy arrays (encoded here with `numpy_helper.from_array`, as onnx does when it writes
+    the test data to disk) or as TensorProtos (types numpy cannot hold, e.g. float8, int4)."""
+    out: list[tuple[str, bytes]] = []
+    for k, (inputs, outputs) in enumerate(case.data_sets or ()):
+        for side, values in (("input", inputs), ("output", outputs)):
+            for j, value in enumerate(values):
+                label = f"data_set[{k}].{side}[{j}]"
+                # a list is a sequence value; None an empty optional (no tensor to decode)
+                items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+                for i, item in items:
+                    where = label if i is None else f"{label}[{i}]"
+                    if item is None:
+                        continue
+                    if isinstance(item, onnx.TensorProto):
+                        out.append((where, item.SerializeToString()))
+                    else:
+                        out.append((where, numpy_helper.from_array(np.asarray(item)).SerializeToString()))
+    return out
