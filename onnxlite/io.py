@@ -97,13 +97,36 @@ def _map_file(path: Path, where: str) -> Source:
     return Source(buffer, path=path, fd=fd)
 
 
-def _advise(buffer: Any, advice: str) -> None:
-    flag = getattr(mmap, advice, None)
-    if flag is not None and isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise"):
-        try:
-            buffer.madvise(flag)
-        except OSError:  # advice is only a hint
-            pass
+class _PreadFiller(wire.Filler):
+    """Reads a file into ``mirror`` front to back on demand, leaving skipped payloads unread."""
+
+    _AHEAD = 16 << 10
+
+    def __init__(self, fd: int, mirror: mmap.mmap) -> None:
+        super().__init__(0)
+        self._fd = fd
+        self._mirror = mirror
+        self._view = memoryview(mirror)
+        self._size = len(mirror)
+
+    def _read(self, start: int, end: int) -> None:
+        view = self._view
+        while start < end:
+            n = os.preadv(self._fd, [view[start:end]], start)
+            if n <= 0:
+                raise ExternalDataError("the model file shrank while it was being read")
+            start += n
+
+    def fill(self, upto: int) -> None:
+        if upto > self.loaded:
+            end = min(max(upto, self.loaded + self._AHEAD), self._size)
+            self._read(self.loaded, end)
+            self.loaded = end
+
+    def skip(self, start: int, end: int) -> None:
+        if start > self.loaded:
+            self._read(self.loaded, start)
+        self.loaded = max(self.loaded, end)
 
 
 # --- the data store ---------------------------------------------------------------------------
@@ -222,16 +245,14 @@ def read_model(
                 raise ExternalDataError(f"{name}: {e.strerror}") from e
             return _parse(data, store, name, None), store
         source = _map_file(path, name)
-        buffer = source.buffer
-        # The scan reads only field headers; without MADV_RANDOM the kernel maps whole runs of
-        # cached pages around each header (fault-around, large folios), and the "lazy" load would
-        # show hundreds of MB of file pages in RSS. Afterwards drop the few pages we did touch.
-        _advise(buffer, "MADV_RANDOM")
-        try:
-            return _parse(buffer, store, name, source), store
-        finally:
-            _advise(buffer, "MADV_DONTNEED")
-            _advise(buffer, "MADV_NORMAL")
+        if source.fd is None or source.size == 0:
+            return _parse(source.buffer, store, name, source), store
+        # Scan a copy read with pread into an anonymous mapping, never the file mapping itself:
+        # touching even one byte of a mapped file maps the whole page-cache folio around it
+        # (hundreds of KB on current kernels), and the lazy load would show most of the weights
+        # in RSS. Payloads skipped by the scan stay unread zero pages of the copy.
+        mirror = mmap.mmap(-1, source.size)  # unmapped when the last view of it goes away
+        return _parse(mirror, store, name, source, _PreadFiller(source.fd, mirror)), store
     data = target.read()
     if not isinstance(data, bytes):
         raise TypeError(f"load() needs a path or a binary file object, got {type(target).__name__}")
@@ -253,13 +274,15 @@ def read_bytes(
     return _parse(data, store, name, source), store
 
 
-def _parse(buffer: Any, store: DataStore, name: str, source: Source | None) -> Any:
+def _parse(
+    buffer: Any, store: DataStore, name: str, source: Source | None, filler: wire.Filler | None = None
+) -> Any:
     if len(buffer) == 0:
         raise ModelFormatError(f"{name}: file is empty, not an ONNX model")
     model = _proto.ModelProto()
     try:
         if source is not None:
-            chunks, count = wire.strip_payloads(buffer, source.token)
+            chunks, count = wire.strip_payloads(buffer, source.token, filler=filler)
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             if count:
                 store.sources.append(source)
@@ -267,7 +290,7 @@ def _parse(buffer: Any, store: DataStore, name: str, source: Source | None) -> A
             data = buffer
         model.ParseFromString(data)
     except (wire.WireError, DecodeError) as e:
-        where = wire.locate_error(buffer)
+        where = wire.locate_error(source.view if source is not None else buffer)
         detail = where or f"malformed protobuf ({e})"
         if where is None and isinstance(e, DecodeError):
             detail = "malformed protobuf: protobuf refused the bytes (nesting too deep or bad field)"

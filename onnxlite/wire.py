@@ -174,12 +174,32 @@ def parse_marker(raw: bytes) -> Region | None:
     return Region(token, offset, length)
 
 
-def strip_payloads(buf: Buffer, token: bytes, min_size: int = LAZY_MIN) -> tuple[list[Buffer], int]:
+class Filler:
+    """Makes bytes of the buffer being scanned available in increasing order. This default one
+    is for a buffer already in memory; `onnxlite.io` has one that reads a file with pread into
+    an anonymous mapping, so the payloads it skips are never read (nor counted in RSS)."""
+
+    def __init__(self, size: int) -> None:
+        self.loaded = size  # bytes [0, loaded) are available
+
+    def fill(self, upto: int) -> None:
+        """Make bytes up to ``upto`` available."""
+
+    def skip(self, start: int, end: int) -> None:
+        """Bytes [start, end) will never be read: a payload left in place."""
+
+
+def strip_payloads(
+    buf: Buffer, token: bytes, min_size: int = LAZY_MIN, filler: Filler | None = None
+) -> tuple[list[Buffer], int]:
     """Replace every ``raw_data`` of at least ``min_size`` bytes reachable from a ModelProto in
     ``buf`` by a marker. Return (chunks whose concatenation is the stripped model, payload count).
     When nothing is stripped the single chunk is ``buf`` itself."""
     view = memoryview(buf)
-    result = _strip(view, 0, len(view), _MODEL, token, min_size, 0)
+    if filler is None:
+        filler = Filler(len(view))
+    result = _strip(view, 0, len(view), _MODEL, token, min_size, 0, filler)
+    filler.fill(len(view))
     if result is None:
         return [view], 0
     chunks, _length, count = result
@@ -187,7 +207,8 @@ def strip_payloads(buf: Buffer, token: bytes, min_size: int = LAZY_MIN) -> tuple
 
 
 def _strip(
-    buf: memoryview, start: int, end: int, msg: str, token: bytes, min_size: int, depth: int
+    buf: memoryview, start: int, end: int, msg: str, token: bytes, min_size: int, depth: int,
+    filler: Filler,
 ) -> tuple[list[Buffer], int, int] | None:
     """Strip one message's content. Returns None when nothing inside changed, else
     (chunks, new content length, number of markers)."""
@@ -201,6 +222,8 @@ def _strip(
     count = 0
     pos = start
     while pos < end:
+        if pos + 32 > filler.loaded:  # a tag, a length and a small scalar fit in 32 bytes
+            filler.fill(min(pos + 32, end))
         field_start = pos
         tag = buf[pos]
         if tag < 0x80:
@@ -209,6 +232,8 @@ def _strip(
             tag, pos = read_varint(buf, pos, end)
         wire_type = tag & 7
         if wire_type != 2:
+            if wire_type == 3:  # a group can be any length: have it all before walking it
+                filler.fill(end)
             pos = skip_field(buf, wire_type, pos, end)
             continue
         tag_end = pos
@@ -229,8 +254,9 @@ def _strip(
             marker = make_marker(token, body, length)
             replacement = [buf[field_start:tag_end], encode_varint(len(marker)), marker]
             count += 1
+            filler.skip(body, pos)
         elif children is not None and field in children:
-            inner = _strip(buf, body, pos, children[field], token, min_size, depth + 1)
+            inner = _strip(buf, body, pos, children[field], token, min_size, depth + 1, filler)
             if inner is not None:
                 sub_chunks, sub_len, sub_count = inner
                 replacement = [buf[field_start:tag_end], encode_varint(sub_len)]
