@@ -14,6 +14,7 @@ from onnxlite.errors import (
     OnnxliteError,
     SaveError,
     UnsafePathError,
+    WriteError,
 )
 from onnxlite.model import (
     Attribute,
@@ -33,6 +34,6 @@ from onnxlite.valuetypes import Dim, Type, ValueInfo
 
 __all__ = [
     "__version__", "DataType", "OnnxliteError", "ModelFormatError", "ExternalDataError",
-    "UnsafePathError", "SaveError", "Model", "Graph", "Node", "Attribute", "Function", "TrainingInfo",
+    "UnsafePathError", "SaveError", "WriteError", "Model", "Graph", "Node", "Attribute", "Function", "TrainingInfo",
     "Value", "Tensor", "SparseTensor", "Type", "Dim", "ValueInfo", "load", "loads", "save", "dumps",
 ]

@@ -28,3 +28,8 @@ class UnsafePathError(ExternalDataError):
 
 class SaveError(OnnxliteError, ValueError):
     """A model cannot be saved as asked (for example it would exceed protobuf's 2 GiB limit)."""
+
+
+class WriteError(OnnxliteError, OSError):
+    """Writing a file failed (disk full, permission denied...); nothing was left in place of
+    the previous file."""

@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from typing import IO, Any, Union
 from google.protobuf.message import DecodeError
 
 from onnxlite import _proto, wire
-from onnxlite.dtypes import DataType, data_type_of, raw_nbytes
-from onnxlite.errors import ExternalDataError, ModelFormatError, SaveError, UnsafePathError
+from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
+from onnxlite.errors import ExternalDataError, ModelFormatError, SaveError, UnsafePathError, WriteError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -80,17 +81,26 @@ def live_tokens() -> set[bytes]:
     return set(_LIVE.keys())
 
 
-def _map_file(path: Path, where: str) -> Source:
-    """Open a regular file read-only and map it. Non-regular files are refused before reading."""
+def _open_regular(path: Path, where: str) -> tuple[int, int]:
+    """Open a regular file read-only; return (fd, size). Anything else is refused before a
+    single byte is read (O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
         raise ExternalDataError(f"{where}: cannot open {path}: {e.strerror}") from e
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise UnsafePathError(f"{where}: {path} is {kind}")
+    return fd, st.st_size
+
+
+def _map_file(path: Path, where: str) -> Source:
+    """Open a regular file read-only and map it."""
+    fd, size = _open_regular(path, where)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafePathError(f"{where}: {path} is not a regular file")
-        buffer: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if st.st_size else b""
+        buffer: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else b""
     except BaseException:
         os.close(fd)
         raise
@@ -131,7 +141,10 @@ class _PreadFiller(wire.Filler):
 
 # --- the data store ---------------------------------------------------------------------------
 
-@dataclass
+_STORES: weakref.WeakSet[DataStore] = weakref.WeakSet()
+
+
+@dataclass(eq=False)
 class DataStore:
     """Where a model's tensor bytes come from: its own file (lazy payloads) and the external data
     files beside it, opened on first use and kept open so a later save that replaces a file on
@@ -139,20 +152,53 @@ class DataStore:
 
     base_dir: Path | None = None
     sources: list[Source] = field(default_factory=list)
-    _external: dict[str, Source] = field(default_factory=dict)
+    _paths: dict[str, Path] = field(default_factory=dict)  # location -> resolved path
+    _external: dict[Path, Source] = field(default_factory=dict)  # resolved path -> mapped file
+    #: When the model was read: an external file modified later may no longer match it.
+    loaded_at: int = field(default_factory=time.time_ns)
+
+    def __post_init__(self) -> None:
+        if self.base_dir is not None:
+            _STORES.add(self)
 
     def external(self, location: str, where: str) -> Source:
         """The mapped external file for ``location`` (validated, opened once)."""
-        cached = self._external.get(location)
+        path = self._paths.get(location)
+        if path is None:
+            path = self._paths[location] = resolve_location(self.base_dir, location, where)
+        cached = self._external.get(path)
         if cached is not None:
             return cached
-        path = resolve_location(self.base_dir, location, where)
-        source = _map_file(path, where)
-        self._external[location] = source
+        source = _map_file(path, f"{where}: external data '{location}'")
+        if source.fd is not None and os.fstat(source.fd).st_mtime_ns > self.loaded_at:
+            raise ExternalDataError(
+                f"{where}: external data '{location}' was modified after the model was loaded, so its "
+                "offsets may no longer match; load the model again")
+        self._external[path] = source
         return source
 
     def external_path(self, location: str, where: str) -> Path:
         return resolve_location(self.base_dir, location, where)
+
+    def pin(self, path: Path) -> None:
+        """Open ``path`` now if it lies in this model's folder, before a save replaces it, so
+        this model keeps reading the bytes it was loaded with."""
+        if self.base_dir is None or path in self._external:
+            return
+        base = Path(os.path.realpath(self.base_dir))
+        if os.path.commonpath([base, path]) != str(base):
+            return
+        try:
+            self._external[path] = _map_file(path, "pin")
+        except ExternalDataError:
+            pass  # not readable as data: nothing this model could have read from it either
+
+
+def pin_readers(path: Path) -> None:
+    """Let every loaded model that may read ``path`` open it before it is replaced."""
+    real = Path(os.path.realpath(path))
+    for store in list(_STORES):
+        store.pin(real)
 
 
 def resolve_location(base_dir: Path | None, location: str, where: str) -> Path:
@@ -188,7 +234,7 @@ def external_info(tensor: Any, where: str) -> tuple[str, int, int | None]:
         text = info.get(key)
         if text is None or text == "":
             numbers[key] = None
-        elif not text.isdigit():
+        elif not re.fullmatch(r"[0-9]+", text):
             raise ExternalDataError(f"{where}: external data {key} {text!r} is not a non-negative integer")
         else:
             numbers[key] = int(text)
@@ -229,21 +275,16 @@ def read_model(
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
         name = str(path)
-        try:
-            st = os.stat(path)
-        except OSError as e:
-            raise ExternalDataError(f"{name}: {e.strerror}") from e
-        if stat.S_ISDIR(st.st_mode):
-            raise ExternalDataError(f"{name}: is a directory, not an ONNX file")
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafePathError(f"{name}: not a regular file")
         store = DataStore(Path(base_dir) if base_dir is not None else path.absolute().parent)
-        if lazy is False or (lazy is None and st.st_size < _MMAP_MIN):
+        fd, size = _open_regular(path, name)
+        if lazy is False or (lazy is None and size < _MMAP_MIN):
             try:
-                data: Any = path.read_bytes()
+                with os.fdopen(fd, "rb") as f:
+                    data: Any = f.read()
             except OSError as e:
                 raise ExternalDataError(f"{name}: {e.strerror}") from e
             return _parse(data, store, name, None), store
+        os.close(fd)
         source = _map_file(path, name)
         if source.fd is None or source.size == 0:
             return _parse(source.buffer, store, name, source), store
@@ -325,17 +366,6 @@ def iter_tensors(model: Any) -> Iterator[tuple[str, Any]]:
         stack.extend(reversed(found))
 
 
-def tensor_nbytes(tensor: Any) -> int:
-    """Bytes of a tensor's data as raw_data would hold them (strings: sum of their lengths)."""
-    dtype = data_type_of(tensor.data_type)
-    if dtype == DataType.STRING:
-        return sum(len(s) for s in tensor.string_data)
-    numel = 1
-    for d in tensor.dims:
-        numel *= d
-    return raw_nbytes(dtype, numel) if numel >= 0 else 0
-
-
 # --- writing ----------------------------------------------------------------------------------
 
 @dataclass
@@ -380,7 +410,12 @@ def write_model(
     size_threshold: int = 1024,
     per_tensor: bool = False,
 ) -> None:
-    """Save a ModelProto atomically; see `onnxlite.save` for the meaning of the options."""
+    """Save a ModelProto atomically; see `onnxlite.save` for the meaning of the options.
+
+    Everything is checked and laid out before the first byte is written; each output goes to a
+    temporary file beside its target. Data files are renamed into place first (an existing one
+    is kept as a hard-linked backup until the model file is in place, and restored if that
+    fails), the model file last."""
     dest = Path(os.path.abspath(path))
     dest_dir = dest.parent
     if not dest_dir.is_dir():
@@ -389,32 +424,115 @@ def write_model(
         raise SaveError(f"{path}: is a directory")
     if size_threshold < 0:
         raise SaveError(f"size_threshold must be >= 0, got {size_threshold}")
-    same_dir = store.base_dir is not None and os.path.realpath(store.base_dir) == os.path.realpath(dest_dir)
-    plan = _plan(model, store, dest, same_dir, external_data, location, size_threshold, per_tensor)
-    data = plan.model.SerializeToString()
+    data = model.SerializeToString()
+    # Walking every tensor costs ~3 us a node in Python; skip it when no tensor can be external
+    # (an external_data entry always has the key "location": field 1, length 8).
+    has_external = b"\n\x08location" in data
+    if has_external:
+        _refuse_overwriting_own_data(model, store, dest)
+    if external_data or has_external:
+        same_dir = store.base_dir is not None and os.path.realpath(store.base_dir) == os.path.realpath(dest_dir)
+        plan = _plan(model, store, dest, same_dir, external_data, location, size_threshold, per_tensor)
+        if plan.model is not model:
+            data = plan.model.SerializeToString()
+    else:
+        plan = _Plan(model)
     pieces, total = wire.splice_payloads(data, live_tokens())
     if total > PROTOBUF_LIMIT:
         raise SaveError(
             f"{path}: the model would be {total / 2**30:.2f} GiB, over protobuf's 2 GiB limit for one "
             "file; save with external_data=True to move weights to a data file")
-    temps: list[tuple[str, Path]] = []
+    targets = {loc: _data_target(dest, loc) for loc in plan.data_files}
+    temps: list[tuple[Path, Path]] = []
+    backups: list[tuple[Path, Path]] = []
     try:
         for loc, entries in plan.data_files.items():
-            target = dest_dir / loc
-            if os.path.realpath(target) == os.path.realpath(dest):
-                raise SaveError(f"{path}: external data location '{loc}' is the model file itself")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temps.append((_write_temp(target, entries), target))
+            targets[loc].parent.mkdir(parents=True, exist_ok=True)
+            temps.append((_write_temp(targets[loc], entries), targets[loc]))
         temps.append((_write_temp(dest, [(-1, p) for p in pieces]), dest))
-        for tmp, target in temps:
-            os.replace(tmp, target)
+        for _tmp, target in temps[:-1]:
+            if target.exists():
+                pin_readers(target)
+                backup = Path(tempfile.mktemp(dir=target.parent, prefix=f".{target.name}.", suffix=".bak"))
+                os.link(target, backup)
+                backups.append((backup, target))
+        replaced: list[Path] = []
+        try:
+            for tmp, target in temps:
+                os.replace(tmp, target)
+                replaced.append(target)
+        except BaseException:
+            # the model file was not replaced: put back the data files the old one refers to
+            restored = {target for _backup, target in backups}
+            for backup, target in backups:
+                os.replace(backup, target)
+            backups.clear()
+            for target in replaced:
+                if target not in restored:
+                    _unlink_quietly(target)
+            raise
         temps.clear()
+    except OSError as e:
+        if isinstance(e, (ExternalDataError, WriteError)):
+            raise
+        raise WriteError(e.errno, f"{path}: could not write: {e.strerror or e}") from e
     finally:
         for tmp, _target in temps:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            _unlink_quietly(tmp)
+        for backup, _target in backups:
+            _unlink_quietly(backup)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _data_target(dest: Path, loc: str) -> Path:
+    """The path a data file at ``loc`` goes to, refused unless it stays inside the output folder
+    (also through symlinked folders) and is neither the model file nor under a regular file."""
+    _check_new_location(loc, "external data location")
+    base = Path(os.path.realpath(dest.parent))
+    target = dest.parent / loc
+    probe = target.parent
+    while not probe.exists():  # the deepest existing folder decides where the file really lands
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SaveError(f"external data location '{loc}' lies under {probe}, which is a file")
+    real = Path(os.path.realpath(probe))
+    if os.path.commonpath([base, real]) != str(base):
+        raise UnsafePathError(
+            f"external data location '{loc}' leads outside the output folder (through a symlink "
+            f"to {real}); choose a location inside {dest.parent}")
+    if os.path.realpath(target) == os.path.realpath(dest):
+        raise SaveError(f"{dest}: external data location '{loc}' is the model file itself")
+    if target.exists() and not target.is_symlink() and not target.is_file():
+        raise UnsafePathError(f"external data location '{loc}' exists and is not a regular file")
+    # an existing symlink there is replaced by the rename, never written through
+    return target
+
+
+def _refuse_overwriting_own_data(model: Any, store: DataStore, dest: Path) -> None:
+    """Saving a model over one of its own external data files would destroy its weights."""
+    if store.base_dir is None:
+        return
+    real_dest = os.path.realpath(dest)
+    seen: set[str] = set()
+    for where, tensor in iter_tensors(model):
+        if tensor.data_location != _EXTERNAL:
+            continue
+        loc = external_info(tensor, where)[0]
+        if loc in seen:
+            continue
+        seen.add(loc)
+        try:
+            path = resolve_location(store.base_dir, loc, where)
+        except ExternalDataError:
+            continue  # unsafe locations are refused when their data is read
+        if str(path) == real_dest:
+            raise SaveError(f"{dest}: is the model's own external data file '{loc}'; save elsewhere")
 
 
 def _plan(
@@ -432,11 +550,11 @@ def _plan(
                 loc, offset, length = external_info(tensor, where)
                 source = store.external(loc, where)
                 end = source.size if length is None else offset + length
-                if end > source.size:
-                    raise ExternalDataError(f"{where}: external data '{loc}' ends past its file")
+                if offset > source.size or end > source.size:
+                    raise ExternalDataError(
+                        f"{where}: external data '{loc}' bytes {offset}..{end} lie outside the file "
+                        f"({source.size} bytes)")
                 plan.data_files.setdefault(loc, []).append((offset, _Span(source, offset, end - offset)))
-        for loc in plan.data_files:
-            _check_new_location(loc, f"external data '{loc}'")
         return plan
 
     work = _proto.ModelProto()
@@ -448,30 +566,44 @@ def _plan(
     sizes: dict[str, int] = {}
     used_names: set[str] = set()
     for where, tensor in iter_tensors(work):
-        payload = _payload(store, tensor, where)
-        nbytes = tensor_nbytes(tensor)
-        to_external = (
-            external_data and nbytes >= size_threshold and tensor.data_type != DataType.STRING
-            and payload is not None
-        )
-        if not to_external:
-            if tensor.data_location == _EXTERNAL:  # bring it inline
-                assert payload is not None
-                _set_inline(tensor, payload)
+        is_external = tensor.data_location == _EXTERNAL
+        if tensor.data_type == DataType.STRING:
+            if is_external:
+                raise ModelFormatError(f"{where}: a STRING tensor cannot live in external data")
             continue
-        assert payload is not None
+        nbytes = _declared_nbytes(tensor, where)
+        to_external = bool(external_data) and nbytes >= size_threshold
+        if not (to_external or is_external):
+            continue  # embedded and staying embedded: serialized as it is
+        payload = _payload(store, tensor, where)
+        size = payload.length if isinstance(payload, _Span) else len(payload)
+        if size != nbytes:
+            raise ModelFormatError(
+                f"{where}: tensor '{tensor.name}' has {size} bytes of data, but its type and shape "
+                f"need {nbytes}; fix the tensor before saving")
+        if not to_external:
+            _set_inline(tensor, payload)
+            continue
         if per_tensor:
             loc = _tensor_file_name(tensor.name or where, used_names, location)
             offset = 0
         else:
             loc = default_loc
-            offset = sizes.get(loc, 0)
             align = 4096 if nbytes >= 4096 else 64
-            offset = (offset + align - 1) // align * align
+            offset = (sizes.get(loc, 0) + align - 1) // align * align
         plan.data_files.setdefault(loc, []).append((offset, payload))
         sizes[loc] = offset + nbytes
         _set_external(tensor, loc, offset, nbytes)
     return plan
+
+
+def _declared_nbytes(tensor: Any, where: str) -> int:
+    dtype = data_type_of(tensor.data_type)
+    shape = check_shape(tensor.dims, where=f"{where} '{tensor.name}'")
+    numel = 1
+    for d in shape:
+        numel *= d
+    return raw_nbytes(dtype, numel)
 
 
 @dataclass
@@ -539,7 +671,8 @@ _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 def _tensor_file_name(name: str, used: set[str], folder: str | None) -> str:
     """A portable, unique (also case-insensitively) file name for one tensor's data."""
-    stem = _UNSAFE_CHARS.sub("_", name).strip("._") or "tensor"
+    stem = _UNSAFE_CHARS.sub("_", name)
+    stem = re.sub(r"\.{2,}", "_", stem).strip("._") or "tensor"  # no '..': onnx refuses those
     stem = stem[:120]
     candidate = f"{stem}.bin"
     n = 1

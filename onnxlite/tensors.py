@@ -74,7 +74,10 @@ class Tensor:
     @property
     def dtype(self) -> DataType:
         """The ONNX data type (raises ModelFormatError for an unknown number)."""
-        return data_type_of(self.proto.data_type)
+        try:
+            return data_type_of(self.proto.data_type)
+        except ModelFormatError as e:
+            raise ModelFormatError(f"{self._describe()}: {e}") from None
 
     @property
     def shape(self) -> tuple[int, ...]:

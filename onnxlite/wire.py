@@ -237,6 +237,8 @@ def _strip(
             pos = skip_field(buf, wire_type, pos, end)
             continue
         tag_end = pos
+        if pos >= end:
+            raise WireError("truncated field: no length after the tag", pos)
         length = buf[pos]
         if length < 0x80:
             pos += 1

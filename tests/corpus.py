@@ -37,6 +37,8 @@ WHEEL_DATA = ONNX_DIR / "backend" / "test" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: Covered by the hostile-input tests, not by conformance (those files are meant to be refused).
 FIXTURES_EXCLUDED = ("hostile",)
+#: Folders starting with "." are tools/make_fixtures.py's work in progress (".staging" is built and
+#: then renamed into place), not part of the corpus.
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,9 @@ def node_cases() -> tuple[Case, ...]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # onnx's reference code overflows and divides by 0 on purpose
         collected = node.collect_testcases()
+    assert all(c.model is not None for c in collected)
     return tuple(
-        Case(f"node/{c.name}", "node", data=c.model.SerializeToString(), data_sets=c.data_sets)
+        Case(f"node/{c.name}", "node", data=c.model.SerializeToString(), data_sets=c.data_sets)  # type: ignore[union-attr]
         for c in collected
     )
 
@@ -118,7 +121,9 @@ def _fixture_files() -> Iterator[Path]:
         return
     for p in sorted(FIXTURES.rglob("*")):
         rel = p.relative_to(FIXTURES)
-        if rel.parts[0] in FIXTURES_EXCLUDED or not p.is_file():
+        if rel.parts[0] in FIXTURES_EXCLUDED or any(part.startswith(".") for part in rel.parts[:-1]):
+            continue
+        if not p.is_file():
             continue
         yield p
 
@@ -136,10 +141,13 @@ def fixture_cases() -> tuple[Case, ...]:
     )
 
 
-def manifest() -> Any:
-    """tests/fixtures/MANIFEST.json as written by tools/make_fixtures.py (None when absent)."""
+def manifest() -> dict[str, dict[str, Any]]:
+    """The entries of tests/fixtures/MANIFEST.json (written by tools/make_fixtures.py) by file path
+    relative to tests/fixtures; empty when there is no manifest."""
     path = FIXTURES / "MANIFEST.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return {}
+    return {e["file"]: e for e in json.loads(path.read_text()).get("fixtures", [])}
 
 
 @functools.cache

@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
+import wirebuild as wb
 from onnx import TensorProto as OnnxTensor
 from onnx import helper as oh
 from onnx import numpy_helper
 
 import onnxlite
-import wirebuild as wb
 from onnxlite import ExternalDataError, ModelFormatError, OnnxliteError, UnsafePathError
 
 # --- running a risky case in a forked child -------------------------------------------------------
@@ -69,12 +69,12 @@ def isolated(fn: Callable[..., Any], *args: Any, timeout: float = 20.0) -> Outco
             os.close(r)
             try:
                 out = Outcome(True, fn(*args))
-            except BaseException as e:
+            except BaseException as e:  # noqa: BLE001 - reporting what came out is the point
                 out = Outcome(False, None, tuple(c.__name__ for c in type(e).__mro__), str(e))
             payload = pickle.dumps(out)
             with os.fdopen(w, "wb") as f:
                 f.write(payload)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - the child must reach os._exit
             status = 3
         finally:
             os._exit(status)
@@ -110,43 +110,52 @@ def exercise(model: onnxlite.Model) -> int:
     for _where, tensor in model.tensors():
         count += 1
         repr(tensor)
-        for attempt in (lambda: tensor.dtype, lambda: tensor.shape, lambda: tensor.numpy()):
+        for prop in ("dtype", "shape", "nbytes"):
             try:
-                attempt()
+                getattr(tensor, prop)
             except OnnxliteError:
                 pass
+        try:
+            tensor.numpy()
+        except OnnxliteError:
+            pass
     graph = model.graph
     for node in graph.nodes:
         repr(node)
         for attr in node.attributes.values() if isinstance(node.attributes, dict) else node.attributes:
             try:
-                attr.value
+                _ = attr.value
             except OnnxliteError:
                 pass
     for name in list(graph.values):
-        graph.value(name).uses
+        _ = graph.value(name).uses
     return count
 
 
-def load_bytes_outcome(data: bytes) -> tuple[str, str] | None:
+# Both parse paths: lazy=True walks the wire format first and leaves big payloads in the buffer,
+# lazy=False hands the bytes straight to protobuf.
+LAZY = [False, True]
+
+
+def load_bytes_outcome(data: bytes, lazy: bool) -> tuple[str, str] | None:
     """None when ``loads`` behaved (loaded and survives `exercise`, or raised a one-line
     OnnxliteError naming '<bytes>'); else (exception type, message)."""
     try:
-        exercise(onnxlite.loads(data))
+        exercise(onnxlite.loads(data, lazy=lazy))
     except OnnxliteError as e:
         msg = str(e)
         if "\n" in msg or not msg.startswith("<bytes>"):
             return type(e).__name__, f"badly formed message: {msg!r}"
-    except BaseException as e:
+    except BaseException as e:  # noqa: BLE001 - anything but OnnxliteError is the finding
         return type(e).__name__, str(e)[:300]
     return None
 
 
-def sweep(datas: list[bytes]) -> list[tuple[int, str, str]]:
+def sweep(datas: list[bytes], lazy: bool) -> list[tuple[int, str, str]]:
     """`load_bytes_outcome` over many inputs; the first few misbehaviours with their index."""
     bad = []
     for i, data in enumerate(datas):
-        found = load_bytes_outcome(data)
+        found = load_bytes_outcome(data, lazy)
         if found is not None:
             bad.append((i, *found))
             if len(bad) >= 5:
@@ -189,9 +198,10 @@ SMALL_INIT = wb.tensor("s", dims=[2], raw=struct.pack("<2f", 1.0, 2.0))
 PAD_INIT = wb.tensor("pad", dims=[1024], raw=bytes(4096))  # pushes a file over wire.LAZY_MIN
 
 
-def test_real_model_loads_cleanly() -> None:
+@pytest.mark.parametrize("lazy", LAZY)
+def test_real_model_loads_cleanly(lazy: bool) -> None:
     # The baseline the hostile variants start from.
-    model = onnxlite.loads(REAL)
+    model = onnxlite.loads(REAL, lazy=lazy)
     assert exercise(model) == 3
     np.testing.assert_array_equal(model.graph.initializers["w"].numpy(),
                                   np.arange(600, dtype=np.float32).reshape(20, 30))
@@ -200,14 +210,15 @@ def test_real_model_loads_cleanly() -> None:
 # --- truncation ------------------------------------------------------------------------------------
 
 
-def _truncations(data: bytes) -> list[tuple[int, str, str]]:
-    return sweep([data[:n] for n in range(len(data))])
+def _truncations(data: bytes, lazy: bool) -> list[tuple[int, str, str]]:
+    return sweep([data[:n] for n in range(len(data))], lazy)
 
 
-def test_truncation_at_every_offset_loads_or_refuses() -> None:
+@pytest.mark.parametrize("lazy", LAZY)
+def test_truncation_at_every_offset_loads_or_refuses(lazy: bool) -> None:
     # A prefix can itself be a valid shorter message; then it must load and be usable.
-    assert len(REAL) > 2048  # prefixes below and above wire.LAZY_MIN take both parse paths
-    outcome = isolated(_truncations, REAL, timeout=60)
+    assert len(REAL) > 2048  # with lazy=True, prefixes past wire.LAZY_MIN go through the wire walker
+    outcome = isolated(_truncations, REAL, lazy, timeout=60)
     assert outcome.ok, outcome.message
     assert outcome.value == [], f"misbehaving truncations (offset, error, message): {outcome.value}"
 
@@ -216,47 +227,44 @@ def test_truncation_with_length_tag_as_last_byte() -> None:
     # Minimal case of the sweep above: a length-delimited tag is the very last byte of a file
     # large enough for the lazy wire walker.
     data = wb.model(wb.graph(initializers=[PAD_INIT])) + wb.tag(wb.MODEL["graph"], wb.LEN)
-    outcome = isolated(onnxlite.loads, data)
+    outcome = isolated(lambda: onnxlite.loads(data, lazy=True))
     outcome.refused("<bytes>", "model", kind=ModelFormatError)
 
 
-def _load_path_fn(path: str) -> int:
-    return exercise(onnxlite.load(path))
-
-
-def _truncated_files(folder: str, data: bytes, offsets: list[int]) -> list[tuple[int, str, str]]:
+def _truncated_files(folder: str, data: bytes, offsets: list[int], lazy: bool) -> list[tuple[int, str, str]]:
     bad = []
     for n in offsets:
         path = os.path.join(folder, f"cut_{n}.onnx")
         with open(path, "wb") as f:
             f.write(data[:n])
         try:
-            exercise(onnxlite.load(path))
+            exercise(onnxlite.load(path, lazy=lazy))
         except OnnxliteError as e:
             if "\n" in str(e) or f"cut_{n}.onnx" not in str(e):
                 bad.append((n, type(e).__name__, f"message does not name the file: {e}"))
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 - anything but OnnxliteError is the finding
             bad.append((n, type(e).__name__, str(e)[:300]))
         os.unlink(path)
     return bad
 
 
-def test_truncated_files_load_or_refuse_naming_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lazy", LAZY)
+def test_truncated_files_load_or_refuse_naming_the_file(tmp_path: Path, lazy: bool) -> None:
     offsets = sorted(set(range(0, len(REAL), 7)) | set(range(len(REAL) - 40, len(REAL))) | {1, 2, 3})
-    outcome = isolated(_truncated_files, str(tmp_path), REAL, offsets, timeout=60)
+    outcome = isolated(_truncated_files, str(tmp_path), REAL, offsets, lazy, timeout=60)
     assert outcome.ok, outcome.message
     assert outcome.value == []
 
 
 def test_truncated_memory_mapped_file(tmp_path: Path) -> None:
-    # Files over 1 MiB are memory-mapped instead of read: a separate code path.
+    # lazy=True memory-maps the file instead of reading it: a separate code path.
     big = np.arange(300_000, dtype=np.float32)
     proto = real_model()
     proto.graph.initializer.append(numpy_helper.from_array(big, "big"))
     data = proto.SerializeToString()
     assert len(data) > 1 << 20
     offsets = [0, 1, 5, 100, 2000, 600_000, len(data) // 2, len(data) - 3000, len(data) - 10, len(data) - 1]
-    outcome = isolated(_truncated_files, str(tmp_path), data, offsets, timeout=60)
+    outcome = isolated(_truncated_files, str(tmp_path), data, offsets, True, timeout=60)
     assert outcome.ok, outcome.message
     assert outcome.value == []
 
@@ -276,8 +284,9 @@ def _mutants(seed: int, count: int) -> list[bytes]:
     return out
 
 
-def test_random_byte_corruption_loads_or_refuses() -> None:
-    outcome = isolated(lambda: sweep(_mutants(1234, 3000)), timeout=60)
+@pytest.mark.parametrize("lazy", LAZY)
+def test_random_byte_corruption_loads_or_refuses(lazy: bool) -> None:
+    outcome = isolated(lambda: sweep(_mutants(1234, 3000), lazy), timeout=60)
     assert outcome.ok, outcome.message
     assert outcome.value == [], f"misbehaving mutants (index, error, message): {outcome.value}"
 
@@ -351,25 +360,27 @@ def _corrupt_cases() -> dict[str, tuple[bytes, str]]:
 CORRUPT = _corrupt_cases()
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("name", sorted(CORRUPT))
-def test_malformed_bytes_are_refused_naming_the_place(name: str) -> None:
+def test_malformed_bytes_are_refused_naming_the_place(name: str, lazy: bool) -> None:
     data, where = CORRUPT[name]
-    outcome = isolated(onnxlite.loads, data)
+    outcome = isolated(lambda: onnxlite.loads(data, lazy=lazy))
     outcome.refused("<bytes>", where, kind=ModelFormatError)
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("name", ["len2**40_tensor_lazy", "varint11_node_lazy", "wiretype7_node"])
-def test_malformed_file_is_refused_naming_file_and_place(tmp_path: Path, name: str) -> None:
+def test_malformed_file_is_refused_naming_file_and_place(tmp_path: Path, name: str, lazy: bool) -> None:
     data, where = CORRUPT[name]
     path = tmp_path / "hostile.onnx"
     path.write_bytes(data)
-    isolated(onnxlite.load, str(path)).refused("hostile.onnx", where, kind=ModelFormatError)
+    isolated(lambda: onnxlite.load(str(path), lazy=lazy)).refused("hostile.onnx", where, kind=ModelFormatError)
 
 
-def _peak_alloc_of_loads(data: bytes) -> int:
+def _peak_alloc_of_loads(data: bytes, lazy: bool) -> int:
     tracemalloc.start()
     try:
-        onnxlite.loads(data)
+        onnxlite.loads(data, lazy=lazy)
     except OnnxliteError:
         pass
     peak = tracemalloc.get_traced_memory()[1]
@@ -377,9 +388,10 @@ def _peak_alloc_of_loads(data: bytes) -> int:
     return peak
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("name", ["len2**40_model", "len2**40_tensor_lazy", "len2**40_graph_lazy"])
-def test_absurd_length_allocates_nothing_big(name: str) -> None:
-    outcome = isolated(_peak_alloc_of_loads, CORRUPT[name][0])
+def test_absurd_length_allocates_nothing_big(name: str, lazy: bool) -> None:
+    outcome = isolated(_peak_alloc_of_loads, CORRUPT[name][0], lazy)
     assert outcome.ok, outcome.message
     assert outcome.value < 4 << 20, f"refusing a tiny file allocated {outcome.value} bytes"
 
@@ -398,22 +410,25 @@ NOT_ONNX = {
 }
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("name", sorted(NOT_ONNX))
-def test_non_onnx_bytes_are_refused(name: str) -> None:
-    isolated(onnxlite.loads, NOT_ONNX[name]).refused("<bytes>", kind=ModelFormatError)
+def test_non_onnx_bytes_are_refused(name: str, lazy: bool) -> None:
+    isolated(lambda: onnxlite.loads(NOT_ONNX[name], lazy=lazy)).refused("<bytes>", kind=ModelFormatError)
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("name", sorted(NOT_ONNX))
-def test_non_onnx_files_are_refused_naming_the_file(tmp_path: Path, name: str) -> None:
+def test_non_onnx_files_are_refused_naming_the_file(tmp_path: Path, name: str, lazy: bool) -> None:
     path = tmp_path / f"{name}.onnx"
     path.write_bytes(NOT_ONNX[name])
-    isolated(onnxlite.load, str(path)).refused(f"{name}.onnx", kind=ModelFormatError)
+    isolated(lambda: onnxlite.load(str(path), lazy=lazy)).refused(f"{name}.onnx", kind=ModelFormatError)
 
 
-def test_random_garbage_is_refused() -> None:
+@pytest.mark.parametrize("lazy", LAZY)
+def test_random_garbage_is_refused(lazy: bool) -> None:
     rng = random.Random(99)
-    blobs = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))) for _ in range(1500)]
-    outcome = isolated(sweep, blobs, timeout=60)
+    blobs = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))) for _ in range(1500)]
+    outcome = isolated(sweep, blobs, lazy, timeout=60)
     assert outcome.ok, outcome.message
     assert outcome.value == []
 
@@ -444,10 +459,11 @@ SPECIAL = ["directory", "fifo", "symlink_to_fifo", "symlink_to_dev_zero", "dev_n
            "missing"]
 
 
+@pytest.mark.parametrize("lazy", [None, *LAZY])
 @pytest.mark.parametrize("kind", SPECIAL)
-def test_model_path_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
+def test_model_path_that_is_not_a_regular_file(tmp_path: Path, kind: str, lazy: bool | None) -> None:
     path = _special_path(tmp_path, kind)
-    isolated(onnxlite.load, str(path), timeout=10).refused(path.name)
+    isolated(lambda: onnxlite.load(str(path), lazy=lazy), timeout=10).refused(path.name)
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev_zero"])
@@ -480,7 +496,6 @@ TENSOR_CASES: dict[str, tuple[bytes, tuple[str, ...]]] = {
     "float_data_count": (wb.tensor("w", dims=[2], float_data=[1.0, 2.0, 3.0]), ("float_data", "3")),
     "int64_data_count": (wb.tensor("w", dims=[3], data_type=wb.INT64, int64_data=[1]), ("int64_data",)),
     "wrong_typed_field": (wb.tensor("w", dims=[1], int64_data=[1]), ("int64_data",)),
-    "raw_and_typed": (wb.tensor("w", dims=[1], float_data=[1.0], raw=bytes(4)), ()),
     "string_with_raw": (wb.tensor("w", dims=[1], data_type=8, raw=b"abcd"), ()),
 }
 
@@ -492,10 +507,10 @@ def _tensor_model(tensor_body: bytes, as_attribute: bool) -> bytes:
     return wb.model(wb.graph(initializers=[tensor_body, SMALL_INIT]))
 
 
-def _hostile_tensor(data: bytes, as_attribute: bool) -> dict[str, Any]:
+def _hostile_tensor(data: bytes, lazy: bool) -> dict[str, Any]:
     """Load, find tensor 'w', try everything; report what raised (numpy must) and the peak
     Python allocation while decoding."""
-    model = onnxlite.loads(data)
+    model = onnxlite.loads(data, lazy=lazy)
     found = [(where, t) for where, t in model.tensors() if t.name == "w"]
     assert len(found) == 1
     tensor = found[0][1]
@@ -510,7 +525,7 @@ def _hostile_tensor(data: bytes, as_attribute: bool) -> dict[str, Any]:
     try:
         tensor.numpy()
         report["numpy"] = "returned"
-    except BaseException as e:
+    except BaseException as e:  # noqa: BLE001 - which type comes out is what is checked
         report["numpy"] = (tuple(c.__name__ for c in type(e).__mro__), str(e))
     report["peak"] = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -519,11 +534,12 @@ def _hostile_tensor(data: bytes, as_attribute: bool) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("as_attribute", [False, True], ids=["initializer", "attribute"])
 @pytest.mark.parametrize("name", sorted(TENSOR_CASES))
-def test_hostile_tensor_loads_and_numpy_refuses_naming_it(name: str, as_attribute: bool) -> None:
+def test_hostile_tensor_loads_and_numpy_refuses_naming_it(name: str, as_attribute: bool, lazy: bool) -> None:
     body, fragments = TENSOR_CASES[name]
-    outcome = isolated(_hostile_tensor, _tensor_model(body, as_attribute), as_attribute, timeout=10)
+    outcome = isolated(_hostile_tensor, _tensor_model(body, as_attribute), lazy, timeout=10)
     assert outcome.ok, f"load or a plain property failed: {outcome.types[:1]} {outcome.message}"
     report = outcome.value
     assert report["other"] == [1.0, 2.0]
@@ -531,16 +547,29 @@ def test_hostile_tensor_loads_and_numpy_refuses_naming_it(name: str, as_attribut
     types, message = report["numpy"]
     assert "ModelFormatError" in types, f"{types[0]}: {message}"
     assert "\n" not in message
-    where = "graph.node[0] 'c'.attribute 'value'" if as_attribute else "graph.initializer[0]"
-    for fragment in (where, "'w'", *fragments):
+    # the tensor's place (its exact spelling is the library's) and its name
+    where = ("node[0]", "attribute") if as_attribute else ("initializer[0]",)
+    for fragment in (*where, "'w'", *fragments):
         assert fragment in message, f"{fragment!r} missing from: {message}"
     assert report["peak"] < 1 << 20, f"refusing a tiny tensor allocated {report['peak']} bytes"
+
+
+@pytest.mark.parametrize("lazy", LAZY)
+def test_raw_data_wins_over_typed_field(lazy: bool) -> None:
+    # onnx.proto: "Data is stored in raw_data (if set) otherwise in type-specified field", so a
+    # tensor with both may decode to raw_data's values; refusing it is also fine. Nothing else is.
+    model = onnxlite.loads(_tensor_model(wb.tensor("w", dims=[1], float_data=[1.0], raw=bytes(4)), False),
+                           lazy=lazy)
+    try:
+        assert model.graph.initializers["w"].numpy().tolist() == [0.0]
+    except OnnxliteError as e:
+        assert "'w'" in str(e)
 
 
 def test_data_type_99_error_names_the_tensor() -> None:
     # The minimal form of the data_type_99 case above, in process.
     model = onnxlite.loads(_tensor_model(TENSOR_CASES["data_type_99"][0], False))
-    with pytest.raises(ModelFormatError, match=r"graph\.initializer\[0\] 'w'.*99"):
+    with pytest.raises(ModelFormatError, match=r"initializer\[0\].*'w'.*99"):
         model.graph.initializers["w"].numpy()
 
 
@@ -588,13 +617,14 @@ BOMBS = {
 }
 
 
+@pytest.mark.parametrize("lazy", LAZY)
 @pytest.mark.parametrize("name", sorted(BOMBS))
-def test_recursion_bomb_is_refused_without_recursion_error(name: str, tmp_path: Path) -> None:
+def test_recursion_bomb_is_refused_without_recursion_error(name: str, lazy: bool, tmp_path: Path) -> None:
     data = BOMBS[name]()
-    isolated(onnxlite.loads, data, timeout=30).refused("<bytes>", "deep", kind=ModelFormatError)
+    isolated(lambda: onnxlite.loads(data, lazy=lazy), timeout=30).refused("<bytes>", "deep", kind=ModelFormatError)
     path = tmp_path / "bomb.onnx"
     path.write_bytes(data)
-    isolated(onnxlite.load, str(path), timeout=30).refused("bomb.onnx", kind=ModelFormatError)
+    isolated(lambda: onnxlite.load(str(path), lazy=lazy), timeout=30).refused("bomb.onnx", kind=ModelFormatError)
 
 
 def _stack_depth() -> int:
@@ -680,19 +710,19 @@ def _opened_paths_while(fn: Callable[[], Any]) -> tuple[list[str], Outcome]:
     real_os_open, real_open = os.open, builtins.open
 
     def spy_os_open(path: Any, *a: Any, **k: Any) -> int:
-        opened.append(os.path.realpath(path))
+        opened.append(os.fsdecode(os.path.realpath(path)))
         return real_os_open(path, *a, **k)
 
     def spy_open(file: Any, *a: Any, **k: Any) -> Any:
         if isinstance(file, (str, bytes, os.PathLike)):
-            opened.append(os.path.realpath(file))
+            opened.append(os.fsdecode(os.path.realpath(file)))
         return real_open(file, *a, **k)
 
     os.open, builtins.open, _io.open = spy_os_open, spy_open, spy_open  # type: ignore[assignment]
     try:
         try:
             out = Outcome(True, fn())
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 - reported to the parent
             out = Outcome(False, None, tuple(c.__name__ for c in type(e).__mro__), str(e))
     finally:
         os.open, builtins.open, _io.open = real_os_open, real_open, real_open  # type: ignore[assignment]
@@ -750,10 +780,10 @@ def test_unsafe_external_location_is_refused_before_reading(folder: Path, case: 
     entries, named = _setup_external(folder, case)
     model_path = folder / "model.onnx"
     model_path.write_bytes(_ext_model(entries))
-    outcome = isolated(_read_external, str(model_path), timeout=10)
+    outcome = isolated(_read_external, str(model_path), timeout=5)
     assert outcome.ok, f"load itself failed: {outcome.types[:1]} {outcome.message}"  # load is lazy
     opened, result = outcome.value
-    result.refused("graph.initializer[0] 'w'", kind=ExternalDataError)
+    result.refused("initializer[0]", "'w'", kind=ExternalDataError)
     if case in UNSAFE:
         assert "UnsafePathError" in result.types, result.message
     if case not in ("nul_byte", "empty"):
@@ -816,7 +846,9 @@ def test_non_numeric_offset_or_length_is_refused(folder: Path, key: str, value: 
     try:
         array = tensor.numpy()
     except OnnxliteError as e:
-        assert key in str(e) and "'w'" in str(e)
+        # '١٢' (Arabic-Indic twelve) is a decimal number to Python's int(); reading it as 12 and
+        # then refusing the range or the size is fine too.
+        assert (key in str(e) or value == "١٢") and "'w'" in str(e), str(e)
     except BaseException as e:  # noqa: BLE001 - the point is which type comes out
         pytest.fail(f"{key}={value!r}: {type(e).__name__}: {e}")
     else:
@@ -828,7 +860,7 @@ def test_non_numeric_offset_or_length_is_refused(folder: Path, key: str, value: 
 def test_missing_location_key_is_refused(folder: Path) -> None:
     (folder / "model.onnx").write_bytes(_ext_model([("offset", "0"), ("length", "16")]))
     tensor = onnxlite.load(folder / "model.onnx").graph.initializers["w"]
-    with pytest.raises(ExternalDataError, match=r"graph\.initializer\[0\] 'w'.*location"):
+    with pytest.raises(ExternalDataError, match=r"initializer\[0\].*'w'.*location"):
         tensor.numpy()
 
 
@@ -841,7 +873,7 @@ def test_missing_data_file_loads_and_fails_on_access(folder: Path) -> None:
     with pytest.raises(ExternalDataError) as info:
         tensor.numpy()
     message = str(info.value)
-    assert "gone.bin" in message and "graph.initializer[0] 'w'" in message and "\n" not in message
+    assert "gone.bin" in message and "initializer[0]" in message and "'w'" in message and "\n" not in message
 
 
 def test_external_length_disagreeing_with_shape(folder: Path) -> None:
