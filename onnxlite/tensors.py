@@ -155,6 +155,35 @@ class Tensor:
             return decode_typed(self.proto, where=where)
         return decode_raw(self.raw_bytes(), dtype, shape, where=where)
 
+    def head(self, count: int) -> np.ndarray:
+        """The first ``count`` values in row-major order (flattened), reading only their bytes:
+        cheap on a tensor of any size, e.g. for a preview. The stored length is still checked."""
+        from onnxlite.codec import decode_raw, decode_typed
+
+        where = self._describe()
+        if self.proto.HasField("segment"):
+            raise ModelFormatError(f"{where}: segmented tensors are not supported")
+        dtype = self.dtype
+        numel = self.size
+        k = max(0, min(count, numel))
+        if dtype == DataType.STRING:
+            import numpy as np
+
+            data = self.proto.string_data
+            if len(data) != numel:
+                raise ModelFormatError(f"{where}: {len(data)} strings, but shape {list(self.shape)} needs {numel}")
+            out = np.empty(k, dtype=object)
+            out[:] = [bytes(s) for s in data[:k]]
+            return out
+        if self.proto.data_location != _EXTERNAL and not self.proto.HasField("raw_data"):
+            return decode_typed(self.proto, where=where).reshape(-1)[:k]  # already in memory
+        raw = self.raw_bytes()
+        need = raw_nbytes(dtype, numel)
+        if len(raw) != need:
+            raise ModelFormatError(
+                f"{where}: raw_data has {len(raw)} bytes, but {dtype.short_name} {list(self.shape)} needs {need}")
+        return decode_raw(memoryview(raw)[:raw_nbytes(dtype, k)], dtype, (k,), where=where)
+
     def _describe(self) -> str:
         name = self.proto.name
         return f"{self._where} '{name}'" if name else self._where
