@@ -34,6 +34,7 @@ from onnxlite.valuetypes import Dim, Type, ValueInfo
 
 __all__ = [
     "__version__", "DataType", "OnnxliteError", "ModelFormatError", "ExternalDataError",
-    "UnsafePathError", "SaveError", "WriteError", "Model", "Graph", "Node", "Attribute", "Function", "TrainingInfo",
+    "UnsafePathError", "SaveError", "WriteError", "Model", "Graph", "Node", "Attribute", "Function",
+    "TrainingInfo",
     "Value", "Tensor", "SparseTensor", "Type", "Dim", "ValueInfo", "load", "loads", "save", "dumps",
 ]

@@ -431,7 +431,8 @@ def write_model(
     if has_external:
         _refuse_overwriting_own_data(model, store, dest)
     if external_data or has_external:
-        same_dir = store.base_dir is not None and os.path.realpath(store.base_dir) == os.path.realpath(dest_dir)
+        same_dir = store.base_dir is not None and (
+            os.path.realpath(store.base_dir) == os.path.realpath(dest_dir))
         plan = _plan(model, store, dest, same_dir, external_data, location, size_threshold, per_tensor)
         if plan.model is not model:
             data = plan.model.SerializeToString()

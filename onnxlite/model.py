@@ -213,7 +213,8 @@ class Node:
     def __repr__(self) -> str:
         name = f" {self.proto.name!r}" if self.proto.name else ""
         domain = f"{self.proto.domain}." if self.proto.domain else ""
-        return f"Node({domain}{self.proto.op_type}{name}: {list(self.proto.input)} -> {list(self.proto.output)})"
+        io_names = f"{list(self.proto.input)} -> {list(self.proto.output)}"
+        return f"Node({domain}{self.proto.op_type}{name}: {io_names})"
 
 
 class Value:
@@ -447,7 +448,8 @@ class Function:
     @property
     def attribute_defaults(self) -> dict[str, Attribute]:
         """Attributes declared with a default value (``attribute_proto``)."""
-        return {a.name: Attribute(a, self, f"{self.where}.attribute_proto") for a in self.proto.attribute_proto}
+        where = f"{self.where}.attribute_proto"
+        return {a.name: Attribute(a, self, where) for a in self.proto.attribute_proto}
 
     @property
     def nodes(self) -> list[Node]:

@@ -171,7 +171,8 @@ class Tensor:
 
             data = self.proto.string_data
             if len(data) != numel:
-                raise ModelFormatError(f"{where}: {len(data)} strings, but shape {list(self.shape)} needs {numel}")
+                raise ModelFormatError(
+                    f"{where}: {len(data)} strings, but shape {list(self.shape)} needs {numel}")
             out = np.empty(k, dtype=object)
             out[:] = [bytes(s) for s in data[:k]]
             return out
@@ -181,7 +182,8 @@ class Tensor:
         need = raw_nbytes(dtype, numel)
         if len(raw) != need:
             raise ModelFormatError(
-                f"{where}: raw_data has {len(raw)} bytes, but {dtype.short_name} {list(self.shape)} needs {need}")
+                f"{where}: raw_data has {len(raw)} bytes, but {dtype.short_name} {list(self.shape)} "
+                f"needs {need}")
         return decode_raw(memoryview(raw)[:raw_nbytes(dtype, k)], dtype, (k,), where=where)
 
     def _describe(self) -> str:
@@ -255,4 +257,5 @@ class SparseTensor:
         return dense.reshape(shape)
 
     def __repr__(self) -> str:
-        return f"SparseTensor({self.name!r}, shape={list(self.proto.dims)}, nnz={len(self.proto.values.dims) and self.proto.values.dims[0]})"
+        nnz = self.proto.values.dims[0] if len(self.proto.values.dims) else 0
+        return f"SparseTensor({self.name!r}, shape={list(self.proto.dims)}, nnz={nnz})"

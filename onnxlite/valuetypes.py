@@ -3,12 +3,12 @@ opaque types, with symbolic (``"batch"``) and unknown (``None``) dimensions."""
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from onnxlite._fields import scalar, string_map
 from onnxlite.dtypes import DataType, data_type_of
 
-DimValue = Union[int, str, None]
+DimValue = int | str | None
 
 
 class Dim:

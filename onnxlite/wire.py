@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from onnxlite import _proto
 
@@ -35,7 +35,7 @@ LAZY_MIN = 2048
 # never recurse without bound.
 MAX_DEPTH = 100
 
-Buffer = Union[bytes, bytearray, memoryview]
+Buffer = bytes | bytearray | memoryview
 
 
 class WireError(Exception):
@@ -284,7 +284,7 @@ def _strip(
 
 # --- save: put payloads back ------------------------------------------------------------------
 
-Piece = Union[bytes, memoryview, Region]
+Piece = bytes | memoryview | Region
 
 
 def splice_payloads(buf: bytes, known: set[bytes]) -> tuple[list[Piece], int]:
@@ -307,7 +307,7 @@ def _splice(
         raise WireError(f"messages nested deeper than {MAX_DEPTH} levels", start)
     children = TENSOR_PATHS.get(msg)
     is_tensor = msg == _TENSOR
-    raw = buf.obj  # the bytes object, for a fast substring search
+    raw: bytes = buf.obj  # type: ignore[assignment]  # the bytes object, for a fast substring search
     pieces: list[Piece] = []
     copied = start
     total = 0
@@ -324,7 +324,7 @@ def _splice(
         length, pos = read_varint(buf, pos, end)
         body = pos
         pos += length
-        if length < MARKER_LEN or raw.find(MAGIC, body, pos) < 0:  # type: ignore[union-attr]
+        if length < MARKER_LEN or raw.find(MAGIC, body, pos) < 0:
             continue
         field = tag >> 3
         replacement: list[Piece] | None = None
