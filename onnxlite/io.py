@@ -573,7 +573,7 @@ def _plan(
                 raise ModelFormatError(f"{where}: a STRING tensor cannot live in external data")
             continue
         nbytes = _declared_nbytes(tensor, where)
-        to_external = bool(external_data) and nbytes >= size_threshold
+        to_external = bool(external_data) and nbytes >= size_threshold and _externalizable(where)
         if not (to_external or is_external):
             continue  # embedded and staying embedded: serialized as it is
         payload = _payload(store, tensor, where)
@@ -596,6 +596,15 @@ def _plan(
         sizes[loc] = offset + nbytes
         _set_external(tensor, loc, offset, nbytes)
     return plan
+
+
+# Readers (onnx.load, onnxruntime) resolve external data only for graph initializers and node
+# attribute tensors; tensors under these paths stay embedded so the saved model loads anywhere.
+_EMBEDDED_ONLY = ("sparse_initializer[", "sparse_tensor", "training_info[", "attribute_proto[")
+
+
+def _externalizable(where: str) -> bool:
+    return not any(part in where for part in _EMBEDDED_ONLY)
 
 
 def _declared_nbytes(tensor: Any, where: str) -> int:
