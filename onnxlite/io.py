@@ -566,6 +566,7 @@ def _plan(
         _check_new_location(default_loc, "location")
     sizes: dict[str, int] = {}
     used_names: set[str] = set()
+    resolvable = _resolvable_paths(work) if external_data else set()
     for where, tensor in iter_tensors(work):
         is_external = tensor.data_location == _EXTERNAL
         if tensor.data_type == DataType.STRING:
@@ -573,7 +574,7 @@ def _plan(
                 raise ModelFormatError(f"{where}: a STRING tensor cannot live in external data")
             continue
         nbytes = _declared_nbytes(tensor, where)
-        to_external = bool(external_data) and nbytes >= size_threshold and _externalizable(where)
+        to_external = bool(external_data) and nbytes >= size_threshold and where in resolvable
         if not (to_external or is_external):
             continue  # embedded and staying embedded: serialized as it is
         payload = _payload(store, tensor, where)
@@ -598,13 +599,35 @@ def _plan(
     return plan
 
 
-# Readers (onnx.load, onnxruntime) resolve external data only for graph initializers and node
-# attribute tensors; tensors under these paths stay embedded so the saved model loads anywhere.
-_EMBEDDED_ONLY = ("sparse_initializer[", "sparse_tensor", "training_info[", "attribute_proto[")
+_GRAPH, _GRAPHS = 5, 10  # AttributeProto.AttributeType
 
 
-def _externalizable(where: str) -> bool:
-    return not any(part in where for part in _EMBEDDED_ONLY)
+def _resolvable_paths(model: Any) -> set[str]:
+    """Paths (as `iter_tensors` names them) of the tensors whose external data readers resolve.
+    onnx.load (external_data_helper) and onnxruntime look only at initializers of the main graph
+    and of subgraphs under attributes typed GRAPH/GRAPHS, and at node attribute tensors
+    (``t``, ``tensors``) in graphs and functions; anything else saved externally could not be
+    read back by them, so it stays embedded."""
+    found: set[str] = set()
+    # (path, graph or function message, whether its initializers count)
+    stack: list[tuple[str, Any, bool]] = [("model.graph", model.graph, True)]
+    stack.extend((f"model.functions[{i}]", f, False) for i, f in enumerate(model.functions))
+    while stack:
+        path, graph, with_initializers = stack.pop()
+        if with_initializers:
+            found.update(f"{path}.initializer[{i}]" for i in range(len(graph.initializer)))
+        for n, node in enumerate(graph.node):
+            for a, attr in enumerate(node.attribute):
+                where = f"{path}.node[{n}].attribute[{a}]"
+                if attr.HasField("t"):
+                    found.add(f"{where}.t")
+                found.update(f"{where}.tensors[{i}]" for i in range(len(attr.tensors)))
+                if attr.type == _GRAPH:
+                    stack.append((f"{where}.g", attr.g, with_initializers))
+                elif attr.type == _GRAPHS:
+                    stack.extend(
+                        (f"{where}.graphs[{i}]", g, with_initializers) for i, g in enumerate(attr.graphs))
+    return found
 
 
 def _declared_nbytes(tensor: Any, where: str) -> int:
