@@ -83,7 +83,8 @@ class Attribute:
         code = self.proto.type or self._inferred_type()
         name = _ATTR_FIELDS.get(code)
         if name is None:
-            raise ModelFormatError(f"{self._where}: attribute '{self.proto.name}' has unknown type {code}")
+            what = f"unknown type {code}" if code else "no value (type unset or unknown to this schema)"
+            raise ModelFormatError(f"{self._where}: attribute '{self.proto.name}' has {what}")
         p = self.proto
         store = self._store()
         where = f"{self._where}.attribute '{p.name}'"
@@ -181,7 +182,11 @@ class Node:
     def attributes(self) -> dict[str, Attribute]:
         """Attributes by name, in file order."""
         where = self._describe()
-        return {a.name: Attribute(a, self.graph, where) for a in self.proto.attribute}
+        out: dict[str, Attribute] = {}
+        for a in self.proto.attribute:  # a duplicate name (invalid) keeps the first, like attr()
+            if a.name not in out:
+                out[a.name] = Attribute(a, self.graph, where)
+        return out
 
     def attr(self, name: str, default: Any = None) -> Any:
         """The typed value of attribute ``name``, or ``default`` when absent."""
