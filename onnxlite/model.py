@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import IO, Any, Union
 
-from onnxlite import _proto, io
+from onnxlite import _proto, io, writer
 from onnxlite._fields import scalar, string_list, string_map
 from onnxlite.errors import ModelFormatError
 from onnxlite.tensors import SparseTensor, Tensor
@@ -719,10 +719,10 @@ def save(
     The caller's model is never changed. Example:
     ``onnxlite.save(model, "out.onnx", external_data=True, location="weights.bin")``
     """
-    io.write_model(model.proto, model.store, path, external_data=external_data, location=location,
+    writer.write_model(model.proto, model.store, path, external_data=external_data, location=location,
                    size_threshold=size_threshold, per_tensor=per_tensor)
 
 
 def dumps(model: Model) -> bytes:
     """The serialized model (lazy payloads included; external data stays external)."""
-    return io.serialize(model.proto)
+    return writer.serialize(model.proto)

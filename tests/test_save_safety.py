@@ -26,7 +26,7 @@ from onnx import numpy_helper
 
 import onnxlite
 from onnxlite import ExternalDataError, ModelFormatError, OnnxliteError, SaveError, UnsafePathError
-from onnxlite import io as lio
+from onnxlite import writer
 
 # --- a model with every kind of tensor storage ------------------------------------------------
 
@@ -183,7 +183,7 @@ def test_refusal_messages_say_what_is_wrong(src: Path, dst: Path, case: str) -> 
 def _counting_write_piece(fail_at: int | None, exc: BaseException | None) -> tuple[Any, dict[str, int]]:
     """A stand-in for the io module's piece writer that counts calls and raises ``exc`` at call
     number ``fail_at`` (0-based): a disk filling up or an interrupt in the middle of a save."""
-    real = lio._write_piece
+    real = writer._write_piece
     count = {"n": 0}
 
     def write_piece(fd: int, piece: Any) -> int:
@@ -210,13 +210,13 @@ def test_write_failing_midway_leaves_no_trace(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     counter, count = _counting_write_piece(None, None)
-    monkeypatch.setattr(lio, "_write_piece", counter)
+    monkeypatch.setattr(writer, "_write_piece", counter)
     onnxlite.save(model, scratch / "model.onnx", **options)
     total = count["n"]
     assert total >= 1
     fail_at = {"first": 0, "middle": total // 2, "last": total - 1}[when]
     before = snapshot(dst)
-    monkeypatch.setattr(lio, "_write_piece", _counting_write_piece(fail_at, exc)[0])
+    monkeypatch.setattr(writer, "_write_piece", _counting_write_piece(fail_at, exc)[0])
     with pytest.raises(type(exc)):
         onnxlite.save(model, dst / "model.onnx", **options)
     monkeypatch.undo()
