@@ -1,13 +1,12 @@
-"""Reading and writing ONNX files: lazy payloads, external data, atomic writes.
+"""Reading ONNX files: lazy payloads, external data, and where tensor bytes live.
 
-This is the one module that touches files. It works on protobuf messages and a `DataStore`,
-the object that knows where tensor bytes live (the memory-mapped model file, bytes handed to
-`loads`, external data files); `onnxlite.model` wraps both into the object model.
+Reading works on protobuf messages and a `DataStore`, the object that knows where tensor bytes
+live (the memory-mapped model file, bytes handed to `loads`, external data files);
+`onnxlite.model` wraps both into the object model and `onnxlite.writer` saves them.
 
-Safety rules (see SECURITY notes in the README): external data locations must stay inside the
-model folder; offsets and lengths are checked against the real file size before any read; every
-write goes to a temporary file in the destination folder that is renamed into place only once
-it is complete.
+Safety rules: external data locations must stay inside the model folder (no absolute paths, no
+'..', no symlink leading out, regular files only); offsets and lengths are checked against the
+real file size before any read; a malformed file raises ModelFormatError naming the place.
 """
 
 from __future__ import annotations
