@@ -1,0 +1,392 @@
+"""Values in the ONNX textual syntax: strings, names, numbers, tensor literals, statistics.
+
+The lexical half of `onnxlite.text` (which documents the conventions): everything here turns
+one value into text; the printer there lays values out into a model.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from onnxlite import wire
+from onnxlite.dtypes import DataType, raw_nbytes
+from onnxlite.errors import OnnxliteError
+from onnxlite.tensors import Tensor
+
+#: Tensors with at most this many elements always print in full.
+SMALL_TENSOR = 16
+#: String tensors with more bytes than this are summarized like large tensors.
+SMALL_STRING_BYTES = 1024
+#: Bytes of each string shown in a summarized string tensor's preview.
+_PREVIEW_STRING_BYTES = 64
+#: Elements decoded at a time when computing statistics, to bound memory on huge tensors.
+_STATS_CHUNK = 1 << 20
+
+
+_RESERVED = frozenset(
+    [dt.short_name for dt in DataType if dt != DataType.UNDEFINED]
+    + ["seq", "map", "optional", "sparse_tensor", "opaque"]
+)
+_FLOAT_TABLE_TYPES = frozenset([
+    DataType.FLOAT16, DataType.BFLOAT16, DataType.FLOAT8E4M3FN, DataType.FLOAT8E4M3FNUZ,
+    DataType.FLOAT8E5M2, DataType.FLOAT8E5M2FNUZ, DataType.FLOAT8E8M0, DataType.FLOAT4E2M1,
+    DataType.FLOAT6E2M3, DataType.FLOAT6E3M2,
+])
+_SUBBYTE_INTS = frozenset([DataType.INT4, DataType.UINT4, DataType.INT2, DataType.UINT2])
+
+Text = str | bytes  # protobuf hands out bytes for a string field that is not UTF-8
+
+
+# --- options and the driver ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    full: bool
+    preview: int
+    stats: bool
+    op_types: frozenset[str] | None
+    name_match: Callable[[str], Any] | None
+    max_depth: int | None
+    header_only: bool
+
+    @classmethod
+    def make(cls, full: bool, preview: int, stats: bool, op_types: Collection[str] | None,
+             name_pattern: str | None, max_depth: int | None, header_only: bool) -> _Options:
+        if preview < 0:
+            raise ValueError(f"preview must be >= 0, not {preview}")
+        if max_depth is not None and max_depth < 0:
+            raise ValueError(f"max_depth must be >= 0, not {max_depth}")
+        match = re.compile(fnmatch.translate(name_pattern)).match if name_pattern is not None else None
+        ops = None if op_types is None else frozenset([op_types] if isinstance(op_types, str) else op_types)
+        return cls(full, preview, stats, ops, match, max_depth, header_only)
+
+    @property
+    def filtering(self) -> bool:
+        return self.op_types is not None or self.name_match is not None
+
+
+# --- strings, names, numbers --------------------------------------------------------------------
+
+_COMMENT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+_LITERAL_ESCAPES = {"\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _quote(value: Text, comment: bool = False) -> str:
+    """A double-quoted string literal (escapes in the module docstring). In a comment, newline
+    and tab are escaped too, so the comment stays on one line."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("utf-8", "surrogateescape")
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    escapes = _COMMENT_ESCAPES if comment else _LITERAL_ESCAPES
+    parts = ['"']
+    for ch in value:
+        esc = escapes.get(ch)
+        if esc is not None:
+            parts.append(esc)
+        elif ch.isprintable() or ch in "\n\t":
+            parts.append(ch)
+        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+            parts.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ord(ch) <= 0xFFFF:
+            parts.append(f"\\u{ord(ch):04x}")
+        else:
+            parts.append(f"\\U{ord(ch):08x}")
+    parts.append('"')
+    return "".join(parts)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _name(name: Text, _match: Any = _IDENTIFIER.fullmatch, _reserved: frozenset[str] = _RESERVED) -> str:
+    """A name as printed: bare when it is an identifier of the syntax and not a type keyword,
+    quoted otherwise. Runs for every distinct name of a graph, hence the inlined fast path."""
+    if isinstance(name, str):
+        if _match(name) and name not in _reserved:
+            return name
+        if '"' not in name and "\\" not in name and name.isprintable():
+            return '"' + name + '"'
+    return _quote(name)
+
+
+def _dotted(name: Text) -> str:
+    """A dotted identifier chain (a domain) bare, anything else quoted."""
+    if isinstance(name, str) and all(_IDENTIFIER.fullmatch(part) for part in name.split(".")):
+        return name
+    return _quote(name)
+
+
+def _qualified(domain: Text, op_type: Text, overload: Text) -> str:
+    """``domain.Op:overload`` as the parser reads it."""
+    text = f"{_dotted(domain)}.{_name(op_type)}" if domain else _name(op_type)
+    return f"{text}:{_name(overload)}" if overload else text
+
+
+def _as_text(name: Text) -> str:
+    return name if isinstance(name, str) else name.decode("utf-8", "surrogateescape")
+
+
+@cache
+@np.errstate(all="ignore")  # casts of inf/nan/out-of-range values are the point here
+def _float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
+    """For a float type of at most 16 bits: the shortest decimal of every code, and the codes
+    (NaN payloads) whose decimal does not parse back to the same bits."""
+    bits = dt.bitwidth
+    unit = np.uint16 if bits == 16 else np.uint8
+    codes = np.arange(1 << bits, dtype=np.uint32).astype(unit)
+    values = codes.view(dt.np_dtype).astype(np.float64).tolist()
+    table: list[str] = []
+    lossy: set[int] = set()
+    np_dtype = dt.np_dtype
+
+    def code_of(text: str) -> int:
+        return int(np.array(float(text)).astype(np_dtype).reshape(1).view(unit)[0])
+
+    for code, value in enumerate(values):
+        if math.isnan(value):
+            # "nan" unless only "-nan" gives these bits (fnuz types have one NaN, with the sign bit)
+            text = next((c for c in ("nan", "-nan") if code_of(c) == code), "")
+            if not text:
+                text = "-nan" if code >> (bits - 1) else "nan"
+                lossy.add(code)
+        elif math.isinf(value):
+            text = "inf" if value > 0 else "-inf"
+        else:
+            text = repr(value)
+            for digits in range(1, 18):
+                short = f"{value:.{digits}g}"
+                if code_of(short) == code:
+                    text = repr(float(short))
+                    break
+        table.append(text)
+    return table, frozenset(lossy)
+
+
+def _nan_fixup(texts: list[str], flat: np.ndarray) -> None:
+    # numpy and repr() print "nan" whatever the sign bit; the sign is expressible, so keep it.
+    nans = np.flatnonzero(np.isnan(flat))
+    if nans.size:
+        negative = np.signbit(flat[nans])
+        for i, neg in zip(nans.tolist(), negative.tolist(), strict=True):
+            texts[i] = "-nan" if neg else "nan"
+
+
+def _format_values(flat: np.ndarray, dt: DataType) -> tuple[list[str], int]:
+    """Texts of a flat array's values in the literal form of ``dt``, and how many of them
+    (NaN payloads) do not parse back to the same bits."""
+    lossy = 0
+    if dt == DataType.FLOAT or dt == DataType.COMPLEX64:
+        floats = flat.view(np.float32) if dt == DataType.FLOAT else flat.view(np.float32)
+        texts = [str(v) for v in floats]
+        _nan_fixup(texts, floats)
+        lossy = _nan_payloads(floats.view(np.uint32), 0x7FC00000, 32)
+    elif dt == DataType.DOUBLE or dt == DataType.COMPLEX128:
+        floats = flat.view(np.float64)
+        texts = [repr(v) for v in floats.tolist()]
+        _nan_fixup(texts, floats)
+        lossy = _nan_payloads(floats.view(np.uint64), 0x7FF8000000000000, 64)
+    elif dt in _FLOAT_TABLE_TYPES:
+        table, bad = _float_table(dt)
+        codes = flat.view(np.uint16 if dt.bitwidth == 16 else np.uint8)
+        if dt.bitwidth < 8:
+            codes = codes & np.uint8((1 << dt.bitwidth) - 1)
+        code_list = codes.tolist()
+        texts = [table[c] for c in code_list]
+        if bad:
+            lossy = sum(1 for c in code_list if c in bad)
+    elif dt in _SUBBYTE_INTS:
+        texts = [str(v) for v in flat.astype(np.int8).tolist()]
+    elif dt == DataType.BOOL:
+        texts = [str(v) for v in flat.view(np.uint8).tolist()]
+    elif dt == DataType.STRING:
+        texts = [_quote(v) for v in flat.tolist()]
+    else:
+        texts = [str(v) for v in flat.tolist()]
+    return texts, lossy
+
+
+def _nan_payloads(bits: np.ndarray, quiet: int, width: int) -> int:
+    """How many NaNs differ from the default quiet NaN (sign aside): their payload is lost."""
+    magnitude = bits & ~np.array(1 << (width - 1), dtype=bits.dtype)
+    exp_mask = 0x7F800000 if width == 32 else 0x7FF0000000000000
+    is_nan = ((magnitude & exp_mask) == exp_mask) & (magnitude != exp_mask)
+    return int(np.count_nonzero(is_nan & (magnitude != quiet)))
+
+
+def _float32(value: float) -> str:
+    """Shortest float32 decimal of a float attribute (stored as float32 in the file)."""
+    if math.isnan(value):
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+    return str(np.float32(value))
+
+
+# --- tensors ------------------------------------------------------------------------------------
+
+
+def _dtype_name(data_type: int) -> str:
+    try:
+        return DataType(data_type).short_name
+    except ValueError:
+        return f"undefined{data_type}"
+
+
+def _tensor_type(proto: Any) -> str:
+    name = _dtype_name(proto.data_type)
+    return f"{name}[{','.join(map(str, proto.dims))}]" if len(proto.dims) else name
+
+
+def _where_data(tensor: Tensor) -> str:
+    """Where the tensor's bytes live, for the summary comment."""
+    proto = tensor.proto
+    location = tensor.location
+    if location == "external":
+        info = tensor.external_data
+        parts = [f"external {_quote(info.get('location', ''), comment=True)}"]
+        parts += [f"{key} {_quote(value, comment=True) if key == 'checksum' else value}"
+                  for key, value in info.items() if key != "location"]
+        return ", ".join(parts)
+    if location == "file":
+        # Tensor has no accessor for the file offset of a lazy payload (yet): read the marker.
+        region = wire.parse_marker(proto.raw_data)
+        return "raw_data in the model file" + (f" at offset {region.offset}" if region else "")
+    if location == "raw":
+        return "raw_data inline"
+    return f"{tensor.dtype.typed_field} inline"
+
+
+def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
+    """(``{...}`` literal or summary, comment notes) for one tensor; never raises on bad data."""
+    notes: list[str] = []
+    try:
+        dt = tensor.dtype
+        shape = tensor.shape
+        numel = math.prod(shape)
+        if dt == DataType.UNDEFINED:
+            return "{...}", ["error: data type is UNDEFINED"]
+        is_string = dt == DataType.STRING
+        nbytes = tensor.nbytes if is_string else raw_nbytes(dt, numel)
+        large = numel > max(SMALL_TENSOR, opts.preview) or (is_string and nbytes > SMALL_STRING_BYTES)
+        location = tensor.location
+        if opts.full or not large:
+            flat = tensor.numpy().reshape(-1)
+            texts, lossy = _format_values(flat, dt)
+            literal = "{" + ", ".join(texts) + "}"
+            if location in ("external", "file") and (large or location == "external"):
+                notes.append(_where_data(tensor))
+            if lossy:
+                notes.append(f"{lossy} NaN payload(s) print as nan")
+        else:
+            head = tensor.head(opts.preview).reshape(-1)
+            if is_string:  # cut before quoting: one string may be huge
+                cut = _PREVIEW_STRING_BYTES
+                texts = [_quote(s[:cut]) + ("..." if len(s) > cut else "") for s in head.tolist()]
+            else:
+                texts = _format_values(head, dt)[0]
+            literal = "{" + "".join(t + ", " for t in texts) + "...}"
+            notes.append(f"{numel} values, {nbytes} bytes, {_where_data(tensor)}")
+        if opts.stats:
+            notes.append(_stats(tensor.numpy().reshape(-1), dt))
+    except OnnxliteError as e:
+        return "{...}", notes + [f"error: {_one_line(str(e))}"]
+    if tensor.proto.doc_string:
+        notes.append(f"doc_string: {_quote(tensor.proto.doc_string, comment=True)}")
+    if len(tensor.proto.metadata_props):
+        notes.append(f"metadata_props: {_string_map(tensor.proto.metadata_props)}")
+    return literal, notes
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _num(value: float) -> str:
+    return f"{value:.6g}"
+
+
+@np.errstate(all="ignore")
+def _stats(flat: np.ndarray, dt: DataType) -> str:
+    """min/max/mean/std over finite values, and zero/NaN/inf counts, computed in chunks."""
+    n = flat.size
+    if not n:
+        return "stats: empty"
+    if dt == DataType.STRING:
+        return f"stats: {n} strings, {sum(len(s) for s in flat.tolist())} bytes"
+    if dt in (DataType.COMPLEX64, DataType.COMPLEX128):
+        zeros = int(np.count_nonzero(flat == 0))
+        return f"stats: zeros {zeros}, nan {int(np.count_nonzero(np.isnan(flat)))}"
+    is_float = dt not in _SUBBYTE_INTS and dt != DataType.BOOL and np.dtype(dt.np_dtype).kind not in "iu"
+    count = zeros = nans = infs = 0
+    mean = m2 = 0.0
+    lo: Any = None
+    hi: Any = None
+    for start in range(0, n, _STATS_CHUNK):
+        chunk = flat[start:start + _STATS_CHUNK]
+        if dt == DataType.BOOL:
+            chunk = chunk.view(np.uint8)
+        values = chunk.astype(np.float64)
+        zeros += int(np.count_nonzero(values == 0))
+        if is_float:
+            nan_mask = np.isnan(values)
+            inf_mask = np.isinf(values)
+            nans += int(np.count_nonzero(nan_mask))
+            infs += int(np.count_nonzero(inf_mask))
+            values = values[~(nan_mask | inf_mask)]
+            exact = values
+        else:
+            exact = chunk.astype(np.int8) if dt in _SUBBYTE_INTS else chunk
+        k = values.size
+        if not k:
+            continue
+        c_lo, c_hi = exact.min().item(), exact.max().item()
+        lo = c_lo if lo is None else min(lo, c_lo)
+        hi = c_hi if hi is None else max(hi, c_hi)
+        c_mean = float(values.mean())
+        c_m2 = float(((values - c_mean) ** 2).sum())
+        total = count + k
+        delta = c_mean - mean
+        mean += delta * k / total
+        m2 += c_m2 + delta * delta * count * k / total
+        count = total
+    if not count:
+        parts = ["stats: no finite values"]
+    else:
+        fmt = _num if is_float else str
+        std = math.sqrt(m2 / count)
+        parts = [f"stats: min {fmt(lo)}", f"max {fmt(hi)}", f"mean {_num(mean)}", f"std {_num(std)}"]
+    parts.append(f"zeros {zeros}")
+    if is_float:
+        parts += [f"nan {nans}", f"inf {infs}"]
+    return ", ".join(parts)
+
+
+def _string_map(entries: Any) -> str:
+    return "[" + ", ".join(f"{_quote(e.key, comment=True)}: {_quote(e.value, comment=True)}"
+                           for e in entries) + "]"
+
+
+class _Names(dict):  # type: ignore[type-arg]
+    """name -> how it prints (bare or quoted), computed on first use."""
+
+    def __missing__(self, name: Text) -> str:
+        text = _name(name)
+        self[name] = text
+        return text
+
+
+class _Ops(dict):  # type: ignore[type-arg]
+    """(domain, op_type, overload) -> ``domain.Op:overload`` as printed."""
+
+    def __missing__(self, key: tuple[Text, Text, Text]) -> str:
+        text = _qualified(*key)
+        self[key] = text
+        return text
