@@ -12,14 +12,18 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from onnxlite import wire
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
 from onnxlite.tensors import Tensor
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported inside the functions that format tensor values: a dump of a graph whose
+# tensors are all small or absent should not pay its import time (a third of a big dump's).
 
 #: Tensors with at most this many elements always print in full.
 SMALL_TENSOR = 16
@@ -137,10 +141,18 @@ def _as_text(name: Text) -> str:
 
 
 @cache
-@np.errstate(all="ignore")  # casts of inf/nan/out-of-range values are the point here
 def _float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
     """For a float type of at most 16 bits: the shortest decimal of every code, and the codes
     (NaN payloads) whose decimal does not parse back to the same bits."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # casts of inf/nan/out-of-range values are the point here
+        return _build_float_table(dt)
+
+
+def _build_float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
+    import numpy as np
+
     bits = dt.bitwidth
     unit = np.uint16 if bits == 16 else np.uint8
     codes = np.arange(1 << bits, dtype=np.uint32).astype(unit)
@@ -173,6 +185,8 @@ def _float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
 
 
 def _nan_fixup(texts: list[str], flat: np.ndarray) -> None:
+    import numpy as np
+
     # numpy and repr() print "nan" whatever the sign bit; the sign is expressible, so keep it.
     nans = np.flatnonzero(np.isnan(flat))
     if nans.size:
@@ -184,6 +198,8 @@ def _nan_fixup(texts: list[str], flat: np.ndarray) -> None:
 def _format_values(flat: np.ndarray, dt: DataType) -> tuple[list[str], int]:
     """Texts of a flat array's values in the literal form of ``dt``, and how many of them
     (NaN payloads) do not parse back to the same bits."""
+    import numpy as np
+
     lossy = 0
     if dt == DataType.FLOAT or dt == DataType.COMPLEX64:
         floats = flat.view(np.float32) if dt == DataType.FLOAT else flat.view(np.float32)
@@ -217,6 +233,8 @@ def _format_values(flat: np.ndarray, dt: DataType) -> tuple[list[str], int]:
 
 def _nan_payloads(bits: np.ndarray, quiet: int, width: int) -> int:
     """How many NaNs differ from the default quiet NaN (sign aside): their payload is lost."""
+    import numpy as np
+
     magnitude = bits & ~np.array(1 << (width - 1), dtype=bits.dtype)
     exp_mask = 0x7F800000 if width == 32 else 0x7FF0000000000000
     is_nan = ((magnitude & exp_mask) == exp_mask) & (magnitude != exp_mask)
@@ -225,6 +243,8 @@ def _nan_payloads(bits: np.ndarray, quiet: int, width: int) -> int:
 
 def _float32(value: float) -> str:
     """Shortest float32 decimal of a float attribute (stored as float32 in the file)."""
+    import numpy as np
+
     if math.isnan(value):
         return "-nan" if math.copysign(1.0, value) < 0 else "nan"
     return str(np.float32(value))
@@ -313,9 +333,17 @@ def _num(value: float) -> str:
     return f"{value:.6g}"
 
 
-@np.errstate(all="ignore")
 def _stats(flat: np.ndarray, dt: DataType) -> str:
     """min/max/mean/std over finite values, and zero/NaN/inf counts, computed in chunks."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return _chunked_stats(flat, dt)
+
+
+def _chunked_stats(flat: np.ndarray, dt: DataType) -> str:
+    import numpy as np
+
     n = flat.size
     if not n:
         return "stats: empty"

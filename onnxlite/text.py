@@ -75,6 +75,8 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from onnxlite._textvalues import (
+    _IDENTIFIER,
+    _RESERVED,
     SMALL_STRING_BYTES,
     SMALL_TENSOR,
     _as_text,
@@ -492,6 +494,8 @@ class _Printer:
         ids = self._ids
         get = ids.__getitem__
         ops = self._ops
+        match = _IDENTIFIER.fullmatch
+        reserved = _RESERVED
         hidden = 0
         for index, n in enumerate(nodes):
             if keep is not None:
@@ -501,11 +505,18 @@ class _Printer:
                 if hidden:
                     out.append(f"{pad}# ... {hidden} nodes not shown\n")
                     hidden = 0
-            outputs = ", ".join(map(get, n.output[:]))  # slicing first is faster with upb
-            inputs = ", ".join(map(get, n.input[:]))
+            outs = n.output[:]  # slicing first is faster with upb
+            outputs = get(outs[0]) if len(outs) == 1 else ", ".join(map(get, outs))
+            ins = n.input[:]
+            inputs = get(ins[0]) if len(ins) == 1 else ", ".join(map(get, ins))
             op = ops[n.domain, n.op_type, n.overload]
             name = n.name
-            if name or n.HasField("name"):
+            if name:
+                # _name's fast path inlined: node names are unique, so caching would not pay
+                plain = name.__class__ is str and match(name) and name not in reserved
+                label = name if plain else _name(name)
+                head = f"{pad}[{label}] {outputs} = {op}"
+            elif n.HasField("name"):
                 head = f"{pad}[{_name(name)}] {outputs} = {op}"
             else:
                 head = f"{pad}{outputs} = {op}"
