@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import struct
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
@@ -243,11 +244,9 @@ def _nan_payloads(bits: np.ndarray, quiet: int, width: int) -> int:
 
 def _float32(value: float) -> str:
     """Shortest float32 decimal of a float attribute (stored as float32 in the file)."""
-    import numpy as np
-
     if math.isnan(value):
         return "-nan" if math.copysign(1.0, value) < 0 else "nan"
-    return str(np.float32(value))
+    return _float32_text(value)
 
 
 # --- tensors ------------------------------------------------------------------------------------
@@ -284,6 +283,69 @@ def _where_data(tensor: Tensor) -> str:
     return f"{tensor.dtype.typed_field} inline"
 
 
+# Plain numeric types whose small literals are formatted with struct, not numpy: a dump of a
+# graph with only small tensors then never imports numpy (100 ms, most of a small dump's time).
+_STRUCT_CODES = {
+    DataType.FLOAT: "f", DataType.DOUBLE: "d", DataType.INT8: "b", DataType.UINT8: "B",
+    DataType.INT16: "h", DataType.UINT16: "H", DataType.INT32: "i", DataType.UINT32: "I",
+    DataType.INT64: "q", DataType.UINT64: "Q",
+}
+_PLAIN_TYPED = frozenset([DataType.FLOAT, DataType.DOUBLE, DataType.INT32, DataType.INT64, DataType.UINT64])
+
+
+def _plain_values(tensor: Tensor, dt: DataType, numel: int, count: int) -> list[str] | None:
+    """Texts of the first ``count`` values of a tensor of a plain numeric type, formatted exactly
+    as `_format_values` would, or None when that needs numpy (NaNs, other types, data that is
+    to be refused with an error). The stored length is checked against all ``numel`` values."""
+    code = _STRUCT_CODES.get(dt)
+    proto = tensor.proto
+    if code is None or proto.HasField("segment"):
+        return None
+    if proto.data_location == 1 or proto.HasField("raw_data"):
+        raw = tensor.raw_bytes()
+        size = struct.calcsize(code)
+        if len(raw) != numel * size:
+            return None
+        values: Any = struct.unpack(f"<{count}{code}", raw[: count * size])
+    elif dt in _PLAIN_TYPED:
+        stored = getattr(proto, dt.typed_field or "")
+        if len(stored) != numel:
+            return None
+        values = stored[:count]
+    else:
+        return None
+    if dt == DataType.FLOAT:
+        if any(v != v for v in values):
+            return None
+        return [_float32_text(v) for v in values]
+    if dt == DataType.DOUBLE:
+        if any(v != v for v in values):
+            return None
+        return [repr(float(v)) for v in values]
+    return [str(v) for v in values]
+
+
+def _float32_text(value: float) -> str:
+    """The shortest decimal that reads back as this float32, laid out as numpy prints float32
+    scalars (positional for 1e-4 <= |x| < 1e6, else d.ddde+XX)."""
+    digits = 9
+    for p in range(1, 10):
+        try:
+            back = struct.unpack("<f", struct.pack("<f", float(f"{value:.{p}g}")))[0]
+        except OverflowError:  # rounded past the largest float32
+            continue
+        if back == value:
+            digits = p
+            break
+    magnitude = abs(value)
+    if magnitude == 0 or magnitude == math.inf or 1e-4 <= magnitude < 1e6:
+        return repr(float(f"{value:.{digits}g}"))
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"
+
+
 def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
     """(``{...}`` literal or summary, comment notes) for one tensor; never raises on bad data."""
     notes: list[str] = []
@@ -298,20 +360,26 @@ def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
         large = numel > max(SMALL_TENSOR, opts.preview) or (is_string and nbytes > SMALL_STRING_BYTES)
         location = tensor.location
         if opts.full or not large:
-            flat = tensor.numpy().reshape(-1)
-            texts, lossy = _format_values(flat, dt)
+            plain = None if large else _plain_values(tensor, dt, numel, numel)
+            if plain is not None:
+                texts, lossy = plain, 0
+            else:
+                texts, lossy = _format_values(tensor.numpy().reshape(-1), dt)
             literal = "{" + ", ".join(texts) + "}"
             if location in ("external", "file") and (large or location == "external"):
                 notes.append(_where_data(tensor))
             if lossy:
                 notes.append(f"{lossy} NaN payload(s) print as nan")
         else:
-            head = tensor.head(opts.preview).reshape(-1)
-            if is_string:  # cut before quoting: one string may be huge
+            preview = _plain_values(tensor, dt, numel, min(opts.preview, numel))
+            if preview is not None:
+                texts = preview
+            elif is_string:  # cut before quoting: one string may be huge
                 cut = _PREVIEW_STRING_BYTES
+                head = tensor.head(opts.preview).reshape(-1)
                 texts = [_quote(s[:cut]) + ("..." if len(s) > cut else "") for s in head.tolist()]
             else:
-                texts = _format_values(head, dt)[0]
+                texts = _format_values(tensor.head(opts.preview).reshape(-1), dt)[0]
             literal = "{" + "".join(t + ", " for t in texts) + "...}"
             notes.append(f"{numel} values, {nbytes} bytes, {_where_data(tensor)}")
         if opts.stats:

@@ -24,6 +24,7 @@ from onnxlite.model import load
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.highlighter import RegexHighlighter
+    from rich.text import Text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,12 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "dtype, external data files, and things worth a look.")
     info.add_argument("model", metavar="MODEL", help="the .onnx file")
     info.add_argument("--json", action="store_true", help="print the facts as JSON")
+    info.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     info.set_defaults(run=_cmd_info)
 
     dump = commands.add_parser(
         "dump", parents=[common], help="print the model in ONNX textual syntax",
         description="Print the model in the ONNX textual syntax (what onnx.printer writes and "
-                    "onnx.parser reads). Large tensors are summarized unless --full.")
+                    "onnx.parser reads). Large tensors are summarized unless --full. Highlighted on a "
+                    "terminal, except outputs over 1 MiB (rich would take longer to colour them than "
+                    "anyone takes to read them).")
     dump.add_argument("model", metavar="MODEL", help="the .onnx file")
     dump.add_argument("--full", action="store_true", help="print every tensor value (parseable output)")
     dump.add_argument("--stats", action="store_true",
@@ -187,45 +191,35 @@ INFO_STYLES = {
 
 
 def info_text(facts: summary.Summary, console: Console) -> str:
-    """The rendered summary as plain text, without the padding rich leaves at line ends."""
+    """The summary rendered on ``console`` (captured) as a string."""
     with console.capture() as capture:
         render_info(facts, console)
-    return "".join(line.rstrip() + "\n" for line in capture.get().splitlines())
+    return capture.get()
 
 
 def render_info(facts: summary.Summary, console: Console) -> None:
-    """Print the summary with rich. Deterministic for a given console width (80 columns when
-    stdout is not a terminal, unless COLUMNS says otherwise)."""
+    """Print the summary with rich: styled text lines laid out for the console width (80
+    columns when stdout is not a terminal, unless COLUMNS says otherwise), no trailing blanks.
+    Deterministic for a given width."""
     from rich.theme import Theme
 
     with console.use_theme(Theme(INFO_STYLES)):
-        _render_info(facts, console)
+        for line in _info_lines(facts, console):
+            console.print(line, no_wrap=True, overflow="ignore", crop=False)
 
 
-def _render_info(facts: summary.Summary, console: Console) -> None:
-    from rich.padding import Padding
-    from rich.table import Table
+_INDENT = 2
+
+
+def _info_lines(facts: summary.Summary, console: Console) -> list[Text]:
     from rich.text import Text
 
+    width = console.width
+    out: list[Text] = []
+
     def section(title: str) -> None:
-        console.print()
-        console.print(Text(title, style="info.section"))
-
-    def emit(renderable: Any) -> None:
-        console.print(Padding(renderable, (0, 0, 0, 2)))
-
-    def grid() -> Table:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="info.key", no_wrap=True)
-        table.add_column()
-        return table
-
-    def listing(*headers: str, right: Sequence[int] = ()) -> Table:
-        table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, show_edge=False,
-                      header_style="info.key")
-        for i, h in enumerate(headers):
-            table.add_column(h, justify="right" if i in right else "left")
-        return table
+        out.append(Text())
+        out.append(Text(title, style="info.section"))
 
     title = Text(os.path.basename(facts.path) if facts.path else "<model>", style="info.title")
     if facts.file_size is not None:
@@ -233,103 +227,86 @@ def _render_info(facts: summary.Summary, console: Console) -> None:
         if facts.external_files:
             on_disk = facts.file_size + sum(f.size or 0 for f in facts.external_files)
             title.append(f", {_size(on_disk)} with external data")
-    console.print(title)
+    out.append(title)
     if facts.doc_string:
-        console.print(Text(_first_line(facts.doc_string), style="italic"))
+        out.append(Text(_first_line(facts.doc_string), style="italic"))
 
     section("Model")
-    about = grid()
-    about.add_row("IR version", f"{facts.ir_version}")
-    about.add_row("Opsets", ", ".join(f"{_domain(d)} {v}" for d, v in facts.opset_import.items()) or "none")
+    about = [("IR version", str(facts.ir_version)),
+             ("Opsets", ", ".join(f"{_domain(d)} {v}" for d, v in facts.opset_import.items()) or "none")]
     producer = " ".join(x for x in (facts.producer_name, facts.producer_version) if x)
     if producer:
-        about.add_row("Producer", producer)
+        about.append(("Producer", producer))
     if facts.domain:
-        about.add_row("Domain", facts.domain)
+        about.append(("Domain", facts.domain))
     if facts.model_version:
-        about.add_row("Version", str(facts.model_version))
+        about.append(("Version", str(facts.model_version)))
     graph = f"{facts.graph_name or '(unnamed)'}: {facts.node_count:,} node{_s(facts.node_count)}"
     if facts.subgraph_count:
         graph += (f", {facts.subgraph_count:,} subgraph{_s(facts.subgraph_count)} "
                   f"(nesting depth {facts.max_subgraph_depth})")
-    about.add_row("Graph", graph)
-    for key, value in facts.metadata.items():
-        about.add_row("Metadata", Text(f"{key}: {_first_line(value)}"))
-    emit(about)
+    about.append(("Graph", graph))
+    about += [("Metadata", f"{key}: {_first_line(value)}") for key, value in facts.metadata.items()]
+    out += _key_values(about, console, width)
 
     for label, values in (("Inputs", facts.inputs), ("Outputs", facts.outputs)):
         shown = [v for v in values if not v.initializer]
         defaults = len(values) - len(shown)
         extra = f", and {defaults} with an initializer as default" if defaults else ""
         section(f"{label} ({len(shown)}{extra})")
-        if shown:
-            table = listing("name", "type", "shape")
-            table.show_header = False
-            for v in shown:
-                table.add_row(Text(v.name, style="info.name"), Text(_dtype_text(v), style="info.dtype"),
-                              Text(_shape_text(v), style="info.shape"))
-            emit(table)
+        out += _columns([[Text(v.name, style="info.name"), Text(_dtype_text(v), style="info.dtype"),
+                          Text(_shape_text(v), style="info.shape")] for v in shown])
 
     total = facts.total_node_count
-    where = []
-    if facts.subgraph_count:
-        where.append("subgraphs")
-    if facts.functions:
-        where.append("functions")
-    scope = f" (main graph, {' and '.join(where)})" if where else ""
+    scopes = [name for name, present in (("subgraphs", facts.subgraph_count), ("functions", facts.functions))
+              if present]
+    scope = f" (main graph, {' and '.join(scopes)})" if scopes else ""
     section(f"Operators: {total:,} node{_s(total)}{scope}, {len(facts.op_counts)} op "
             f"type{_s(len(facts.op_counts))}")
     for domain, counts in facts.op_counts_by_domain.items():
         if len(facts.op_counts_by_domain) > 1:
             n = sum(counts.values())
-            emit(Text(f"{_domain(domain)}: {n:,} node{_s(n)}", style="info.key"))
-        emit(_op_columns(list(counts.items()), console.width - 2))
+            out.append(Text(" " * _INDENT + f"{_domain(domain)}: {n:,} node{_s(n)}", style="info.key"))
+        out += _op_columns(list(counts.items()), width - _INDENT)
     if not facts.op_counts:
-        emit(Text("(no nodes)", style="info.key"))
+        out.append(Text(" " * _INDENT + "(no nodes)", style="info.key"))
 
-    count = facts.parameter_count
+    count, tensors = facts.parameter_count, facts.parameter_tensors
     short = f" ({_count(count)})" if count >= 1000 else ""
-    tensors = facts.parameter_tensors
     size = _size(facts.parameter_bytes)
     section(f"Parameters: {count:,}{short} in {tensors:,} tensor{_s(tensors)}, {size}")
     if facts.parameters_by_dtype:
-        table = listing("dtype", "tensors", "elements", "bytes", right=(1, 2, 3))
-        for dtype, group in facts.parameters_by_dtype.items():
-            table.add_row(Text(dtype or "?", style="info.dtype"), f"{group.tensors:,}", f"{group.elements:,}",
-                          _size(group.bytes))
-        emit(table)
-        origin = grid()
+        rows: list[list[Any]] = [_header("dtype", "tensors", "elements", "bytes")]
+        rows += [[Text(dtype or "?", style="info.dtype"), f"{group.tensors:,}", f"{group.elements:,}",
+                  _size(group.bytes)] for dtype, group in facts.parameters_by_dtype.items()]
+        out += _columns(rows, right=(1, 2, 3))
         sources = [f"{facts.initializer_count:,} initializer{_s(facts.initializer_count)}"]
         if facts.sparse_initializer_count:
             sources.append(f"{facts.sparse_initializer_count:,} sparse initializer"
                            f"{_s(facts.sparse_initializer_count)}")
-        text = ", ".join(sources) + " in the main graph"
+        origin = ", ".join(sources) + " in the main graph"
         if facts.constant_count:
-            text += f"; {facts.constant_count:,} Constant node{_s(facts.constant_count)}"
-        if where:
-            text += f"; totals include {' and '.join(where)}"
-        origin.add_row("From", text)
+            origin += f"; {facts.constant_count:,} Constant node{_s(facts.constant_count)}"
+        if scopes:
+            origin += f"; totals include {' and '.join(scopes)}"
         stored = f"{_size(facts.embedded_bytes)} in the model file"
         if facts.external_bytes:
             stored += f", {_size(facts.external_bytes)} in external data"
-        origin.add_row("Stored", stored)
-        emit(origin)
+        out += _key_values([("From", origin), ("Stored", stored)], console, width)
 
     if facts.external_files:
         section(f"External data ({len(facts.external_files)} file{_s(len(facts.external_files))})")
-        table = listing("location", "tensors", "referenced", "on disk", "status", right=(1, 2, 3))
+        rows = [_header("location", "tensors", "referenced", "on disk", "status")]
         for f in facts.external_files:
-            if f.problem is None:
-                status = Text("ok", style="info.ok")
-            else:
-                status = Text("MISSING" if f.problem == "missing" else f.problem, style="info.bad")
-            table.add_row(Text(f.location, style="info.name"), f"{f.tensors:,}", _size(f.bytes),
-                          "-" if f.size is None else _size(f.size), status)
-        emit(table)
+            ok = f.status == "ok"
+            status = Text("ok" if ok else f.status.upper(), style="info.ok" if ok else "info.bad")
+            rows.append([Text(f.location, style="info.name"), f"{f.tensors:,}", _size(f.bytes),
+                         "-" if f.size is None else _size(f.size), status])
+        out += _columns(rows, right=(1, 2, 3))
 
     if facts.functions:
         section(f"Functions ({len(facts.functions)})")
-        table = listing("function", "signature", "nodes", "calls", right=(2, 3))
+        rows = [_header("function", "signature", "nodes", "calls")]
         for fn in facts.functions:
             name = f"{fn.domain}.{fn.name}" if fn.domain else fn.name
             if fn.overload:
@@ -337,22 +314,74 @@ def _render_info(facts: summary.Summary, console: Console) -> None:
             sig = f"({', '.join(fn.inputs)}) -> ({', '.join(fn.outputs)})"
             if fn.attributes:
                 sig = f"<{', '.join(fn.attributes)}> " + sig
-            table.add_row(Text(name, style="info.name"), sig, f"{fn.node_count:,}", f"{fn.calls:,}")
-        emit(table)
+            rows.append([Text(name, style="info.name"), sig, f"{fn.node_count:,}", f"{fn.calls:,}"])
+        out += _columns(rows, right=(2, 3))
 
     if facts.notes:
         section("Notes")
-        notes = Table.grid(padding=(0, 1))
-        notes.add_column(no_wrap=True)
-        notes.add_column()
-        for note in facts.notes:
-            warning = note.level == "warning"
-            mark = Text("warning" if warning else "note", style="info.warning" if warning else "info.note")
-            notes.add_row(mark, note.message)
-        emit(notes)
+        marks = {"warning": Text("warning", style="info.warning"), "info": Text("note", style="info.note")}
+        notes = [(marks.get(n.level, marks["info"]), n.message) for n in facts.notes]
+        out += _key_values(notes, console, width, gap=1)
+    return out
 
 
-def _op_columns(items: list[tuple[str, int]], width: int) -> Any:
+def _header(*names: str) -> list[Text]:
+    from rich.text import Text
+
+    return [Text(name, style="info.key") for name in names]
+
+
+def _columns(rows: list[list[Any]], right: Sequence[int] = (), gap: int = 2) -> list[Text]:
+    """Rows of cells (str or Text) as aligned lines, indented; no padding after the last cell."""
+    from rich.text import Text
+
+    if not rows:
+        return []
+    cells = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+    widths = [max(row[i].cell_len for row in cells) for i in range(len(cells[0]))]
+    lines = []
+    for row in cells:
+        line = Text(" " * _INDENT)
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - cell.cell_len)
+            last = i == len(row) - 1
+            if i in right:
+                line.append(pad)
+                line.append_text(cell)
+            else:
+                line.append_text(cell)
+                if not last:
+                    line.append(pad)
+            if not last:
+                line.append(" " * gap)
+        lines.append(line)
+    return lines
+
+
+def _key_values(rows: list[tuple[Any, Any]], console: Console, width: int, gap: int = 2) -> list[Text]:
+    """Key/value lines: keys in a column, values wrapped to the width with a hanging indent."""
+    from rich.text import Text
+
+    keys = [k if isinstance(k, Text) else Text(k, style="info.key") for k, _ in rows]
+    key_w = max(k.cell_len for k in keys)
+    hang = _INDENT + key_w + gap
+    lines = []
+    for key, (_, value) in zip(keys, rows, strict=True):
+        text = value if isinstance(value, Text) else Text(value)
+        for i, part in enumerate(text.wrap(console, max(width - hang, 20))):
+            line = Text(" " * _INDENT)
+            if i == 0:
+                line.append_text(key)
+                line.append(" " * (key_w - key.cell_len + gap))
+            else:
+                line.append(" " * (key_w + gap))
+            part.rstrip()
+            line.append_text(part)
+            lines.append(line)
+    return lines
+
+
+def _op_columns(items: list[tuple[str, int]], width: int) -> list[Text]:
     """Op counts laid out row-major in as many 'op  count' columns as fit the width."""
     from rich.text import Text
 
@@ -360,16 +389,16 @@ def _op_columns(items: list[tuple[str, int]], width: int) -> Any:
     count_w = max(len(f"{n:,}") for _, n in items)
     gap = 4
     per_row = max(1, min(len(items), (width + gap) // (name_w + 2 + count_w + gap)))
-    out = Text(no_wrap=per_row > 1, overflow="fold")
+    lines = []
     for start in range(0, len(items), per_row):
-        if start:
-            out.append("\n")
+        line = Text(" " * _INDENT)
         for j, (op, n) in enumerate(items[start:start + per_row]):
             if j:
-                out.append(" " * gap)
-            out.append(op.ljust(name_w + 2))
-            out.append(f"{n:,}".rjust(count_w), style="info.number")
-    return out
+                line.append(" " * gap)
+            line.append(op.ljust(name_w + 2))
+            line.append(f"{n:,}".rjust(count_w), style="info.number")
+        lines.append(line)
+    return lines
 
 
 def _dtype_text(value: summary.ValueSummary) -> str:
@@ -433,6 +462,10 @@ DUMP_STYLES = {
 }
 
 
+#: Longer dumps print plain even on a terminal: rich highlights about 1.5 MB a second.
+HIGHLIGHT_MAX_CHARS = 1 << 20
+
+
 def _cmd_dump(args: argparse.Namespace) -> int:
     from onnxlite import text  # numpy: only the printer needs it
 
@@ -443,7 +476,7 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     )
     if not out.endswith("\n"):
         out += "\n"
-    if not _want_color(args):
+    if len(out) > HIGHLIGHT_MAX_CHARS or not _want_color(args):
         sys.stdout.write(out)
         return 0
     from rich.text import Text

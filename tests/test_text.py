@@ -1357,3 +1357,34 @@ def test_dtype_fixtures_round_trip(name: str) -> None:
                 replaced += 1
     assert replaced
     assert upstream_round_trip(lite(original), original) is None
+
+
+def test_float32_text_matches_numpy_scalar_printing() -> None:
+    """Small float tensors are formatted with struct (no numpy import); the text must be what
+    the numpy path prints, so a dump does not depend on which path a tensor took."""
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, 2**32, 50_000, dtype=np.uint64).astype(np.uint32)
+    edges = np.array([0.0, -0.0, 1.0, 0.1, 1e-4, 9.99e-5, 1e6, 999999.94, 1e16, 3.4028235e38,
+                      1e-45, 2**-126, np.inf, -np.inf, 123456789.0], dtype=np.float32)
+    values = np.concatenate([bits.view(np.float32), edges])
+    values = values[~np.isnan(values)]
+    assert [_textvalues._float32_text(float(v)) for v in values] == [str(v) for v in values]
+
+
+@pytest.mark.parametrize("dt", sorted(_textvalues._STRUCT_CODES), ids=lambda d: d.short_name)
+@pytest.mark.parametrize("typed", [False, True], ids=["raw", "typed"])
+def test_plain_small_literals_match_the_numpy_path(dt: DataType, typed: bool) -> None:
+    rng = np.random.default_rng(int(dt))
+    np_dtype = dt.np_dtype
+    if np_dtype.kind == "f":
+        array = (rng.standard_normal(12) * 10.0 ** rng.integers(-8, 8, 12)).astype(np_dtype)
+    else:
+        info = np.iinfo(np_dtype)
+        array = rng.integers(info.min, info.max, 12, dtype=np_dtype, endpoint=True)
+    tensor = onnxlite.Tensor.from_numpy(array, "t", typed=typed)
+    plain = _textvalues._plain_values(tensor, dt, array.size, array.size)
+    assert _textvalues._plain_values(tensor, dt, array.size, 5) == (None if plain is None else plain[:5])
+    if typed and dt not in _textvalues._PLAIN_TYPED:
+        assert plain is None
+        return
+    assert plain == _textvalues._format_values(array, dt)[0]

@@ -1,0 +1,354 @@
+"""The `onnxlite info` and `onnxlite dump` commands: rendered output, JSON, options, exit codes,
+error lines, colour decisions and a closed pipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rich.text import Text
+
+import onnxlite
+from onnxlite import _proto, cli
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "tools" / "example" / "tiny_cnn.onnx"
+
+TINY_CNN_INFO = """\
+tiny_cnn.onnx  12.7 KiB
+A tiny CNN classifier for 3x8x8 images (onnxlite's quick-start example).
+
+Model
+  IR version  10
+  Opsets      ai.onnx 21
+  Producer    onnxlite-example 1
+  Graph       tiny_cnn: 5 nodes
+  Metadata    license: Apache-2.0
+
+Inputs (1)
+  image  float  [batch, 3, 8, 8]
+
+Outputs (1)
+  probs  float  [batch, 10]
+
+Operators: 5 nodes, 5 op types
+  Conv     1    Flatten  1    Gemm     1    Relu     1    Softmax  1
+
+Parameters: 3,114 (3.1K) in 4 tensors, 12.2 KiB
+  dtype  tensors  elements     bytes
+  float        4     3,114  12.2 KiB
+  From    4 initializers in the main graph
+  Stored  12.2 KiB in the model file
+"""
+
+
+@pytest.fixture(autouse=True)
+def _plain_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Colourless, 100 columns: what a pipe gets, whatever terminal runs the tests."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- info -----------------------------------------------------------------------------------------
+
+def test_info_renders_the_example_exactly(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "info", str(EXAMPLE))
+    assert (code, err) == (0, "")
+    assert out == TINY_CNN_INFO
+
+
+def test_info_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "info", "--json", str(EXAMPLE))
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert data["ir_version"] == 10 and data["opset_import"] == {"": 21}
+    assert data["node_count"] == 5 and data["initializer_count"] == 4
+    assert data["op_counts"] == {"Conv": 1, "Flatten": 1, "Gemm": 1, "Relu": 1, "Softmax": 1}
+    assert (data["parameter_count"], data["parameter_bytes"]) == (3114, 12456)
+    assert data["outputs"] == [{"name": "probs", "dtype": "float", "shape": ["batch", 10],
+                                "type": "float[batch,10]", "initializer": False}]
+    assert data == onnxlite.summary.summarize(onnxlite.load(EXAMPLE), str(EXAMPLE)).to_dict()
+
+
+def test_info_is_deterministic(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = _model_with_everything(tmp_path)
+    first = run(capsys, "info", str(path))
+    assert first[0] == 0 and "MISSING" in first[1]
+    assert run(capsys, "info", str(path)) == first
+
+
+def test_debug_flag_is_accepted_after_the_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "info", "--debug", str(EXAMPLE))[0] == 0
+    assert run(capsys, "--debug", "info", str(EXAMPLE))[0] == 0
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+def _bad_files(tmp_path: Path) -> dict[str, Path]:
+    data = EXAMPLE.read_bytes()
+    files = {
+        "missing": tmp_path / "missing.onnx",
+        "directory": tmp_path / "folder.onnx",
+        "truncated": tmp_path / "truncated.onnx",
+        "garbage": tmp_path / "garbage.onnx",
+        "empty": tmp_path / "empty.onnx",
+        "text": tmp_path / "text.onnx",
+    }
+    files["directory"].mkdir()
+    files["truncated"].write_bytes(data[: len(data) // 2])
+    files["garbage"].write_bytes(bytes(range(256)) * 4)
+    files["empty"].write_bytes(b"")
+    files["text"].write_text("this is not an onnx model\n")
+    return files
+
+
+@pytest.mark.parametrize("command", ["info", "dump"])
+def test_unreadable_files_give_one_line_and_exit_1(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for kind, path in _bad_files(tmp_path).items():
+        for extra in ([], ["--json"]) if command == "info" else ([],):
+            code, out, err = run(capsys, command, *extra, str(path))
+            assert code == 1, kind
+            assert out == "", kind
+            lines = err.splitlines()
+            assert len(lines) == 1, (kind, err)
+            assert lines[0].startswith("onnxlite: error: ") and str(path) in lines[0], (kind, err)
+            assert "Traceback" not in err
+
+
+def test_error_messages_say_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = _bad_files(tmp_path)
+    messages = {kind: run(capsys, "info", str(path))[2] for kind, path in files.items()}
+    assert "No such file or directory" in messages["missing"]
+    assert "is a directory" in messages["directory"]
+    assert "not a valid ONNX model" in messages["truncated"]
+    assert "empty" in messages["empty"]
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _bad_files(tmp_path)["truncated"]
+    code, out, err = run(capsys, "--debug", "info", str(path))
+    assert code == 1 and out == ""
+    assert "Traceback (most recent call last)" in err and "ModelFormatError" in err
+    assert err.rstrip().splitlines()[-1].startswith("onnxlite: error: ")
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["info"], ["info", "--bogus", "x"], ["dump"], ["nosuchcommand"],
+    ["dump", "--preview", "-1", "x"], ["dump", "--depth", "two", "x"],
+])
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    if not argv:
+        assert cli.main(argv) == 2
+        return
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_unexpected_errors_still_give_one_line(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(onnxlite.summary, "summarize", broken)
+    code, out, err = run(capsys, "info", str(EXAMPLE))
+    assert code == 1 and out == ""
+    assert len(err.splitlines()) == 1 and "RecursionError: too deep" in err and str(EXAMPLE) in err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    m.graph.initializer.append(onnxlite.Tensor.from_numpy(np.arange(200_000, dtype=np.float32), "w").proto)
+    m.graph.output.add(name="w")
+    path = tmp_path / "big.onnx"
+    path.write_bytes(m.SerializeToString())
+    for argv in (["dump", "--full"], ["info", "--json"]):
+        proc = subprocess.Popen([sys.executable, "-m", "onnxlite", *argv, str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1`
+        err = proc.stderr.read()
+        assert proc.wait(timeout=60) == 0, err
+        assert err == b""
+
+
+# --- dump ------------------------------------------------------------------------------------------
+
+def test_dump_prints_the_text_form(capsys: pytest.CaptureFixture[str]) -> None:
+    from onnxlite import text
+
+    code, out, err = run(capsys, "dump", str(EXAMPLE))
+    assert (code, err) == (0, "")
+    expected = text.format_model(onnxlite.load(EXAMPLE))
+    assert out == expected if expected.endswith("\n") else out == expected + "\n"
+    assert out.startswith("<\n   ir_version: 10,")
+    assert run(capsys, "dump", str(EXAMPLE))[1] == out  # byte for byte, every time
+
+
+def test_dump_passes_every_option(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from onnxlite import text
+
+    seen: list[dict[str, Any]] = []
+
+    def fake(model: onnxlite.Model, **kwargs: Any) -> str:
+        seen.append(kwargs)
+        return "text"
+
+    monkeypatch.setattr(text, "format_model", fake)
+    assert run(capsys, "dump", str(EXAMPLE)) == (0, "text\n", "")
+    assert seen[-1] == {"full": False, "preview": 8, "stats": False, "op_types": None, "name_pattern": None,
+                        "max_depth": None, "header_only": False}
+    argv = ["dump", "--full", "--stats", "--preview", "3", "--op", "Conv", "--op", "Relu", "--name", "fc*",
+            "--depth", "2", "--header", "--no-color", str(EXAMPLE)]
+    assert run(capsys, *argv)[0] == 0
+    assert seen[-1] == {"full": True, "preview": 3, "stats": True, "op_types": ["Conv", "Relu"],
+                        "name_pattern": "fc*", "max_depth": 2, "header_only": True}
+
+
+@pytest.mark.parametrize("options", [["--full"], ["--stats"], ["--preview", "0"], ["--op", "Gemm"],
+                                     ["--name", "r*"], ["--depth", "0"], ["--header"]])
+def test_dump_options_run(options: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "dump", *options, str(EXAMPLE))
+    assert (code, err) == (0, "") and out.startswith("<\n")
+
+
+def test_dump_header_is_short(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(capsys, "dump", "--header", str(EXAMPLE))[1]
+    assert "tiny_cnn (float[batch,3,8,8] image) => (float[batch,10] probs)" in out
+    assert "Conv" not in out
+
+
+class _FakeTerminal:
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, data: str) -> int:
+        self.written.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    parser = cli.build_parser()
+    args = parser.parse_args(["dump", str(EXAMPLE)])
+    assert not cli._want_color(args)  # captured stdout is no terminal (and NO_COLOR is set)
+    monkeypatch.setattr(sys, "stdout", _FakeTerminal())
+    assert not cli._want_color(args)  # NO_COLOR set
+    monkeypatch.setenv("NO_COLOR", "")  # set but empty: no effect (no-color.org)
+    assert cli._want_color(args)
+    monkeypatch.delenv("NO_COLOR")
+    assert cli._want_color(args)
+    assert not cli._want_color(parser.parse_args(["dump", "--no-color", str(EXAMPLE)]))
+
+
+def test_dump_on_a_terminal_is_highlighted(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert cli.main(["dump", str(EXAMPLE)]) == 0
+    out = "".join(terminal.written)
+    assert "\x1b[" in out
+    from onnxlite import text
+
+    # the same text, not wrapped to the terminal width
+    assert _strip_ansi(out) == text.format_model(onnxlite.load(EXAMPLE)).rstrip("\n") + "\n"
+
+
+def test_huge_dumps_stay_plain_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setattr(cli, "HIGHLIGHT_MAX_CHARS", 100)
+    assert cli.main(["dump", str(EXAMPLE)]) == 0
+    out = "".join(terminal.written)
+    assert "\x1b[" not in out and out.startswith("<\n   ir_version: 10,")
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_highlighter_styles_the_parts_of_the_syntax() -> None:
+    sample = ('<\n   ir_version: 10,\n   producer_name: "a # b"\n>\n'
+              'g (float[N] x) => (float[N] y)\n{\n'
+              '   [n1] y = com.x.Custom <alpha: float = 0.5> (x)  # a comment\n}\n')
+    text = Text(sample)
+    cli.onnx_highlighter().highlight(text)
+
+    def styled(style: str) -> list[str]:
+        return [sample[s.start:s.end].strip() for s in text.spans if s.style == f"onnx.{style}"]
+
+    assert styled("keyword") == ["ir_version", "producer_name"]
+    assert styled("string") == ['"a # b"']
+    assert styled("comment") == ["# a comment"]  # not the '#' inside the string
+    assert styled("op") == ["com.x.Custom"]
+    assert "10" in styled("number") and "0.5" in styled("number")
+    assert styled("type") == ["float", "float", "float"]
+    assert styled("name") == ["[n1]"]
+
+
+# --- light imports ------------------------------------------------------------------------------------
+
+def test_import_onnxlite_does_not_import_rich() -> None:
+    code = ("import sys, onnxlite, onnxlite.cli, onnxlite.summary; "
+            "bad = [m for m in ('rich', 'numpy', 'onnx') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_info_json_needs_neither_rich_nor_numpy() -> None:
+    code = ("import sys, io, contextlib; from onnxlite.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['info', '--json', sys.argv[1]]) == 0\n"
+            "bad = [m for m in ('rich', 'numpy') if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], check=True, timeout=60)
+
+
+# --- a model with everything ------------------------------------------------------------------------
+
+def _model_with_everything(folder: Path) -> Path:
+    import test_summary
+
+    return test_summary.build_rich_model(folder)
+
+
+def test_info_of_the_hand_built_model_through_main(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import test_summary
+
+    path = _model_with_everything(tmp_path)
+    code, out, err = run(capsys, "info", str(path))
+    assert (code, err) == (0, "")
+    size = os.path.getsize(path)
+    assert out == test_summary.RICH_EXPECTED.replace(
+        "?SIZE?", f"{cli._size(size)}, {cli._size(size + 144)} with external data")
