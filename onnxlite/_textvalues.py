@@ -12,7 +12,7 @@ import re
 import struct
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from onnxlite import wire
@@ -328,6 +328,13 @@ def _plain_values(tensor: Tensor, dt: DataType, numel: int, count: int) -> list[
 def _float32_text(value: float) -> str:
     """The shortest decimal that reads back as this float32, laid out as numpy prints float32
     scalars (positional for 1e-4 <= |x| < 1e6, else d.ddde+XX)."""
+    if value == 0:  # -0.0 == 0.0 for the cache below, but they print differently
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    return _nonzero_float32_text(value)
+
+
+@lru_cache(maxsize=4096)  # attribute values repeat across nodes (alpha, epsilon...)
+def _nonzero_float32_text(value: float) -> str:
     digits = 9
     for p in range(1, 10):
         try:
@@ -338,7 +345,7 @@ def _float32_text(value: float) -> str:
             digits = p
             break
     magnitude = abs(value)
-    if magnitude == 0 or magnitude == math.inf or 1e-4 <= magnitude < 1e6:
+    if magnitude == math.inf or 1e-4 <= magnitude < 1e6:
         return repr(float(f"{value:.{digits}g}"))
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     if "." in mantissa:

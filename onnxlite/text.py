@@ -513,8 +513,14 @@ class _Printer:
             name = n.name
             if name:
                 # _name's fast path inlined: node names are unique, so caching would not pay
-                plain = name.__class__ is str and match(name) and name not in reserved
-                label = name if plain else _name(name)
+                if name.__class__ is not str:
+                    label = _name(name)
+                elif match(name) and name not in reserved:
+                    label = name
+                elif '"' not in name and "\\" not in name and name.isprintable():
+                    label = '"' + name + '"'  # _name's quoting, inlined
+                else:
+                    label = _name(name)
                 head = f"{pad}[{label}] {outputs} = {op}"
             elif n.HasField("name"):
                 head = f"{pad}[{_name(name)}] {outputs} = {op}"
