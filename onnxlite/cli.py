@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("model", metavar="MODEL", help="the .onnx file")
     dump.add_argument("--full", action="store_true", help="print every tensor value (parseable output)")
     dump.add_argument("--stats", action="store_true",
-                      help="add min/max/mean statistics to summarized tensors")
+                      help="add min/max/mean/std and zero/NaN counts of every tensor (reads whole tensors)")
     dump.add_argument("--preview", metavar="N", type=_non_negative, default=8,
                       help="values shown of a summarized tensor (default: 8)")
     dump.add_argument("--op", metavar="TYPE", action="append", dest="op_types",
