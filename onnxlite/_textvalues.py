@@ -62,17 +62,18 @@ class _Options:
     name_match: Callable[[str], Any] | None
     max_depth: int | None
     header_only: bool
+    jobs: int = 1
 
     @classmethod
     def make(cls, full: bool, preview: int, stats: bool, op_types: Collection[str] | None,
-             name_pattern: str | None, max_depth: int | None, header_only: bool) -> _Options:
+             name_pattern: str | None, max_depth: int | None, header_only: bool, jobs: int = 1) -> _Options:
         if preview < 0:
             raise ValueError(f"preview must be >= 0, not {preview}")
         if max_depth is not None and max_depth < 0:
             raise ValueError(f"max_depth must be >= 0, not {max_depth}")
         match = re.compile(fnmatch.translate(name_pattern)).match if name_pattern is not None else None
         ops = None if op_types is None else frozenset([op_types] if isinstance(op_types, str) else op_types)
-        return cls(full, preview, stats, ops, match, max_depth, header_only)
+        return cls(full, preview, stats, ops, match, max_depth, header_only, max(1, jobs))
 
     @property
     def filtering(self) -> bool:

@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from onnxlite import summary
 from onnxlite._version import __version__
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import load
@@ -25,6 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.highlighter import RegexHighlighter
     from rich.text import Text
+
+    from onnxlite import summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +168,8 @@ def _console(color: bool) -> Console:
 # --- info -------------------------------------------------------------------------------------
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from onnxlite import summary  # imported by the command that needs it, like text for dump
+
     model = load(args.model)
     facts = summary.summarize(model, path=args.model)
     if args.json:
@@ -473,6 +476,7 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     out = text.format_model(
         model, full=args.full, preview=args.preview, stats=args.stats, op_types=args.op_types,
         name_pattern=args.name_pattern, max_depth=args.max_depth, header_only=args.header_only,
+        jobs=min(2, os.cpu_count() or 1),
     )
     if not out.endswith("\n"):
         out += "\n"

@@ -71,7 +71,9 @@ stack, never by Python recursion.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+import os
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from onnxlite._textvalues import (
@@ -121,17 +123,19 @@ def format_model(
     name_pattern: str | None = None,
     max_depth: int | None = None,
     header_only: bool = False,
+    jobs: int = 1,
 ) -> str:
     """The model in ONNX textual syntax: header, main graph, model-local functions.
 
     ``full=True`` prints every tensor value, so ``onnx.parser.parse_model`` reads the text
     back into the same graph (see the module docstring for what the upstream syntax cannot
-    express). Example::
+    express). ``jobs=2`` lets a forked process print the second half of a very long node list
+    (the CLI does; the text is the same). Example::
 
         print(format_model(onnxlite.load("model.onnx"), op_types={"Conv"}, max_depth=1))
     """
-    printer = _Printer(_Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only),
-                       model)
+    options = _Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only, jobs)
+    printer = _Printer(options, model)
     return printer.model(model)
 
 
@@ -182,6 +186,57 @@ def _drive(root: Iterator[Any]) -> None:
             stack.pop()
         else:
             stack.append(sub)
+
+
+#: Node lists at least this long are split between two processes when ``jobs`` > 1: reading
+#: protobuf fields from Python is most of a big dump's time, and it does not share a core.
+_PARALLEL_NODES = 20_000
+
+
+class _Child:
+    """A forked process that prints part of the output and sends it back through a pipe. Any
+    failure (no fork, threads running, the child dying) makes the caller print that part itself,
+    so the text never depends on whether the child worked."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+
+    @classmethod
+    def start(cls, work: Callable[[list[str]], None]) -> _Child | None:
+        # forking a process with other threads running can deadlock the child
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return None
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return None
+        if pid == 0:  # the child: print, send, and leave without running any exit handler
+            status = 1
+            try:
+                os.close(read)
+                part: list[str] = []
+                work(part)
+                data = memoryview("".join(part).encode("utf-8", "surrogatepass"))
+                while data:
+                    data = data[os.write(write, data):]
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        return cls(pid, read)
+
+    def result(self) -> str | None:
+        """The child's text, or None when it failed."""
+        with os.fdopen(self.fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0:
+            return None
+        return data.decode("utf-8", "surrogatepass")
 
 
 # --- the printer ----------------------------------------------------------------------------------
@@ -490,6 +545,24 @@ class _Printer:
         # would cost more than the printing) and names go through the caching _Names map.
         if keep is None and self.opts.filtering:
             keep = self.kept_nodes(nodes)
+        count = len(nodes)
+        if keep is None and self.opts.jobs > 1 and count >= _PARALLEL_NODES:
+            half = count // 2
+            child = _Child.start(lambda part: _drive(
+                self.node_range(nodes, owner, part, level, depth, where, None, half, count)))
+            if child is not None:
+                yield from self.node_range(nodes, owner, out, level, depth, where, None, 0, half)
+                text = child.result()
+                if text is not None:
+                    out.append(text)
+                    return
+                yield from self.node_range(nodes, owner, out, level, depth, where, None, half, count)
+                return
+        yield from self.node_range(nodes, owner, out, level, depth, where, keep, 0, count)
+
+    def node_range(self, nodes: Any, owner: Graph | Function, out: list[str], level: int, depth: int,
+                   where: str, keep: list[bool] | None, start: int, stop: int) -> Iterator[Any]:
+        """Print nodes[start:stop]; ``keep`` (indexed like ``nodes``) hides the others."""
         pad = _INDENT * level
         ids = self._ids
         get = ids.__getitem__
@@ -497,7 +570,8 @@ class _Printer:
         match = _IDENTIFIER.fullmatch
         reserved = _RESERVED
         hidden = 0
-        for index, n in enumerate(nodes):
+        for index in range(start, stop):
+            n = nodes[index]
             if keep is not None:
                 if not keep[index]:
                     hidden += 1

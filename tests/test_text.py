@@ -5,6 +5,7 @@ conformance corpus."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 import threading
@@ -1388,3 +1389,49 @@ def test_plain_small_literals_match_the_numpy_path(dt: DataType, typed: bool) ->
         assert plain is None
         return
     assert plain == _textvalues._format_values(array, dt)[0]
+
+
+def _chain_with_subgraphs(n: int) -> onnxlite.Model:
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    g = m.graph
+    g.name = "chain"
+    g.input.add(name="x0").type.tensor_type.elem_type = 1
+    for i in range(n):
+        node = g.node.add(op_type="LeakyRelu", name=f"/layers.{i}/act", input=[f"x{i}"], output=[f"x{i + 1}"])
+        node.attribute.add(name="alpha", type=1, f=0.01 * (i % 7))
+        if i % 50 == 0:
+            branch = g.node.add(op_type="If", name=f"if{i}", input=["cond"], output=[f"y{i}"])
+            body = branch.attribute.add(name="then_branch", type=5).g
+            body.name = f"then{i}"
+            body.node.add(op_type="Identity", input=[f"x{i}"], output=[f"t{i}"])
+            body.output.add(name=f"t{i}")
+    g.output.add(name=f"x{n}").type.tensor_type.elem_type = 1
+    return onnxlite.Model(m)
+
+
+def test_two_process_dump_prints_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text, "_PARALLEL_NODES", 100)
+    model = _chain_with_subgraphs(1000)
+    started: list[object] = []
+    real_start = text._Child.start
+
+    def start(work: object) -> object:
+        child = real_start(work)  # type: ignore[arg-type]
+        started.append(child)
+        return child
+
+    monkeypatch.setattr(text._Child, "start", start)
+    assert format_model(model, jobs=2) == format_model(model)
+    assert started and started[0] is not None  # a child really printed half of the nodes
+
+
+def test_two_process_dump_falls_back_when_the_child_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text, "_PARALLEL_NODES", 100)
+    def failed(self: text._Child) -> None:  # reap the child, then report it as failed
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+    monkeypatch.setattr(text._Child, "result", failed)
+    model = _chain_with_subgraphs(400)
+    assert format_model(model, jobs=2) == format_model(model)
