@@ -218,12 +218,13 @@ def test_dump_passes_every_option(
     monkeypatch.setattr(text, "format_model", fake)
     assert run(capsys, "dump", str(EXAMPLE)) == (0, "text\n", "")
     assert seen[-1] == {"full": False, "preview": 8, "stats": False, "op_types": None, "name_pattern": None,
-                        "max_depth": None, "header_only": False}
+                        "max_depth": None, "header_only": False, "jobs": min(2, os.cpu_count() or 1)}
     argv = ["dump", "--full", "--stats", "--preview", "3", "--op", "Conv", "--op", "Relu", "--name", "fc*",
             "--depth", "2", "--header", "--no-color", str(EXAMPLE)]
     assert run(capsys, *argv)[0] == 0
     assert seen[-1] == {"full": True, "preview": 3, "stats": True, "op_types": ["Conv", "Relu"],
-                        "name_pattern": "fc*", "max_depth": 2, "header_only": True}
+                        "name_pattern": "fc*", "max_depth": 2, "header_only": True,
+                        "jobs": min(2, os.cpu_count() or 1)}
 
 
 @pytest.mark.parametrize("options", [["--full"], ["--stats"], ["--preview", "0"], ["--op", "Gemm"],
