@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from onnxlite import wire
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
 from onnxlite.tensors import Tensor
@@ -267,7 +266,6 @@ def _tensor_type(proto: Any) -> str:
 
 def _where_data(tensor: Tensor) -> str:
     """Where the tensor's bytes live, for the summary comment."""
-    proto = tensor.proto
     location = tensor.location
     if location == "external":
         info = tensor.external_data
@@ -276,9 +274,8 @@ def _where_data(tensor: Tensor) -> str:
                   for key, value in info.items() if key != "location"]
         return ", ".join(parts)
     if location == "file":
-        # Tensor has no accessor for the file offset of a lazy payload (yet): read the marker.
-        region = wire.parse_marker(proto.raw_data)
-        return "raw_data in the model file" + (f" at offset {region.offset}" if region else "")
+        region = tensor.file_region
+        return "raw_data in the model file" + (f" at offset {region[0]}" if region else "")
     if location == "raw":
         return "raw_data inline"
     return f"{tensor.dtype.typed_field} inline"

@@ -71,6 +71,11 @@ def source_for(token: bytes) -> Source | None:
     return _LIVE.get(token)
 
 
+def has_live_sources() -> bool:
+    """Whether any lazily loaded payload exists (else no raw_data can be a marker)."""
+    return bool(_LIVE)
+
+
 def live_tokens() -> set[bytes]:
     return set(_LIVE.keys())
 

@@ -30,7 +30,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
-from onnxlite import io
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import Function, Graph, Model, Node
@@ -346,7 +345,7 @@ class _Walk:
             self.notes.append(Note("warning", f"cannot size a tensor: {e}"))
             return 0
         self._count(dtype.short_name, elements, nbytes)
-        if tensor.proto.data_location == 1:  # EXTERNAL; Tensor.location would read raw_data
+        if tensor.is_external:
             self.external_bytes += nbytes
             self._external(tensor, nbytes)
         else:
@@ -366,7 +365,7 @@ class _Walk:
             self.notes.append(Note("warning", f"cannot size sparse tensor indices: {e}"))
             return nbytes
         self._count(dtype, 0, index_bytes, tensors=0)
-        if indices.proto.data_location == 1:
+        if indices.is_external:
             self.external_bytes += index_bytes
             self._external(indices, index_bytes)
         else:
@@ -383,7 +382,7 @@ class _Walk:
 
     def _external(self, tensor: Tensor, nbytes: int) -> None:
         try:
-            location, offset, length = io.external_info(tensor.proto, f"tensor '{_str(tensor.name)}'")
+            location, offset, length = tensor.external_info()
         except OnnxliteError as e:
             self.notes.append(Note("warning", str(e)))
             return

@@ -112,9 +112,29 @@ class Tensor:
         if self.proto.data_location == _EXTERNAL:
             return "external"
         if self.proto.HasField("raw_data"):
-            region = wire.parse_marker(self.proto.raw_data)
-            return "file" if region is not None and io.source_for(region.token) else "raw"
+            return "file" if self.file_region is not None else "raw"
         return "typed"
+
+    @property
+    def is_external(self) -> bool:
+        """Whether the data lives in an external data file (reads nothing)."""
+        return bool(self.proto.data_location == _EXTERNAL)
+
+    @property
+    def file_region(self) -> tuple[int, int] | None:
+        """(offset, length) of the data inside the model file when it was left there by a lazy
+        load, else None."""
+        if not io.has_live_sources() or not self.proto.HasField("raw_data"):
+            return None  # no lazy payload exists anywhere: skip copying raw_data to look
+        region = wire.parse_marker(self.proto.raw_data)
+        if region is None or io.source_for(region.token) is None:
+            return None
+        return (region.offset, region.length)
+
+    def external_info(self) -> tuple[str, int, int | None]:
+        """(location, offset, length or None) of external data, validated as numbers (the
+        location is checked for safety when the data is read)."""
+        return io.external_info(self.proto, self._describe())
 
     @property
     def external_data(self) -> dict[str, str]:
