@@ -14,6 +14,7 @@ from onnxlite.errors import (
     OnnxliteError,
     SaveError,
     UnsafePathError,
+    WeightsError,
     WriteError,
 )
 from onnxlite.model import (
@@ -34,7 +35,8 @@ from onnxlite.valuetypes import Dim, Type, ValueInfo
 
 __all__ = [
     "__version__", "DataType", "OnnxliteError", "ModelFormatError", "ExternalDataError",
-    "UnsafePathError", "SaveError", "WriteError", "Model", "Graph", "Node", "Attribute", "Function",
+    "UnsafePathError", "SaveError", "WriteError", "WeightsError",
+    "Model", "Graph", "Node", "Attribute", "Function",
     "TrainingInfo",
     "Value", "Tensor", "SparseTensor", "Type", "Dim", "ValueInfo", "load", "loads", "save", "dumps",
 ]

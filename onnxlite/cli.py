@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from onnxlite._version import __version__
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import load
+from onnxlite.model import load, save
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,6 +73,50 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print only the model header and the graph signature")
     dump.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     dump.set_defaults(run=_cmd_dump)
+
+    weights = commands.add_parser(
+        "weights", parents=[common],
+        help="save every tensor as .npy/.npz/safetensors, or put edited ones back",
+        description="Save the model's tensors (initializers of every graph, Constant values, tensor "
+                    "attributes, sparse initializers) into DIR, one .npy per tensor plus manifest.json, "
+                    "streamed from the model file. With --replace DIR, write a copy of the model with "
+                    "the tensors of DIR (as written by this command, then edited) put back: names, "
+                    "dtypes and shapes are checked first; only changed tensors are replaced.")
+    weights.add_argument("model", metavar="MODEL", help="the .onnx file")
+    weights.add_argument("-o", "--output", metavar="OUT", required=True,
+                         help="the folder to write (export), or the new .onnx file (with --replace)")
+    weights.add_argument("--replace", metavar="DIR", help="put the tensors of DIR back into the model")
+    weights.add_argument("--format", choices=("npy", "npz", "safetensors"), default=None,
+                         help="npy: one file per tensor (default); npz: one archive; safetensors: "
+                              "one file (pip install onnxlite[safetensors])")
+    weights.add_argument("--only", metavar="PATTERN", action="append",
+                         help="save only tensors whose name matches this glob (repeatable)")
+    weights.add_argument("--densify", action="store_true",
+                         help="save sparse tensors as dense arrays (default: values and indices)")
+    weights.add_argument("--as", dest="as_dtype", choices=("float32",),
+                         help="save every floating type as float32 (and 2/4-bit integers as 8-bit), "
+                              "for tools without ml_dtypes")
+    weights.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    weights.set_defaults(run=_cmd_weights)
+
+    convert = commands.add_parser(
+        "convert", parents=[common], help="re-save a model, moving weights to or from external data",
+        description="Re-save a model atomically (IN and OUT may be the same file). With no option the "
+                    "bytes are unchanged. --external-data moves tensors of at least --threshold bytes "
+                    "into a data file beside OUT; --embed brings external weights back inline "
+                    "(refused when the file would pass protobuf's 2 GiB limit).")
+    convert.add_argument("model", metavar="IN", help="the .onnx file to read")
+    convert.add_argument("output", metavar="OUT", help="the .onnx file to write")
+    where = convert.add_mutually_exclusive_group()
+    where.add_argument("--external-data", action="store_true", help="move large tensors to external data")
+    where.add_argument("--embed", action="store_true", help="embed every tensor in the .onnx file")
+    convert.add_argument("--location", metavar="NAME",
+                         help="data file name, relative to OUT's folder (default: OUT's name + .data); "
+                              "with --per-tensor, a folder for the files")
+    convert.add_argument("--threshold", metavar="BYTES", type=_non_negative, default=None,
+                         help="smallest tensor moved to external data (default: 1024)")
+    convert.add_argument("--per-tensor", action="store_true", help="one data file per tensor")
+    convert.set_defaults(run=_cmd_convert)
     return parser
 
 
@@ -513,3 +557,84 @@ def onnx_highlighter() -> RegexHighlighter:
         ]
 
     return OnnxHighlighter()
+
+
+# --- weights and convert ----------------------------------------------------------------------
+
+def _usage_error(args: argparse.Namespace, message: str) -> int:
+    print(f"usage: onnxlite {args.command} --help\nonnxlite {args.command}: error: {message}",
+          file=sys.stderr)
+    return 2
+
+
+def _cmd_weights(args: argparse.Namespace) -> int:
+    from onnxlite import weights  # numpy: only this command needs it
+
+    if args.replace is not None:
+        given = [flag for flag, value in (("--format", args.format), ("--only", args.only),
+                 ("--densify", args.densify), ("--as", args.as_dtype), ("--force", args.force)) if value]
+        if given:
+            return _usage_error(args, f"{', '.join(given)} cannot be used with --replace")
+        model = load(args.model)
+        changes = weights.changed_weights(model, args.replace)
+        save(weights.apply_changes(model, changes), args.output)
+        changed = len(changes)
+        print(f"wrote {args.output}: {changed} tensor{_s(changed)} replaced from {args.replace}")
+        return 0
+    model = load(args.model)
+    with _progress_bar(f"writing {args.output}") as progress:
+        manifest = weights.export_weights(
+            model, args.output, format=args.format or "npy", only=args.only, densify=args.densify,
+            as_dtype=args.as_dtype, force=args.force, model_name=os.path.basename(args.model),
+            progress=progress)
+    print(f"wrote {args.output}: {weights.summarize(manifest)}")
+    return 0
+
+
+class _progress_bar:
+    """A rich progress bar on stderr, only when stderr is a terminal and the work is large
+    (at least 256 MiB); otherwise a no-op callback."""
+
+    MIN_BYTES = 256 << 20
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        isatty = getattr(sys.stderr, "isatty", None)
+        if not (isatty and isatty()):
+            return None
+        return self._update
+
+    def _update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < self.MIN_BYTES:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+            self._bar = Progress("{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                                 console=Console(file=sys.stderr), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    if not args.external_data:
+        given = [flag for flag, value in (("--location", args.location), ("--threshold", args.threshold),
+                 ("--per-tensor", args.per_tensor)) if value not in (None, False)]
+        if given:
+            return _usage_error(args, f"{', '.join(given)} only go with --external-data")
+    external: bool | None = True if args.external_data else (False if args.embed else None)
+    model = load(args.model)
+    save(model, args.output, external_data=external, location=args.location,
+         size_threshold=1024 if args.threshold is None else args.threshold, per_tensor=args.per_tensor)
+    print(f"wrote {args.output}")
+    return 0

@@ -33,3 +33,8 @@ class SaveError(OnnxliteError, ValueError):
 class WriteError(OnnxliteError, OSError):
     """Writing a file failed (disk full, permission denied...); nothing was left in place of
     the previous file."""
+
+
+class WeightsError(OnnxliteError, ValueError):
+    """Weights cannot be exported or put back as asked (a non-empty output folder, names, dtypes or
+    shapes that do not match the model, a missing optional package)."""
