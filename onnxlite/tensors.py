@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from onnxlite import _proto, io, wire
+from onnxlite import _proto, io, wire, writer
 from onnxlite._fields import scalar, string_map
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
@@ -158,6 +158,15 @@ class Tensor:
         from onnxlite.codec import decode_typed, encode_raw
 
         return encode_raw(decode_typed(self.proto, where=where))[1]
+
+    def write_raw(self, fd: int) -> int:
+        """Write the raw bytes (as `raw_bytes` gives them) to an open file descriptor at its
+        position; returns the count. Data in a file is copied in the kernel (flat memory)."""
+        return writer.write_tensor_bytes(fd, self._store, self.proto, self._describe())
+
+    def raw_sha256(self) -> str:
+        """SHA-256 of the raw bytes, read without mapping them into memory (thread-safe)."""
+        return writer.tensor_sha256(self._store, self.proto, self._describe())[0]
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (ml_dtypes dtypes for bfloat16, float8, int4...; an object

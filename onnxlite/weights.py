@@ -35,6 +35,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Union
@@ -343,11 +344,33 @@ def export_weights(
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
     try:
         if format == "npy":
-            for p in plans:
-                name = safe_file_name(p.weight.id or p.weight.path, used)
-                with open(tmp / name, "wb") as f:
-                    digest = _write_npy(f, p, advance)
-                manifest.tensors.append(p.entry(name, None, digest))
+            # Bytes saved as they are stored are copied by the kernel (Tensor.write_raw) while
+            # two threads hash them: sha256 is the slowest step, and it runs off the GIL.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                # hashing starts at once, largest first, and overlaps the copies below
+                fast = [(p, p.weight.tensor) for p in plans
+                        if p.streamable() and isinstance(p.weight.tensor, Tensor)]
+                for p, tensor in fast:
+                    _raw_length(p, tensor)  # refuse bad data before writing anything
+                hashes = {id(p): pool.submit(_sha256, tensor)
+                          for p, tensor in sorted(fast, key=lambda pt: -pt[0].nbytes)}
+                entries: list[tuple[_Plan, str, Any]] = []
+                for p in plans:
+                    name = safe_file_name(p.weight.id or p.weight.path, used)
+                    source = p.weight.tensor
+                    with open(tmp / name, "wb") as f:
+                        if id(p) in hashes and isinstance(source, Tensor):
+                            _write_header(f, p.descr(), p.shape)
+                            f.flush()
+                            advance(source.write_raw(f.fileno()))
+                            digest: Any = hashes[id(p)]
+                        else:
+                            digest = _write_npy(f, p, advance)
+                    entries.append((p, name, digest))
+                for p, name, digest in entries:
+                    if not isinstance(digest, tuple):
+                        digest = digest.result()
+                    manifest.tensors.append(p.entry(name, None, digest))
         elif format == "npz":
             archive = _ARCHIVES["npz"]
             with zipfile.ZipFile(tmp / archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -551,10 +574,7 @@ def _write_npy(f: IO[bytes], p: _Plan, advance: Callable[[int], None]) -> tuple[
     assert isinstance(tensor, Tensor)
     _write_header(f, p.descr(), p.shape)
     raw = tensor.raw_bytes()
-    need = p.numel * p.dtype.bitwidth // 8 + (1 if p.numel * p.dtype.bitwidth % 8 else 0)
-    if len(raw) != need:
-        raise WeightsError(f"{p.weight.path} '{p.weight.name}': has {len(raw)} bytes of data, but "
-                           f"{p.dtype.short_name} {list(p.shape)} needs {need}")
+    _raw_length(p, tensor, raw)
     view = memoryview(raw).cast("B")
     if p.streamable():
         for start in range(0, len(view), _CHUNK):
@@ -575,6 +595,20 @@ def _write_npy(f: IO[bytes], p: _Plan, advance: Callable[[int], None]) -> tuple[
         emit(_bytes_view(out))
         done += n
     return sha.hexdigest(), written
+
+
+def _raw_length(p: _Plan, tensor: Tensor, raw: Any = None) -> int:
+    """The stored byte count, refused when it disagrees with the dtype and shape."""
+    have = len(tensor.raw_bytes() if raw is None else raw)
+    need = p.numel * p.dtype.bitwidth // 8 + (1 if p.numel * p.dtype.bitwidth % 8 else 0)
+    if have != need:
+        raise WeightsError(f"{p.weight.path} '{p.weight.name}': has {have} bytes of data, but "
+                           f"{p.dtype.short_name} {list(p.shape)} needs {need}")
+    return have
+
+
+def _sha256(tensor: Tensor) -> tuple[str, int]:
+    return tensor.raw_sha256(), len(tensor.raw_bytes())
 
 
 def _write_header(f: IO[bytes], descr: str, shape: tuple[int, ...]) -> None:

@@ -8,6 +8,7 @@ so saving a gigabyte of weights needs no gigabyte of memory.
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 import re
@@ -407,6 +408,42 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_tensor_bytes(fd: int, store: DataStore, tensor: Any, where: str) -> int:
+    """Write a tensor's raw bytes (as stored: little-endian, packed) to ``fd`` at its current
+    position; bytes that live in a file are copied by the kernel, so memory stays flat."""
+    payload = _payload(store, tensor, where)
+    if payload is None:
+        raise ModelFormatError(f"{where}: a STRING tensor has no raw bytes")
+    return _write_piece(fd, payload)
+
+
+def tensor_sha256(store: DataStore, tensor: Any, where: str) -> tuple[str, int]:
+    """(sha256 hex digest, length) of a tensor's raw bytes. File data is read with pread into a
+    small buffer, not through the mapping: hashing a gigabyte leaves no gigabyte in RSS. Safe
+    to run in threads (hashlib and pread release the GIL)."""
+    payload = _payload(store, tensor, where)
+    if payload is None:
+        raise ModelFormatError(f"{where}: a STRING tensor has no raw bytes")
+    digest = hashlib.sha256()
+    fd = payload.source.fd if isinstance(payload, _Span) else None
+    if fd is None:
+        view = payload.source.slice(payload.offset, payload.length, where) if isinstance(payload, _Span) \
+            else memoryview(payload)
+        digest.update(view)
+        return digest.hexdigest(), len(view)
+    offset, length = payload.offset, payload.length
+    buffer = bytearray(min(length, 8 << 20))
+    view = memoryview(buffer)
+    done = 0
+    while done < length:
+        n = os.preadv(fd, [view[:min(len(buffer), length - done)]], offset + done)
+        if n <= 0:
+            raise ExternalDataError(f"{where}: the data file ended early")
+        digest.update(view[:n])
+        done += n
+    return digest.hexdigest(), length
 
 
 def _write_piece(fd: int, piece: Any) -> int:

@@ -336,14 +336,23 @@ def test_failure_midway_leaves_nothing(tmp_path: Path, monkeypatch: Any) -> None
     model = onnxlite.load(FIXTURES / "torch" / "cnn_dynamo.onnx")
     calls = {"n": 0}
     real = weights._write_npy
+    real_raw = onnxlite.Tensor.write_raw
 
-    def failing(f: Any, p: Any, advance: Any) -> Any:
+    def tick() -> None:  # the third tensor written, by either path, hits a full disk
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")
+
+    def failing(f: Any, p: Any, advance: Any) -> Any:
+        tick()
         return real(f, p, advance)
 
+    def failing_raw(self: onnxlite.Tensor, fd: int) -> int:
+        tick()
+        return real_raw(self, fd)
+
     monkeypatch.setattr(weights, "_write_npy", failing)
+    monkeypatch.setattr(onnxlite.Tensor, "write_raw", failing_raw)
     out = tmp_path / "w"
     out.mkdir()
     (out / "old.npy").write_text("old")
