@@ -42,7 +42,7 @@ from typing import IO, Any, Union
 
 import numpy as np
 
-from onnxlite import _proto
+from onnxlite import _paths, _proto
 from onnxlite._version import __version__
 from onnxlite.codec import decode_raw, encode_raw, encode_typed
 from onnxlite.dtypes import DataType
@@ -192,29 +192,10 @@ def _resolve(model: Any, path: str) -> Any:
 
 # --- file names -----------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-_MAX_STEM = 100
-
-
 def safe_file_name(name: str, used: set[str], suffix: str = ".npy") -> str:
-    """A portable file name for a tensor name: only ``[A-Za-z0-9._+-]``, no leading dot, no
-    Windows reserved device name, at most ~120 characters, unique in ``used`` ignoring case
-    (``used`` holds lower-cased names and is updated). A name that had to change gets a short
-    hash of the original, so different names rarely end up as ``x_1``, ``x_2``."""
-    stem = _UNSAFE.sub("_", name)
-    stem = re.sub(r"\.{2,}", "_", stem).strip(". ") or "tensor"
-    if stem.split(".")[0].lower() in _RESERVED:
-        stem = "_" + stem
-    if stem != name or len(stem) > _MAX_STEM:
-        stem = f"{stem[:_MAX_STEM]}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-    candidate = stem + suffix
-    n = 1
-    while candidate.lower() in used or candidate.lower() == MANIFEST:
-        candidate = f"{stem}_{n}{suffix}"
-        n += 1
-    used.add(candidate.lower())
-    return candidate
+    """A portable, unique file name for a tensor (see `onnxlite._paths.safe_file_name`); never
+    the manifest's name."""
+    return _paths.safe_file_name(name, used, suffix, taken=(MANIFEST,))
 
 
 # --- the manifest ---------------------------------------------------------------------------------
@@ -420,7 +401,7 @@ def _check_destination(dest: Path, force: bool) -> None:
 def _move_into_place(tmp: Path, dest: Path, force: bool) -> None:
     """Rename the finished folder into place. An existing folder is first renamed aside and
     removed only once the new one is in place (restored if that rename fails)."""
-    os.chmod(tmp, 0o777 & ~_umask())
+    os.chmod(tmp, 0o777 & ~_paths.current_umask())
     if dest.is_dir():
         if any(dest.iterdir()) and not force:  # filled while we worked
             raise WeightsError(f"{dest}: folder is not empty; choose another or pass --force to replace it")
@@ -434,12 +415,6 @@ def _move_into_place(tmp: Path, dest: Path, force: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, dest)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 _FLOATS = {DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE, DataType.FLOAT8E4M3FN,

@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from onnxlite import _proto, wire
+from onnxlite import _paths, _proto, wire
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError, SaveError, UnsafePathError, WriteError
 from onnxlite.io import (
@@ -363,20 +362,9 @@ def _set_external(tensor: Any, loc: str, offset: int, length: int) -> None:
     tensor.data_location = EXTERNAL
 
 
-_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-
-
 def _tensor_file_name(name: str, used: set[str], folder: str | None) -> str:
     """A portable, unique (also case-insensitively) file name for one tensor's data."""
-    stem = _UNSAFE_CHARS.sub("_", name)
-    stem = re.sub(r"\.{2,}", "_", stem).strip("._") or "tensor"  # no '..': onnx refuses those
-    stem = stem[:120]
-    candidate = f"{stem}.bin"
-    n = 1
-    while candidate.lower() in used:
-        candidate = f"{stem}_{n}.bin"
-        n += 1
-    used.add(candidate.lower())
+    candidate = _paths.safe_file_name(name, used, ".bin")
     return f"{folder.rstrip('/')}/{candidate}" if folder else candidate
 
 
@@ -394,7 +382,7 @@ def _write_temp(target: Path, entries: list[tuple[int, Any]]) -> Path:
             size = max(size, pos)
         if size > os.fstat(fd).st_size:  # a trailing gap: make the file as long as its content
             os.ftruncate(fd, size)
-        mode = 0o666 & ~_umask()
+        mode = 0o666 & ~_paths.current_umask()
         os.fchmod(fd, mode)
     except BaseException:
         os.close(fd)
@@ -402,12 +390,6 @@ def _write_temp(target: Path, entries: list[tuple[int, Any]]) -> Path:
         raise
     os.close(fd)
     return Path(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_tensor_bytes(fd: int, store: DataStore, tensor: Any, where: str) -> int:

@@ -189,3 +189,16 @@ def test_empty_and_garbage_files_are_refused(tmp_path: Path) -> None:
         onnxlite.loads(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     with pytest.raises(onnxlite.ExternalDataError):
         onnxlite.load(tmp_path / "missing.onnx")
+
+
+def test_file_names_for_tensors_are_portable() -> None:
+    import doctest
+
+    from onnxlite import _paths
+
+    assert doctest.testmod(_paths).failed == 0
+    used: set[str] = set()
+    names = [_paths.safe_file_name(n, used, ".bin") for n in ("W", "w", "CON", "a/../b", "x" * 300)]
+    assert names[0] == "W.bin" and names[1].startswith("w-") and names[2].startswith("_CON")
+    assert all("/" not in n and ".." not in n and len(n) < 130 for n in names)
+    assert len({n.lower() for n in names}) == len(names)
