@@ -230,7 +230,9 @@ def resolve_location(base_dir: Path | None, location: str, where: str) -> Path:
 
 def external_info(tensor: Any, where: str) -> tuple[str, int, int | None]:
     """(location, offset, length or None) from a TensorProto's external_data entries."""
-    info = {entry.key: entry.value for entry in tensor.external_data}
+    # a key or value that is not UTF-8 comes from protobuf as bytes: read it as a (surrogate-
+    # escaped) file-system string, which the checks below then judge like any other
+    info = {_text(entry.key): _text(entry.value) for entry in tensor.external_data}
     location = info.get("location")
     if location is None:
         raise ExternalDataError(f"{where}: external tensor has no 'location' entry")
@@ -244,6 +246,10 @@ def external_info(tensor: Any, where: str) -> tuple[str, int, int | None]:
         else:
             numbers[key] = int(text)
     return location, numbers["offset"] or 0, numbers["length"]
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "surrogateescape")
 
 
 def external_view(store: DataStore, tensor: Any, where: str) -> memoryview:

@@ -325,6 +325,9 @@ class _Walk:
                 values = attribute.value
                 values = values if isinstance(values, list) else [values]
                 dtype = _CONSTANT_SCALARS.get(name) or _CONSTANT_LISTS[name]
+                kinds = (str, bytes) if dtype == DataType.STRING else (int, float)
+                if not all(isinstance(v, kinds) for v in values):
+                    continue  # an attribute of the wrong type (invalid): no parameters to count
                 if dtype == DataType.STRING:
                     nbytes = sum(len(v.encode() if isinstance(v, str) else v) for v in values)
                 else:
@@ -566,7 +569,8 @@ def _model_notes(model: Model, facts: Summary, walk: _Walk) -> list[Note]:
     local = {(f.domain, f.name) for f in facts.functions}
     local_domains = {f.domain for f in facts.functions}
     custom: dict[str, list[str]] = {}
-    for (domain, op_type), _n in sorted(walk.pairs.items()):
+    # sorted as text: names that are not UTF-8 come from protobuf as bytes
+    for (domain, op_type), _n in sorted(walk.pairs.items(), key=lambda kv: (_str(kv[0][0]), _str(kv[0][1]))):
         if domain not in STANDARD_DOMAINS and (_str(domain), _str(op_type)) not in local:
             custom.setdefault(domain, []).append(op_type)
     for domain, ops in custom.items():

@@ -1,0 +1,135 @@
+"""Regressions found by fuzzing the whole pipeline (load, dump, info, tensors, values, save,
+weights) with structurally mutated fixtures, plus a short fixed-seed pass of that fuzzer."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import onnxlite
+from onnxlite import _proto, summary, text
+from onnxlite import weights as weights_mod
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _everything(model: onnxlite.Model) -> None:
+    """Run every read path; only OnnxliteError may come out."""
+    text.format_model(model)
+    text.format_model(model, full=True, stats=True)
+    summary.summarize(model)
+    for _, tensor in model.tensors():
+        try:
+            tensor.numpy()
+        except onnxlite.OnnxliteError:
+            pass
+    for value in model.graph.values.values():
+        assert value.kind
+    onnxlite.dumps(model)
+    list(weights_mod.iter_weights(model))
+
+
+def _model() -> Any:
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    m.graph.name = "g"
+    return m
+
+
+def test_names_that_are_not_utf8_mix_with_text_names() -> None:
+    m = _model()
+    m.graph.node.add(op_type="Relu", domain="custom", input=["x"], output=["y"])
+    # protobuf hands out bytes for a string field whose bytes are not UTF-8
+    bad = _proto.NodeProto.FromString(b"\x22\x02\xff\xfe" + b"\x3a\x02\xfe\x80")  # op_type, domain
+    m.graph.node.append(bad)
+    model = onnxlite.loads(m.SerializeToString())
+    _everything(model)
+    assert summary.summarize(model).op_counts
+
+
+def test_external_data_entries_that_are_not_utf8_give_a_clean_error(tmp_path: Path) -> None:
+    m = _model()
+    t = m.graph.initializer.add(name="w", data_type=1, data_location=1)
+    t.dims.append(2)
+    entry = _proto.StringStringEntryProto.FromString(b"\x0a\x08location\x12\x02\xff\xfe")
+    t.external_data.append(entry)
+    t.external_data.add(key="offset", value="0")
+    model = onnxlite.loads(m.SerializeToString(), base_dir=tmp_path)
+    with pytest.raises(onnxlite.ExternalDataError):
+        model.graph.initializers["w"].numpy()
+    _everything(model)
+
+
+@pytest.mark.parametrize(("name", "attr_type"), [("value_string", 5), ("value_float", 2), ("value_ints", 8)])
+def test_constant_with_an_attribute_of_the_wrong_type_is_summarized(name: str, attr_type: int) -> None:
+    m = _model()
+    node = m.graph.node.add(op_type="Constant", output=["c"])
+    a = node.attribute.add(name=name, type=attr_type)
+    if attr_type == 5:
+        a.g.name = "not a string"
+    elif attr_type == 2:
+        a.i = 3
+    else:
+        a.strings.append(b"x")
+    _everything(onnxlite.loads(m.SerializeToString()))
+
+
+_INTS = [0, 1, -1, 2, 7, 8, 13, 16, 22, 28, 29, 99, 2**31 - 1, -(2**31), 2**40, -(2**62)]
+_STRINGS = [b"\xff\xfe", b"", b"../x", b"/abs", b"a\x00b", "\u00fc".encode(), b"x" * 300]
+
+
+def _messages(m: Any) -> list[Any]:
+    out, stack = [], [m]
+    while stack:
+        x = stack.pop()
+        out.append(x)
+        for fd, value in x.ListFields():
+            if fd.message_type is not None:
+                stack.extend(value if _proto.is_repeated(fd) else [value])
+    return out
+
+
+def _mutate(m: Any, rng: random.Random) -> None:
+    messages = _messages(m)
+    for _ in range(rng.randint(1, 4)):
+        x = rng.choice(messages)
+        fields = [fd for fd in x.DESCRIPTOR.fields if fd.message_type is None]
+        if not fields:
+            continue
+        fd = rng.choice(fields)
+        if fd.type in (9, 12):
+            raw = rng.choice(_STRINGS)
+            value: Any = raw if fd.type == 12 else raw.decode("latin-1")
+        elif fd.cpp_type in (5, 6):
+            value = rng.choice([0.0, -1.0, float("nan"), float("inf"), 1e30])
+        elif fd.cpp_type == 8:
+            value = rng.choice([0, 1, 2, 5, 10, 13])
+        else:
+            value = rng.choice(_INTS)
+        try:
+            if _proto.is_repeated(fd):
+                getattr(x, fd.name).append(value)
+            else:
+                setattr(x, fd.name, value)
+        except (ValueError, TypeError, OverflowError):
+            pass  # not representable in that field: protobuf refuses, nothing to test
+
+
+def test_fixed_seed_structural_fuzz_pass(tmp_path: Path) -> None:
+    """1,500 mutated fixtures (string fields made non-UTF-8 or path-like, numbers extreme,
+    enums unknown) through every read path: only OnnxliteError may escape."""
+    files = sorted(p for p in FIXTURES.rglob("*.onnx") if "hostile" not in p.parts)
+    seeds = [_proto.ModelProto.FromString(p.read_bytes()) for p in files]
+    rng = random.Random(20261126)
+    for _ in range(1500):
+        m = _proto.ModelProto()
+        m.CopyFrom(rng.choice(seeds))
+        _mutate(m, rng)
+        try:
+            model = onnxlite.loads(m.SerializeToString(), lazy=rng.random() < 0.5, base_dir=tmp_path)
+            _everything(model)
+        except onnxlite.OnnxliteError:
+            pass
