@@ -372,8 +372,19 @@ def locate_error(buf: Buffer) -> str | None:
     try:
         _check(view, 0, len(view), _proto.ModelProto.DESCRIPTOR, "model", 0)
     except _Located as e:
-        return str(e)
+        path, _, problem = str(e).partition(": ")
+        return f"{shorten_path(path)}: {problem}"
     return None
+
+
+def shorten_path(path: str, keep: int = 4) -> str:
+    """A model path with its middle elided when deeply nested, so an error stays readable:
+    ``model.graph.node[0].attribute[0] ...(92 more)... .g.node[0]``."""
+    parts = path.split(".")
+    if len(parts) <= 2 * keep + 1:
+        return path
+    hidden = len(parts) - 2 * keep
+    return ".".join(parts[:keep]) + f" ...({hidden} more)... ." + ".".join(parts[-keep:])
 
 
 class _Located(Exception):

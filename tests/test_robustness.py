@@ -133,3 +133,12 @@ def test_fixed_seed_structural_fuzz_pass(tmp_path: Path) -> None:
             _everything(model)
         except onnxlite.OnnxliteError:
             pass
+
+
+def test_deeply_nested_error_paths_are_elided() -> None:
+    data = (FIXTURES / "hostile" / "deep_if_150.onnx").read_bytes()
+    with pytest.raises(onnxlite.ModelFormatError) as e:
+        onnxlite.loads(data)
+    message = str(e.value)
+    assert "more)..." in message and "nested deeper than 100 levels" in message
+    assert len(message) < 200
