@@ -26,6 +26,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import math
 import mmap
 import os
 import re
@@ -45,7 +46,7 @@ import numpy as np
 from onnxlite import _paths, _proto
 from onnxlite._version import __version__
 from onnxlite.codec import decode_raw, encode_raw, encode_typed
-from onnxlite.dtypes import DataType
+from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError, WeightsError
 from onnxlite.model import Model
 from onnxlite.tensors import SparseTensor, Tensor
@@ -442,15 +443,12 @@ class _Plan:
 
     @property
     def numel(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
     @property
     def nbytes(self) -> int:
         if self.stored_as == "raw":
-            return self.numel * self.dtype.bitwidth // 8 + (1 if self.numel * self.dtype.bitwidth % 8 else 0)
+            return raw_nbytes(self.dtype, self.numel)
         if self.stored_as == "strings":
             return 0
         return self.numel * self.target.itemsize
@@ -575,7 +573,7 @@ def _write_npy(f: IO[bytes], p: _Plan, advance: Callable[[int], None]) -> tuple[
 def _raw_length(p: _Plan, tensor: Tensor, raw: Any = None) -> int:
     """The stored byte count, refused when it disagrees with the dtype and shape."""
     have = len(tensor.raw_bytes() if raw is None else raw)
-    need = p.numel * p.dtype.bitwidth // 8 + (1 if p.numel * p.dtype.bitwidth % 8 else 0)
+    need = raw_nbytes(p.dtype, p.numel)
     if have != need:
         raise WeightsError(f"{p.weight.path} '{p.weight.name}': has {have} bytes of data, but "
                            f"{p.dtype.short_name} {list(p.shape)} needs {need}")

@@ -371,6 +371,14 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             errors.append(f"{kind}: {problem}")
         raw[kind] = {label: dataclasses.asdict(r) for label, r in results.items()}
+    return report(tables, targets, errors, raw, args.json)
+
+
+def report(
+    tables: list[str], targets: list[Target], errors: list[str], raw: Any, json_path: Path | None
+) -> int:
+    """Print the tables and the verdicts (and write them as JSON); the exit status: 1 when a
+    target fails or a measurement errs. Shared by the other benchmarks in tools/."""
     print()
     print("\n\n".join(tables))
     print("\nTargets")
@@ -379,8 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {verdict}  {t.description}: {t.detail}")
     for e in errors:
         print(f"  ERROR {e}")
-    if args.json:
-        args.json.write_text(json.dumps({"environment": environment(), "results": raw,
+    if json_path:
+        json_path.write_text(json.dumps({"environment": environment(), "results": raw,
                                          "targets": [dataclasses.asdict(t) for t in targets]}, indent=2))
     return 1 if errors or any(t.ok is False for t in targets) else 0
 

@@ -74,7 +74,7 @@ sys.path.insert(0, str(TOOLS))
 
 import bench_inspect  # noqa: E402  (fresh-process runner, console-script lookup, environment)
 import bench_io  # noqa: E402  (the benchmark models, their generator and cache warm-up)
-from bench_inspect import ENV, TIME, TIMEOUT_S, Result, Target  # noqa: E402
+from bench_inspect import ENV, TIME, TIMEOUT_S, Result, Target, report  # noqa: E402
 
 MODEL_KINDS = ("embedded", "external")
 CP_SHARE = 0.50
@@ -437,18 +437,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "model_bytes": spec.nbytes()} for label, r in rows.items()}
     finally:
         clear_output()
-    print()
-    print("\n\n".join(tables))
-    print("\nTargets")
-    for t in targets:
-        verdict = "PASS" if t.ok else "FAIL" if t.ok is not None else "n/a "
-        print(f"  {verdict}  {t.description}: {t.detail}")
-    for e in errors:
-        print(f"  ERROR {e}")
-    if args.json:
-        args.json.write_text(json.dumps({"environment": environment(), "results": raw,
-                                         "targets": [dataclasses.asdict(t) for t in targets]}, indent=2))
-    return 1 if errors or any(t.ok is False for t in targets) else 0
+    return report(tables, targets, errors, raw, args.json)
 
 
 if __name__ == "__main__":
