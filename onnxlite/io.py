@@ -11,20 +11,26 @@ real file size before any read; a malformed file raises ModelFormatError naming 
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import re
 import stat
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, TypeVar, Union
 
 from google.protobuf.message import DecodeError
 
 from onnxlite import _proto, wire
+
+try:  # imported up front: when the descriptors have run out, even an import can fail
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
 from onnxlite.errors import ExternalDataError, ModelFormatError, UnsafePathError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -83,8 +89,9 @@ def live_tokens() -> set[bytes]:
 def _open_regular(path: Path, where: str) -> tuple[int, int]:
     """Open a regular file read-only; return (fd, size). Anything else is refused before a
     single byte is read (O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever)."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = _retry_on_emfile(lambda: os.open(path, flags))
     except OSError as e:
         raise ExternalDataError(f"{where}: cannot open {path}: {e.strerror}") from e
     st = os.fstat(fd)
@@ -99,11 +106,44 @@ def _map_file(path: Path, where: str) -> Source:
     """Open a regular file read-only and map it."""
     fd, size = _open_regular(path, where)
     try:
-        buffer: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else b""
+        # mmap keeps a duplicate of the descriptor: one more file slot per mapped file
+        buffer: Any = _retry_on_emfile(lambda: mmap.mmap(fd, 0, access=mmap.ACCESS_READ)) if size else b""
+    except OSError as e:
+        os.close(fd)
+        raise ExternalDataError(f"{where}: cannot map {path}: {e.strerror or e}") from e
     except BaseException:
         os.close(fd)
         raise
     return Source(buffer, path=path, fd=fd)
+
+
+_T = TypeVar("_T")
+
+
+def _retry_on_emfile(call: Callable[[], _T]) -> _T:
+    """Run ``call``; when the process is out of file descriptors (a model with one external
+    file per tensor can have thousands, and each mapped file holds two descriptors), raise the
+    soft limit towards the hard one once and try again."""
+    try:
+        return call()
+    except OSError as e:
+        if e.errno != errno.EMFILE or not _raise_fd_limit():
+            raise
+    return call()
+
+
+def _raise_fd_limit() -> bool:
+    if resource is None:  # not on this platform
+        return False
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft * 16, 65536)
+    if soft != resource.RLIM_INFINITY and soft >= wanted:
+        return False
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 class _PreadFiller(wire.Filler):

@@ -202,3 +202,30 @@ def test_file_names_for_tensors_are_portable() -> None:
     assert names[0] == "W.bin" and names[1] == "w_1.bin" and names[2].startswith("_CON")
     assert all("/" not in n and ".." not in n and len(n) < 130 for n in names)
     assert len({n.lower() for n in names}) == len(names)
+
+
+def test_thousands_of_external_files_under_a_low_descriptor_limit(tmp_path: Path) -> None:
+    """One external file per tensor (as some exporters write) with more files than the soft
+    descriptor limit allows: reading every tensor and re-saving still work."""
+    resource = pytest.importorskip("resource")
+    import subprocess
+    import sys
+
+    model = _model({f"t{i}": 8 for i in range(300)})
+    onnxlite.save(model, tmp_path / "m.onnx", external_data=True, per_tensor=True, size_threshold=0)
+    script = (
+        "import onnxlite\n"
+        "m = onnxlite.load('m.onnx')\n"
+        "print(sum(float(t.numpy()[0]) for t in m.graph.initializers.values()))\n"
+        "onnxlite.save(m, 'inline.onnx', external_data=False)\n"
+    )
+
+    def low_limit() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         preexec_fn=low_limit, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) == sum(range(300))
+    assert _same(_arrays(onnxlite.load(tmp_path / "inline.onnx")), _arrays(model))
