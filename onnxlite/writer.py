@@ -8,6 +8,7 @@ so saving a gigabyte of weights needs no gigabyte of memory.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import mmap
 import os
@@ -443,6 +444,36 @@ def _write_piece(fd: int, piece: Any) -> int:
     return written
 
 
+def _copy_data_extents(src: int, dst: int, offset: int, length: int) -> int:
+    """Copy ``length`` bytes of ``src`` from ``offset`` to ``dst``'s position in the kernel,
+    skipping the holes of a sparse source (SEEK_DATA/SEEK_HOLE): they stay holes in the copy, so
+    re-saving a model over a 64 GB sparse data file writes only its real data. Returns the bytes
+    placed, holes included; stops early (returning less) when the kernel cannot copy."""
+    end = offset + length
+    pos = offset
+    seek_data = getattr(os, "SEEK_DATA", None)
+    while pos < end:
+        data, hole = pos, end
+        if seek_data is not None:
+            try:
+                data = min(os.lseek(src, pos, seek_data), end)
+                hole = min(os.lseek(src, data, os.SEEK_HOLE), end) if data < end else end
+            except OSError as e:
+                if e.errno != errno.ENXIO:  # ENXIO: only a hole remains after pos
+                    data, hole = pos, end
+                else:
+                    data = hole = end
+        if data > pos:
+            os.lseek(dst, data - pos, os.SEEK_CUR)  # leave a hole; the caller sets the size
+        pos = data
+        while pos < hole:
+            n = os.copy_file_range(src, dst, min(hole - pos, 1 << 30), pos)
+            if n == 0:
+                return pos - offset
+            pos += n
+    return length
+
+
 def _copy_region(fd: int, region: _Span) -> int:
     """Copy bytes from a source to ``fd`` at its current position: in-kernel when possible,
     else through the mapping in chunks that are released after writing (memory stays flat)."""
@@ -451,14 +482,12 @@ def _copy_region(fd: int, region: _Span) -> int:
         raise SaveError(f"tensor data bytes {offset}..{offset + length} lie outside {source.path}")
     done = 0
     if source.fd is not None and hasattr(os, "copy_file_range"):
+        start = os.lseek(fd, 0, os.SEEK_CUR)
         try:
-            while done < length:
-                n = os.copy_file_range(source.fd, fd, min(length - done, 1 << 30), offset + done)
-                if n == 0:
-                    break
-                done += n
-        except OSError:
-            pass
+            done = _copy_data_extents(source.fd, fd, offset, length)
+        except OSError:  # e.g. a file system without copy_file_range: write it all below
+            os.lseek(fd, start, os.SEEK_SET)
+            done = 0
     view = source.view
     while done < length:
         n = min(length - done, _COPY_CHUNK)
