@@ -35,9 +35,9 @@ from onnxlite.errors import ExternalDataError, ModelFormatError, UnsafePathError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-#: Files smaller than this are read into memory and parsed directly, as protobuf would: copying
-#: at most this much costs less than the Python-level scan that finds payloads to leave behind.
-_MMAP_MIN = 64 << 20
+#: Files smaller than this are read into memory and parsed directly, as protobuf would: for them
+#: copying the payloads costs less than the Python-level scan that leaves them in the file.
+_MMAP_MIN = 1 << 20
 EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 
 
@@ -365,7 +365,7 @@ def read_model(
 def read_bytes(
     data: Any, *, base_dir: PathLike | None = None, name: str = "<bytes>", lazy: bool | None = None
 ) -> tuple[Any, DataStore]:
-    """Parse serialized model bytes; with ``lazy`` (default: for inputs of 64 MiB or more) large
+    """Parse serialized model bytes; with ``lazy`` (default: for inputs of 1 MiB or more) large
     payloads stay in (an immutable copy of) ``data`` instead of being copied by protobuf."""
     if not isinstance(data, bytes):
         data = bytes(data)  # a mutable buffer could change under our lazy views

@@ -679,7 +679,7 @@ def load(f: PathLike | IO[bytes], *, base_dir: PathLike | None = None, lazy: boo
     """Load an ONNX model from a path or binary file object.
 
     Large weights are not read: embedded payloads stay in the memory-mapped file and external
-    data files are opened on first use. ``lazy=None`` does that for files of 64 MiB or more
+    data files are opened on first use. ``lazy=None`` does that for files of 1 MiB or more
     and parses smaller files whole (faster, and their payloads are small); True/False force
     either way. ``base_dir`` says where external data lives (default: the file's folder). ::
 
