@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 SMALL_TENSOR = 16
 #: String tensors with more bytes than this are summarized like large tensors.
 SMALL_STRING_BYTES = 1024
+#: Characters of a doc string or metadata value shown in a comment by the default dump.
+COMMENT_CHARS = 80
 #: Bytes of each string shown in a summarized string tensor's preview.
 _PREVIEW_STRING_BYTES = 64
 #: Elements decoded at a time when computing statistics, to bound memory on huge tensors.
@@ -77,6 +79,13 @@ class _Options:
     @property
     def filtering(self) -> bool:
         return self.op_types is not None or self.name_match is not None
+
+    @property
+    def comment_limit(self) -> int | None:
+        """Longest doc string / metadata value shown whole in a comment (None: no limit).
+        Exporters put stack traces there (every node of a PyTorch export has a few KB); the
+        default dump clips them, --full shows them."""
+        return None if self.full else COMMENT_CHARS
 
 
 # --- strings, names, numbers --------------------------------------------------------------------
@@ -392,9 +401,9 @@ def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
     except OnnxliteError as e:
         return "{...}", notes + [f"error: {_one_line(str(e))}"]
     if tensor.proto.doc_string:
-        notes.append(f"doc_string: {_quote(tensor.proto.doc_string, comment=True)}")
+        notes.append(f"doc_string: {_comment_value(tensor.proto.doc_string, opts.comment_limit)}")
     if len(tensor.proto.metadata_props):
-        notes.append(f"metadata_props: {_string_map(tensor.proto.metadata_props)}")
+        notes.append(f"metadata_props: {_string_map(tensor.proto.metadata_props, opts.comment_limit)}")
     return literal, notes
 
 
@@ -470,9 +479,17 @@ def _chunked_stats(flat: np.ndarray, dt: DataType) -> str:
     return ", ".join(parts)
 
 
-def _string_map(entries: Any) -> str:
-    return "[" + ", ".join(f"{_quote(e.key, comment=True)}: {_quote(e.value, comment=True)}"
+def _string_map(entries: Any, limit: int | None = None) -> str:
+    return "[" + ", ".join(f"{_quote(e.key, comment=True)}: {_comment_value(e.value, limit)}"
                            for e in entries) + "]"
+
+
+def _comment_value(value: Text, limit: int | None) -> str:
+    """A quoted string for a comment, clipped past ``limit`` characters with the full length
+    noted: ``"File \"x.py\", line 3..." (2417 chars)``."""
+    if limit is None or len(value) <= limit:
+        return _quote(value, comment=True)
+    return f"{_quote(value[:limit], comment=True)[:-1]}...\" ({len(value)} chars)"
 
 
 class _Names(dict):  # type: ignore[type-arg]

@@ -24,6 +24,8 @@ Conventions (the contract with readers of this text, including ``onnxlite.parser
   - below the model header ``# configuration[0]: ...``; at the end ``# training_info[0]:``
     and the training graphs as a commented-out block.
 
+  Unless ``full``, a doc string or metadata value longer than 80 characters is clipped in its
+  comment as ``"first 80 characters..." (N chars)`` (exporters put stack traces there).
   A tensor or attribute that cannot be decoded gives ``# error: ...`` (the tensor prints
   ``{...}``; an attribute of no known type, or whose value fails, is left out).
 * Tensors with more than ``SMALL_TENSOR`` elements (or string tensors over
@@ -82,6 +84,7 @@ from onnxlite._textvalues import (
     SMALL_STRING_BYTES,
     SMALL_TENSOR,
     _as_text,
+    _comment_value,
     _dotted,
     _dtype_name,
     _float32,
@@ -255,6 +258,14 @@ class _Printer:
 
     # -- names and types
 
+    def clip(self, value: Any) -> str:
+        """A doc string or metadata value for a comment (clipped unless --full)."""
+        return _comment_value(value, self.opts.comment_limit)
+
+    def smap(self, entries: Any) -> str:
+        """Key/value entries for a comment, values clipped unless --full."""
+        return _string_map(entries, self.opts.comment_limit)
+
     def type(self, proto: Any) -> str:
         return self.type_notes(proto)[0]
 
@@ -329,9 +340,9 @@ class _Printer:
                 text = f"{type_text} {name}"
         if notes is not None:
             if vi.doc_string:
-                notes.append(f"{role} {name}: doc_string: {_quote(vi.doc_string, comment=True)}")
+                notes.append(f"{role} {name}: doc_string: {self.clip(vi.doc_string)}")
             if len(vi.metadata_props):
-                notes.append(f"{role} {name}: metadata_props: {_string_map(vi.metadata_props)}")
+                notes.append(f"{role} {name}: metadata_props: {self.smap(vi.metadata_props)}")
             notes += [f"{role} {name}: {note}" for note in extra]
         return text
 
@@ -416,7 +427,7 @@ class _Printer:
                                                       for v in p.value_info) + ">")
         out.append("\n{\n")
         if len(p.metadata_props):
-            out.append(f"{_INDENT}# function metadata_props: {_string_map(p.metadata_props)}\n")
+            out.append(f"{_INDENT}# function metadata_props: {self.smap(p.metadata_props)}\n")
         for note in notes:
             out.append(f"{_INDENT}# {note}\n")
         out += [f"{_INDENT}# {n}\n" for n in value_notes]
@@ -499,9 +510,9 @@ class _Printer:
         """Comment lines for what GraphProto carries beyond the syntax (``notes``: those of
         its values, gathered while printing them)."""
         if p.doc_string:
-            out.append(f"{pad}# graph doc_string: {_quote(p.doc_string, comment=True)}\n")
+            out.append(f"{pad}# graph doc_string: {self.clip(p.doc_string)}\n")
         if len(p.metadata_props):
-            out.append(f"{pad}# graph metadata_props: {_string_map(p.metadata_props)}\n")
+            out.append(f"{pad}# graph metadata_props: {self.smap(p.metadata_props)}\n")
         for note in notes:
             out.append(f"{pad}# {note}\n")
         for i, s in enumerate(p.sparse_initializer):
@@ -650,9 +661,9 @@ class _Printer:
 
     def node_notes(self, n: Any, out: list[str], pad: str) -> None:
         if n.doc_string:
-            out.append(f"{pad}# doc_string: {_quote(n.doc_string, comment=True)}\n")
+            out.append(f"{pad}# doc_string: {self.clip(n.doc_string)}\n")
         if len(n.metadata_props):
-            out.append(f"{pad}# metadata_props: {_string_map(n.metadata_props)}\n")
+            out.append(f"{pad}# metadata_props: {self.smap(n.metadata_props)}\n")
         for c in n.device_configurations:
             specs = []
             for s in c.sharding_spec:
@@ -692,7 +703,7 @@ class _Printer:
         name = self._ids[p.name]
         notes: list[str] = []
         if p.doc_string:
-            notes.append(f"attribute {name} doc_string: {_quote(p.doc_string, comment=True)}")
+            notes.append(f"attribute {name} doc_string: {self.clip(p.doc_string)}")
         attr = None
         if not code:  # old files leave the type unset: the view infers it from the value
             attr = Attribute(p, owner, where)

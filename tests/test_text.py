@@ -1435,3 +1435,18 @@ def test_two_process_dump_falls_back_when_the_child_fails(monkeypatch: pytest.Mo
     monkeypatch.setattr(text._Child, "result", failed)
     model = _chain_with_subgraphs(400)
     assert format_model(model, jobs=2) == format_model(model)
+
+
+def test_long_doc_strings_and_metadata_are_clipped_unless_full() -> None:
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    node = m.graph.node.add(op_type="Relu", input=["x"], output=["y"])
+    trace = "File \"model.py\", line 12, in forward\n" * 40
+    node.doc_string = trace
+    node.metadata_props.add(key="pkg.torch.onnx.stack_trace", value=trace)
+    model = onnxlite.Model(m)
+    short = format_model(model)
+    assert f'..." ({len(trace)} chars)' in short and trace[:200].replace("\n", "\\n") not in short
+    assert max(len(line) for line in short.splitlines()) < 300
+    full = format_model(model, full=True)
+    assert trace.replace("\n", "\\n").replace('"', '\\"') in full
