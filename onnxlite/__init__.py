@@ -9,9 +9,12 @@
 from onnxlite._version import __version__
 from onnxlite.dtypes import DataType
 from onnxlite.errors import (
+    CycleError,
+    EditError,
     ExternalDataError,
     ModelFormatError,
     OnnxliteError,
+    ParseError,
     SaveError,
     UnsafePathError,
     WeightsError,
@@ -35,7 +38,7 @@ from onnxlite.valuetypes import Dim, Type, ValueInfo
 
 __all__ = [
     "__version__", "DataType", "OnnxliteError", "ModelFormatError", "ExternalDataError",
-    "UnsafePathError", "SaveError", "WriteError", "WeightsError",
+    "UnsafePathError", "SaveError", "WriteError", "WeightsError", "ParseError", "EditError", "CycleError",
     "Model", "Graph", "Node", "Attribute", "Function",
     "TrainingInfo",
     "Value", "Tensor", "SparseTensor", "Type", "Dim", "ValueInfo", "load", "loads", "save", "dumps",

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from onnxlite import cli_check, cli_edit
 from onnxlite._version import __version__
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import load, save
@@ -117,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="smallest tensor moved to external data (default: 1024)")
     convert.add_argument("--per-tensor", action="store_true", help="one data file per tensor")
     convert.set_defaults(run=_cmd_convert)
+
+    # commands that live in their own modules (each registers its subparsers; errors reach main())
+    cli_check.register(commands, common)
+    cli_edit.register(commands, common)
     return parser
 
 

@@ -38,3 +38,27 @@ class WriteError(OnnxliteError, OSError):
 class WeightsError(OnnxliteError, ValueError):
     """Weights cannot be exported or put back as asked (a non-empty output folder, names, dtypes or
     shapes that do not match the model, a missing optional package)."""
+
+
+class ParseError(OnnxliteError, ValueError):
+    """Text in the ONNX textual syntax cannot be read. The message starts with ``line:column``
+    and says what was expected there, e.g. ``3:17: expected ')' after the node inputs, got '='``.
+    ``line`` and ``column`` (1-based) are also attributes."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class EditError(OnnxliteError, ValueError):
+    """An edit was refused (unknown or conflicting name, an edit that would break the graph...);
+    the model was left exactly as it was."""
+
+
+class CycleError(EditError):
+    """The graph has a cycle; ``nodes`` lists the nodes on one cycle, in order."""
+
+    def __init__(self, message: str, nodes: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.nodes = list(nodes or [])
