@@ -1,0 +1,324 @@
+"""Edits on the object model (onnxlite.edit): rename, replace uses, remove nodes, graph I/O.
+
+Models are written in the ONNX textual syntax and parsed by onnx (the oracle); results are
+checked with onnx.checker (full_check) and, where they compute something, run with onnx's
+reference evaluator against the unedited model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import onnxlite
+from onnxlite import edit
+from onnxlite.errors import EditError
+
+onnx = pytest.importorskip("onnx")
+from onnx import checker, parser  # noqa: E402
+from onnx.reference import ReferenceEvaluator  # noqa: E402
+
+from tests import corpus  # noqa: E402
+
+MAIN = """
+<ir_version: 10, opset_import: ["" : 21]>
+main (float[2] x, bool c) => (float[2] y, float[2] z) {
+    t = Relu(x)
+    u = Neg(t)
+    y = If(c) <
+        then_branch = g1 () => (float[2] o1) { o1 = Add(t, u) },
+        else_branch = g2 () => (float[2] o2) { o2 = Identity(t) }
+    >
+    z = Loop(two, c, t) <body = body (int64 i, bool cond, float[2] t) => (bool cond_out, float[2] t_out) {
+        cond_out = Identity(cond)
+        t_out = Add(t, t)
+    }>
+}
+"""
+
+
+def _load(text: str, extra: str = "") -> onnxlite.Model:
+    proto = parser.parse_model(text)
+    if extra:
+        exec(extra, {"proto": proto, "onnx": onnx, "np": np})
+    return onnxlite.loads(proto.SerializeToString())
+
+
+def _main() -> onnxlite.Model:
+    text = MAIN.replace("t = Relu(x)", "two = Constant<value = int64 {2}>()\n    t = Relu(x)")
+    return _load(text)
+
+
+def _onnx(model: onnxlite.Model) -> object:
+    return onnx.load_from_string(onnxlite.dumps(model))
+
+
+def _run(model: onnxlite.Model, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    return ReferenceEvaluator(_onnx(model)).run(None, feeds)  # type: ignore[no-any-return]
+
+
+def _unchanged(model: onnxlite.Model, call: object, match: str) -> None:
+    before = onnxlite.dumps(model)
+    with pytest.raises(EditError, match=match):
+        call()  # type: ignore[operator]
+    assert onnxlite.dumps(model) == before
+
+
+# --- rename ------------------------------------------------------------------------------------
+
+def test_rename_reaches_outer_scope_readers_but_not_a_shadowing_body() -> None:
+    model = _main()
+    x = np.array([1.0, -2.0], np.float32)
+    expected = _run(model, {"x": x, "c": np.array(True)})
+    edit.rename(model, "t", "activation")
+    proto = _onnx(model)
+    checker.check_model(proto, full_check=True)
+    assert [n.output[0] for n in proto.graph.node][:2] == ["two", "activation"]
+    then_add = proto.graph.node[3].attribute[0].g.node[0]
+    assert list(then_add.input) == ["activation", "u"]
+    loop = proto.graph.node[4]
+    assert list(loop.input) == ["two", "c", "activation"]
+    body = loop.attribute[0].g
+    assert body.input[2].name == "t"  # the body's own t is another value
+    assert list(body.node[1].input) == ["t", "t"]
+    np.testing.assert_array_equal(_run(model, {"x": x, "c": np.array(True)})[0], expected[0])
+    assert model.graph.value("activation").producer.op_type == "Relu"
+    assert model.graph.value("t").kind == "undefined"
+
+
+def test_rename_graph_input_output_initializer_and_notes() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y) <float[2] w = {1, 2}> { y = Add(x, w) }
+    """, """
+a = proto.graph.quantization_annotation.add(); a.tensor_name = "w"
+e = a.quant_parameter_tensor_names.add(); e.key = "SCALE_TENSOR"; e.value = "x"
+vi = proto.graph.value_info.add(); vi.name = "w"
+""")
+    edit.rename(model, "x", "pixels")
+    edit.rename(model, "w", "weight")
+    edit.rename(model, "y", "logits")
+    g = _onnx(model).graph
+    assert [v.name for v in g.input] == ["pixels"]
+    assert [t.name for t in g.initializer] == ["weight"]
+    assert [v.name for v in g.output] == ["logits"]
+    assert list(g.node[0].input) == ["pixels", "weight"] and list(g.node[0].output) == ["logits"]
+    assert g.quantization_annotation[0].tensor_name == "weight"
+    assert g.quantization_annotation[0].quant_parameter_tensor_names[0].value == "pixels"
+    assert g.value_info[0].name == "weight"
+
+
+def test_rename_refusals_leave_the_model_unchanged() -> None:
+    model = _main()
+    _unchanged(model, lambda: edit.rename(model, "t", "u"), "already used")
+    _unchanged(model, lambda: edit.rename(model, "t", "o1"), "already used")  # a subgraph's value
+    _unchanged(model, lambda: edit.rename(model, "t", "cond_out"), "already used")
+    _unchanged(model, lambda: edit.rename(model, "nope", "fresh"), "no value named 'nope'")
+    _unchanged(model, lambda: edit.rename(model, "t", ""), "omitted input")
+    then_branch = model.graph.nodes[3].subgraphs()[0]
+    _unchanged(model, lambda: edit.rename(then_branch, "t", "fresh"), "enclosing graph")
+
+
+def test_rename_inside_a_subgraph_view() -> None:
+    model = _main()
+    body = model.graph.nodes[4].subgraphs()[0]
+    edit.rename(body, "t", "acc")  # the Loop body's own t
+    proto = _onnx(model)
+    checker.check_model(proto, full_check=True)
+    g = proto.graph.node[4].attribute[0].g
+    assert g.input[2].name == "acc" and list(g.node[1].input) == ["acc", "acc"]
+    assert proto.graph.node[1].output[0] == "t"  # the outer t is untouched
+
+
+def test_rename_training_bindings_and_function_scope() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21, "local" : 1]>
+        g (float[2] x) => (float[2] y) <float[2] w = {1, 2}> { y = local.F(x, w) }
+        <domain: "local", opset_import: ["" : 21]>
+        F (a, b) => (c) { s = Add(a, b)  c = Relu(s) }
+    """, """
+t = proto.training_info.add()
+e = t.update_binding.add(); e.key = "w"; e.value = "w_new"
+t.algorithm.name = "algo"
+n = t.algorithm.node.add(); n.op_type = "Identity"; n.input.append("w"); n.output.append("w_new")
+o = t.algorithm.output.add(); o.name = "w_new"
+""")
+    edit.rename(model, "w", "weight")
+    tinfo = model.proto.training_info[0]
+    assert tinfo.update_binding[0].key == "weight"
+    assert list(tinfo.algorithm.node[0].input) == ["weight"]
+    fn = model.functions[0]
+    edit.rename(fn, "s", "total")
+    edit.rename(fn, "a", "lhs")
+    assert list(fn.proto.input) == ["lhs", "b"]
+    assert [list(n.input) for n in fn.proto.node] == [["lhs", "b"], ["total"]]
+    checker.check_model(_onnx(model), full_check=True)
+    _unchanged(model, lambda: edit.rename(model, "x", "w_new"), "already used")  # a training value
+
+
+# --- replace uses ------------------------------------------------------------------------------
+
+def test_replace_all_uses_with_exclude_and_outputs() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y, float[2] x2) {
+            x2 = Mul(x, x)
+            y = Add(x, x)
+        }
+    """)
+    mul = model.graph.nodes[0]
+    count = edit.replace_all_uses(model, "x", "x2", exclude=[mul])
+    assert count == 2
+    g = _onnx(model).graph
+    assert list(g.node[0].input) == ["x", "x"] and list(g.node[1].input) == ["x2", "x2"]
+    checker.check_model(_onnx(model), full_check=True)
+
+
+def test_replace_all_uses_moves_the_producer_before_new_readers() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y, float[2] z) {
+            y = Relu(x)
+            a = Neg(x)
+            z = Abs(a)
+        }
+    """)
+    x = np.array([1.0, -2.0], np.float32)
+    edit.replace_all_uses(model, "x", "z", exclude=[model.graph.nodes[1]])
+    g = _onnx(model).graph
+    assert [n.op_type for n in g.node] == ["Neg", "Abs", "Relu"]
+    checker.check_model(_onnx(model), full_check=True)
+    y, z = _run(model, {"x": x})
+    np.testing.assert_array_equal(y, np.maximum(np.abs(-x), 0))
+
+
+def test_replace_all_uses_refusals() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x, bool c) => (float[2] y) {
+            a = Neg(x)
+            y = If(c) <
+                then_branch = g1 () => (float[2] o1) { b = Identity(x)  o1 = Add(b, x) },
+                else_branch = g2 () => (float[2] o2) { o2 = Identity(x) }
+            >
+        }
+    """)
+    _unchanged(model, lambda: edit.replace_all_uses(model, "x", "a"), "cycle")
+    _unchanged(model, lambda: edit.replace_all_uses(model, "x", "nothing"), "nothing defines")
+    _unchanged(model, lambda: edit.replace_all_uses(model, "x", "b"), "nothing defines")  # a body's own b
+    shadowed = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x, bool c) => (float[2] y) {
+            b = Neg(x)
+            y = If(c) <
+                then_branch = g1 () => (float[2] o1) { b = Identity(x)  o1 = Add(b, x) },
+                else_branch = g2 () => (float[2] o2) { o2 = Identity(x) }
+            >
+        }
+    """)
+    neg = shadowed.graph.nodes[0]
+    # the then branch reads x and defines its own b: the replacement would read the wrong b
+    _unchanged(shadowed, lambda: edit.replace_all_uses(shadowed, "x", "b", exclude=[neg]), "its own 'b'")
+
+
+# --- nodes -------------------------------------------------------------------------------------
+
+def test_remove_node_with_and_without_rewire() -> None:
+    text = """
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y) {
+            a = Relu(x)
+            b = Identity(a)
+            y = Neg(b)
+        }
+    """
+    model = _load(text)
+    _unchanged(model, lambda: edit.remove_node(model, 1), "is read by node\\[2\\]")
+    edit.remove_node(model, 1, rewire=True)
+    g = _onnx(model).graph
+    assert [n.op_type for n in g.node] == ["Relu", "Neg"] and list(g.node[1].input) == ["a"]
+    checker.check_model(_onnx(model), full_check=True)
+
+
+def test_remove_node_rewire_keeps_the_output_name() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y, float[2] z) {
+            a = Relu(x)
+            z = Abs(a)
+            y = Identity(a)
+        }
+    """)
+    x = np.array([1.0, -2.0], np.float32)
+    before = _run(model, {"x": x})
+    edit.remove_node(model, 2, rewire=True)
+    g = _onnx(model).graph
+    assert [list(n.output) for n in g.node] == [["y"], ["z"]]
+    assert list(g.node[1].input) == ["y"]
+    checker.check_model(_onnx(model), full_check=True)
+    for got, want in zip(_run(model, {"x": x}), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_remove_node_rewire_refused_when_it_would_rename_the_interface() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y) { y = Identity(x) }
+    """)
+    _unchanged(model, lambda: edit.remove_node(model, 0, rewire=True), "graph input")
+    _unchanged(model, lambda: edit.remove_node(model, "nope"), "no node named")
+    _unchanged(model, lambda: edit.remove_node(model, 5), "no node\\[5\\]")
+
+
+# --- graph inputs, outputs, initializers ---------------------------------------------------------
+
+def test_graph_io_edits() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x, float[2] unused) => (float[2] y) <float[2] w = {1, 2}> {
+            a = Add(x, w)
+            y = Relu(a)
+        }
+    """, 'vi = proto.graph.value_info.add(); vi.CopyFrom(onnx.helper.make_tensor_value_info("a", 1, [2]))')
+    edit.add_output(model, "a")
+    assert model.graph.outputs[-1].name == "a" and str(model.graph.outputs[-1].type) == "float[2]"
+    _unchanged(model, lambda: edit.add_output(model, "a"), "already a graph output")
+    _unchanged(model, lambda: edit.add_output(model, "missing"), "no value named")
+    edit.remove_output(model, "a")
+    _unchanged(model, lambda: edit.remove_input(model, "x"), "read by node\\[0\\]")
+    edit.remove_input(model, "unused")
+    _unchanged(model, lambda: edit.remove_initializer(model, "w"), "read by node\\[0\\]")
+    edit.add_initializer(model, "bias", np.array([3, 4], np.float32))
+    _unchanged(model, lambda: edit.add_initializer(model, "bias", np.zeros(2, np.float32)), "already defined")
+    edit.replace_all_uses(model, "w", "bias")
+    edit.remove_initializer(model, "w")
+    proto = _onnx(model)
+    checker.check_model(proto, full_check=True)
+    assert [v.name for v in proto.graph.input] == ["x"]
+    y = _run(model, {"x": np.array([1.0, -9.0], np.float32)})[0]
+    np.testing.assert_array_equal(y, [4.0, 0.0])
+
+
+# --- over the corpus -----------------------------------------------------------------------------
+
+def _sample(cases: tuple[corpus.Case, ...], step: int) -> list[corpus.Case]:
+    return [c for i, c in enumerate(cases) if i % step == 0]
+
+
+@pytest.mark.parametrize("case", _sample(corpus.node_cases(), 7), ids=lambda c: c.id)
+def test_renaming_every_value_and_back_is_lossless(case: corpus.Case) -> None:
+    """Rename every value of the main graph to a fresh name: the checker still accepts the model;
+    renaming back restores the original bytes."""
+    data = case.read()
+    model = onnxlite.loads(data)
+    names = list(dict.fromkeys(
+        [v.name for v in model.proto.graph.input] + [t.name for t in model.proto.graph.initializer]
+        + [o for n in model.proto.graph.node for o in n.output if o]))
+    mapping = {name: f"renamed_{i}" for i, name in enumerate(names)}
+    for old, new in mapping.items():
+        edit.rename(model, old, new)
+    renamed = _onnx(model)
+    checker.check_model(renamed, full_check=True)
+    for old, new in mapping.items():
+        edit.rename(model, new, old)
+    assert onnxlite.dumps(model) == data
