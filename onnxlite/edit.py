@@ -203,22 +203,37 @@ def rename(target: Target, old: str, new: str) -> None:
         raise EditError(f"{_label(scope)}: cannot rename '{old}' to '' (it marks an omitted input)")
     if old == new:
         return
-    if not is_fn and old not in _defined(p) and old in _outer_defined(scope):
+    if not is_fn and old not in _declared(p) and old in _outer_defined(scope):
         raise EditError(f"{_label(scope)}: '{old}' is defined in an enclosing graph; rename it there")
-    taken = _all_names(p, is_fn) | _outer_defined(scope)
-    for extra in _training_graphs(scope):
-        taken |= _all_names(extra)
-    if new in taken:
+    sites, clash = _rename_sites(scope, old, new)
+    if not clash:
+        clash = new in _declared(p, is_fn) or new in _outer_defined(scope) or any(
+            new in _all_names(extra) for extra in _training_graphs(scope))
+    if clash:
         raise EditError(f"{_label(scope)}: cannot rename '{old}' to '{new}': '{new}' is already used "
                         "in this graph, a subgraph or an enclosing graph")
-    sites = _rename_sites(scope, old)
     if not sites:
         raise EditError(f"{_label(scope)}: no value named '{old}'")
     _apply(sites, new)
     _reindex(scope)
 
 
-def _rename_sites(scope: Graph | Function, old: str) -> list[_Site]:
+def _declared(p: Any, function: bool = False) -> set[str]:
+    """Names in a body's signature and declarations (not its nodes)."""
+    if function:
+        names = {*p.input, *p.output}
+    else:
+        names = {v.name for v in p.input}
+        names.update(t.name for t in p.initializer)
+        names.update(s.values.name for s in p.sparse_initializer)
+        names.update(v.name for v in p.output)
+    names.update(v.name for v in p.value_info)
+    return names
+
+
+def _rename_sites(scope: Graph | Function, old: str, new: str) -> tuple[list[_Site], bool]:
+    """Where ``old`` appears in the scope, and whether ``new`` appears in a node of it (or of a
+    subgraph). One pass over the nodes: this runs on graphs of 100,000s of nodes."""
     p = scope.proto
     sites: list[_Site] = []
     if isinstance(scope, Function):
@@ -229,17 +244,29 @@ def _rename_sites(scope: Graph | Function, old: str) -> list[_Site]:
         sites.extend((v, "name") for v in p.input if v.name == old)
         sites.extend((t, "name") for t in p.initializer if t.name == old)
         sites.extend((s.values, "name") for s in p.sparse_initializer if s.values.name == old)
+        sites.extend((v, "name") for v in p.output if v.name == old)
+        sites.extend((v, "name") for v in p.value_info if v.name == old)
+        _annotation_sites(p, old, sites)
+    clash = False
     for n in p.node:
+        inputs = n.input
         outputs = n.output
-        if old in outputs[:]:
-            sites.extend((outputs, i) for i, x in enumerate(outputs) if x == old)
-        for config in n.device_configurations:
-            sites.extend((spec, "tensor_name") for spec in config.sharding_spec if spec.tensor_name == old)
-    in_graph = not isinstance(scope, Function)
-    _graph_sites(p, old, sites, outputs=in_graph, notes=in_graph)
-    for n in p.node:
-        for body in _subgraphs(n):
-            _free_sites(body, old, sites)
+        ins = inputs[:]
+        outs = outputs[:]
+        if new in ins or new in outs:
+            clash = True
+        if old in ins:
+            sites.extend((inputs, i) for i, x in enumerate(ins) if x == old)
+        if old in outs:
+            sites.extend((outputs, i) for i, x in enumerate(outs) if x == old)
+        if (old in ins or old in outs) and len(n.device_configurations):
+            for config in n.device_configurations:  # sharding specs name the node's inputs/outputs
+                specs = config.sharding_spec
+                sites.extend((spec, "tensor_name") for spec in specs if spec.tensor_name == old)
+        if len(n.attribute):
+            for body in _subgraphs(n):
+                clash = clash or new in _all_names(body)
+                _free_sites(body, old, sites)
     for extra in _training_graphs(scope):
         _free_sites(extra, old, sites)
     model = scope.model
@@ -247,7 +274,7 @@ def _rename_sites(scope: Graph | Function, old: str) -> list[_Site]:
         for t in model.proto.training_info:
             for binding in (t.initialization_binding, t.update_binding):
                 sites.extend((e, "key") for e in binding if e.key == old)
-    return sites
+    return sites, clash
 
 
 # --- replace uses ------------------------------------------------------------------------------
@@ -492,7 +519,7 @@ def remove_node(target: Target, node: Node | str | int, *, rewire: bool = False)
     out_names = list(p.output) if isinstance(scope, Function) else [v.name for v in p.output]
     if source in out_names:
         raise EditError(f"{label}: cannot rewire: both '{source}' and '{first}' are graph outputs")
-    sites = _rename_sites(scope, source)
+    sites, _ = _rename_sites(scope, source, first)  # `first` is still named by the graph output
     del p.node[index]
     _apply(sites, first)
     if isinstance(scope, Graph):  # one value_info per name: the output's own entry wins

@@ -322,3 +322,18 @@ def test_renaming_every_value_and_back_is_lossless(case: corpus.Case) -> None:
     for old, new in mapping.items():
         edit.rename(model, new, old)
     assert onnxlite.dumps(model) == data
+
+
+def test_rename_updates_sharding_specs_of_the_nodes_that_touch_the_value() -> None:
+    model = _load("""
+        <ir_version: 11, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y) { a = Relu(x)  y = Neg(a) }
+    """, """
+for n in proto.graph.node:
+    c = n.device_configurations.add(); c.configuration_id = "mesh"
+    s = c.sharding_spec.add(); s.tensor_name = n.input[0]
+    s = c.sharding_spec.add(); s.tensor_name = n.output[0]
+""")
+    edit.rename(model, "a", "hidden")
+    specs = [[s.tensor_name for s in n.device_configurations[0].sharding_spec] for n in model.proto.graph.node]
+    assert specs == [["x", "hidden"], ["hidden", "y"]]
