@@ -1,0 +1,503 @@
+"""IR and opset versions: which IR version each proto feature needs, which operators changed
+between opset versions, and the two number-only changes, `set_opset` and `set_ir_version`.
+
+The IR-version gates (``IR_GATES``) are the one table both this module and `onnxlite.check`
+use. They come from the version history in onnx.proto (the comments on ``enum Version``) and
+docs/IR.md; the opset -> IR table and the operator schemas are generated from the onnx package
+into ``onnxlite._opschemas`` (``tools/gen_opschemas.py``), imported here and in check.py only
+(it costs ~80 ms, so ``import onnxlite`` does not pay for it).
+
+Both changes return a new `Model` sharing the old one's data store (lazily loaded weights stay
+in the file); a change that cannot be made raises EditError and leaves the model untouched. ::
+
+    from onnxlite import versions
+    newer = versions.set_opset(model, 19)        # EditError if an op changed between the versions
+    older = versions.set_ir_version(model, 8)    # EditError if the model uses IR 9+ features
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from onnxlite import _proto
+from onnxlite._opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS
+from onnxlite.dtypes import DataType
+from onnxlite.errors import EditError
+from onnxlite.model import Model
+
+__all__ = [
+    "IR_GATES", "LATEST_IR_VERSION", "Gate", "Schema", "ir_needed_by_opsets", "is_standard_domain",
+    "normalize_domain", "op_schema", "render_path", "schema_history", "set_ir_version", "set_opset",
+    "used_features",
+]
+
+
+class Gate(NamedTuple):
+    """The IR version a proto feature needs, and how to name the feature in a message."""
+
+    ir_version: int
+    what: str
+
+
+_DTYPE_IR = {  # element types added after IR 3 (onnx.proto, enum Version)
+    DataType.BFLOAT16: 4,
+    DataType.FLOAT8E4M3FN: 9, DataType.FLOAT8E4M3FNUZ: 9, DataType.FLOAT8E5M2: 9, DataType.FLOAT8E5M2FNUZ: 9,
+    DataType.UINT4: 10, DataType.INT4: 10,
+    DataType.FLOAT4E2M1: 11,
+    DataType.FLOAT8E8M0: 12,
+    DataType.UINT2: 13, DataType.INT2: 13,
+    DataType.FLOAT6E2M3: 14, DataType.FLOAT6E3M2: 14,
+}
+
+#: feature -> the smallest IR version that has it. Feature keys are what `used_features` reports.
+IR_GATES: dict[str, Gate] = {
+    "opset_import": Gate(3, "opset_import"),
+    "initializer-not-input": Gate(4, "initializers that are not graph inputs"),
+    "quantization_annotation": Gate(5, "quantization_annotation"),
+    "sparse_initializer": Gate(6, "sparse_initializer"),
+    "sparse-tensor-attribute": Gate(6, "sparse tensor attributes"),
+    "training_info": Gate(7, "training_info"),
+    "functions": Gate(8, "model-local functions"),
+    "type-sparse-tensor": Gate(8, "sparse tensor types"),
+    "type-optional": Gate(8, "optional types"),
+    "function-attribute-default": Gate(9, "function attributes with default values (attribute_proto)"),
+    "overload": Gate(10, "overload"),
+    "metadata_props": Gate(10, "metadata_props outside ModelProto"),
+    "function-value-info": Gate(10, "value_info in functions"),
+    "multi-device": Gate(11, "multi-device configurations"),
+    **{f"dtype-{dt.short_name}": Gate(ir, f"{dt.short_name} tensors") for dt, ir in _DTYPE_IR.items()},
+}
+
+#: The newest IR version onnxlite knows (the one the newest known opset needs).
+LATEST_IR_VERSION = max(max(table.values()) for table in OPSET_IR.values())
+
+_ALIASES = {"ai.onnx": ""}
+
+
+def normalize_domain(domain: str) -> str:
+    """The canonical name of an operator domain ('ai.onnx' and '' are the same domain)."""
+    return _ALIASES.get(domain, domain)
+
+
+# --- operator schemas -------------------------------------------------------------------------
+
+class Schema(NamedTuple):
+    """One version of a standard operator (a row of ``_opschemas.SCHEMAS``)."""
+
+    since_version: int
+    deprecated: bool
+    min_inputs: int
+    max_inputs: int
+    min_outputs: int
+    max_outputs: int
+    attributes: dict[str, tuple[int, bool]]  # name -> (AttributeProto.AttributeType, required)
+
+
+@functools.lru_cache(maxsize=4096)
+def op_schema(domain: str, op_type: str, version: int) -> Schema | None:
+    """The schema of a standard op as opset ``version`` of ``domain`` defines it (the newest
+    version at or below it), or None when the domain has no such op at that version.
+
+    >>> op_schema("", "Reshape", 13).since_version, op_schema("", "Reshape", 18).since_version
+    (13, 14)
+    """
+    found = None
+    for row in schema_history(domain, op_type):
+        if row.since_version > version:
+            break
+        found = row
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def schema_history(domain: str, op_type: str) -> tuple[Schema, ...]:
+    """Every version of a standard op, oldest first (empty for ops onnxlite does not know).
+
+    >>> [s.since_version for s in schema_history("", "Reshape")]
+    [1, 5, 13, 14, 19, 21, 23, 24, 25]
+    """
+    rows: Any = SCHEMAS.get((normalize_domain(domain), op_type), ())
+    return tuple(Schema(*row) for row in rows)
+
+
+def is_standard_domain(domain: str) -> bool:
+    """Whether onnxlite knows the operators of ``domain`` (ai.onnx, ai.onnx.ml, training...)."""
+    return normalize_domain(domain) in LATEST_OPSET
+
+
+def ir_needed_by_opsets(opsets: dict[str, int]) -> tuple[int, str] | None:
+    """(IR version, 'domain version') of the import that needs the newest IR version, or None
+    when no import is in the table."""
+    best: tuple[int, str] | None = None
+    for domain, version in opsets.items():
+        need = OPSET_IR.get(normalize_domain(domain), {}).get(version)
+        if need is not None and (best is None or need > best[0]):
+            best = (need, f"{domain or 'ai.onnx'} {version}")
+    return best
+
+
+# --- features in use --------------------------------------------------------------------------
+
+def used_features(model_proto: Any) -> dict[str, str]:
+    """The gated features (keys of `IR_GATES`) a ModelProto uses, each with the path of its
+    first use. Iterative: graphs and types may nest arbitrarily deep.
+
+    >>> used_features(onnxlite.load("m.onnx").proto)    # doctest: +SKIP
+    {'opset_import': 'opset_import', 'dtype-bfloat16': "graph.initializer[0] 'w'"}
+    """
+    found: dict[str, str] = {}
+
+    def note(feature: str, where: Any) -> None:
+        if feature not in found:
+            found[feature] = render_path(where)
+
+    m = model_proto
+    if len(m.opset_import):
+        note("opset_import", "opset_import")
+    if len(m.functions):
+        note("functions", "functions")
+    if len(m.training_info):
+        note("training_info", "training_info")
+    if len(m.configuration):
+        note("multi-device", "configuration")
+    stack: list[tuple[str, Any, Any]] = []
+    if m.HasField("graph"):
+        stack.append(("graph", m.graph, "graph"))
+    for i, t in enumerate(m.training_info):
+        for field in ("initialization", "algorithm"):
+            if t.HasField(field):
+                stack.append(("graph", getattr(t, field), f"training_info[{i}].{field}"))
+    for i, f in enumerate(m.functions):
+        stack.append(("function", f, f"functions[{i}] {_quote(_function_id(f))}"))
+    while stack:
+        kind, msg, where = stack.pop()
+        if kind == "graph":
+            _graph_features(msg, where, note, stack)
+        elif kind == "node":
+            if msg.overload:
+                note("overload", where)
+            if len(msg.metadata_props):
+                note("metadata_props", where)
+            if len(msg.device_configurations):
+                note("multi-device", where)
+            for a in msg.attribute:
+                if a.type not in _PLAIN_ATTRIBUTES:  # only these hold tensors, graphs or types
+                    stack.append(("attribute", a, (where, f".attribute {_quote(a.name)}")))
+        elif kind == "attribute":
+            _attribute_features(msg, where, note, stack)
+        elif kind == "tensor":
+            dt = msg.data_type
+            if dt in _DTYPE_KEYS:
+                note(_DTYPE_KEYS[dt], where)
+            if len(msg.metadata_props):
+                note("metadata_props", where)
+        elif kind == "type":
+            _type_features(msg, where, note, stack)
+        elif kind == "value_info":
+            if len(msg.metadata_props):
+                note("metadata_props", where)
+            if msg.HasField("type"):
+                stack.append(("type", msg.type, where))
+        else:  # function
+            if msg.overload:
+                note("overload", where)
+            if len(msg.attribute_proto):
+                note("function-attribute-default", (where, ".attribute_proto"))
+            if len(msg.value_info):
+                note("function-value-info", (where, ".value_info"))
+            if len(msg.metadata_props):
+                note("metadata_props", where)
+            for j, a in enumerate(msg.attribute_proto):
+                stack.append(("attribute", a, (where, f".attribute_proto[{j}]")))
+            for j, v in enumerate(msg.value_info):
+                stack.append(("value_info", v, (where, f".value_info[{j}]")))
+            for j, n in enumerate(msg.node):
+                stack.append(("node", n, (where, ("node", j, n.name))))
+    return found
+
+
+_DTYPE_KEYS = {int(dt): f"dtype-{dt.short_name}" for dt in _DTYPE_IR}
+_PLAIN_ATTRIBUTES = {1, 2, 3, 6, 7, 8}  # FLOAT, INT, STRING and their lists
+
+
+def _graph_features(g: Any, where: Any, note: Any, stack: list[tuple[str, Any, Any]]) -> None:
+    inputs = {v.name for v in g.input}
+    for i, t in enumerate(g.initializer):
+        if t.name not in inputs:
+            note("initializer-not-input", (where, ("initializer", i, t.name)))
+            break
+    if len(g.sparse_initializer):
+        note("sparse_initializer", (where, ".sparse_initializer"))
+    if len(g.quantization_annotation):
+        note("quantization_annotation", (where, ".quantization_annotation"))
+    if len(g.metadata_props):
+        note("metadata_props", where)
+    for field in ("input", "output", "value_info"):
+        for i, v in enumerate(getattr(g, field)):
+            stack.append(("value_info", v, (where, (field, i, v.name))))
+    for i, t in enumerate(g.initializer):
+        stack.append(("tensor", t, (where, ("initializer", i, t.name))))
+    for i, s in enumerate(g.sparse_initializer):
+        stack.append(("tensor", s.values, (where, f".sparse_initializer[{i}].values")))
+        stack.append(("tensor", s.indices, (where, f".sparse_initializer[{i}].indices")))
+    for i, n in enumerate(g.node):
+        stack.append(("node", n, (where, ("node", i, n.name))))
+
+
+def _attribute_features(a: Any, where: Any, note: Any, stack: list[tuple[str, Any, Any]]) -> None:
+    if a.HasField("sparse_tensor") or len(a.sparse_tensors):
+        note("sparse-tensor-attribute", where)
+    if a.HasField("t"):
+        stack.append(("tensor", a.t, (where, ".t")))
+    for i, t in enumerate(a.tensors):
+        stack.append(("tensor", t, (where, f".tensors[{i}]")))
+    sparse = [a.sparse_tensor] if a.HasField("sparse_tensor") else []
+    for s in [*sparse, *a.sparse_tensors]:
+        stack.append(("tensor", s.values, (where, ".sparse_tensor.values")))
+    if a.HasField("g"):
+        stack.append(("graph", a.g, (where, ".g")))
+    for i, g in enumerate(a.graphs):
+        stack.append(("graph", g, (where, f".graphs[{i}]")))
+    if a.HasField("tp"):
+        stack.append(("type", a.tp, (where, ".tp")))
+    for i, t in enumerate(a.type_protos):
+        stack.append(("type", t, (where, f".type_protos[{i}]")))
+
+
+def _type_features(t: Any, where: Any, note: Any, stack: list[tuple[str, Any, Any]]) -> None:
+    which = t.WhichOneof("value")
+    if which in ("tensor_type", "sparse_tensor_type"):
+        inner = getattr(t, which)
+        if which == "sparse_tensor_type":
+            note("type-sparse-tensor", where)
+        if inner.elem_type in _DTYPE_KEYS:
+            note(_DTYPE_KEYS[inner.elem_type], where)
+    elif which == "optional_type":
+        note("type-optional", where)
+        if t.optional_type.HasField("elem_type"):
+            stack.append(("type", t.optional_type.elem_type, where))
+    elif which == "sequence_type":
+        if t.sequence_type.HasField("elem_type"):
+            stack.append(("type", t.sequence_type.elem_type, where))
+    elif which == "map_type":
+        if t.map_type.HasField("value_type"):
+            stack.append(("type", t.map_type.value_type, where))
+
+
+def render_path(path: Any) -> str:
+    """The text of a path in the model built as nested (parent, suffix) pairs, so that nothing
+    is formatted unless it is reported. A suffix is a str or a (field, index, name) triple
+    meaning ``.field[index] 'name'``.
+
+    >>> render_path((("graph", ("node", 3, "conv1")), ("input", 1, "")))
+    "graph.node[3] 'conv1'.input[1]"
+    """
+    parts: list[str] = []
+    while isinstance(path, tuple):
+        path, suffix = path
+        if not isinstance(suffix, str):
+            field, index, name = suffix
+            suffix = f".{field}[{index}] '{name}'" if name else f".{field}[{index}]"
+        parts.append(suffix)
+    parts.append(path)
+    return "".join(reversed(parts))
+
+
+def _quote(name: Any) -> str:
+    return f"'{name}'"
+
+
+def _function_id(f: Any) -> str:
+    name = f"{f.domain}.{f.name}" if f.domain else f.name
+    return f"{name}:{f.overload}" if f.overload else name
+
+
+# --- changing versions ------------------------------------------------------------------------
+
+def set_ir_version(model: Model, version: int) -> Model:
+    """A copy of ``model`` declaring IR version ``version``; nothing else changes.
+
+    Refused (EditError, the model untouched) when the model uses a feature the target IR
+    version lacks (e.g. float8 tensors need IR 9, model-local functions IR 8), when an opset it
+    imports needs a newer IR version, or when onnxlite does not know the version. ::
+
+        model = versions.set_ir_version(model, 9)
+    """
+    _check_number(version, "IR version")
+    if version > LATEST_IR_VERSION:
+        raise EditError(f"IR version {version} is newer than onnxlite knows ({LATEST_IR_VERSION})")
+    proto = model.proto
+    blockers = [f"{IR_GATES[key].what} ({where}) need IR {IR_GATES[key].ir_version}"
+                for key, where in sorted(used_features(proto).items(), key=lambda kv: IR_GATES[kv[0]])
+                if IR_GATES[key].ir_version > version]
+    need = ir_needed_by_opsets(_all_imports(proto))
+    if need is not None and need[0] > version:
+        blockers.append(f"opset {need[1]} needs IR {need[0]}")
+    if version >= 3 and not len(proto.opset_import):
+        blockers.append("IR 3 and later need an opset_import, and the model has none")
+    if blockers:
+        raise EditError(f"cannot set IR version {version}: " + "; ".join(blockers))
+    new = _copy(model)
+    new.proto.ir_version = version
+    return new
+
+
+def set_opset(model: Model, version: int, domain: str = "") -> Model:
+    """A copy of ``model`` importing opset ``version`` of ``domain`` (default: ai.onnx).
+
+    Only the version numbers change: the model's import and the imports of its model-local
+    functions that import the domain. Refused (EditError, the model untouched) when an op of
+    the domain used anywhere (main graph, subgraphs, functions, training graphs) has a
+    different definition at the new version, or does not exist there; converting such a model
+    needs a version converter. When the new opset needs a newer IR version than the model
+    declares, ``ir_version`` is raised to that minimum (lowering an opset never lowers it). ::
+
+        model = versions.set_opset(model, 19)    # e.g. refused if the model uses Reshape-13
+    """
+    _check_number(version, "opset version")
+    target = normalize_domain(domain)
+    label = target or "ai.onnx"
+    proto = model.proto
+    entries = [e for e in proto.opset_import if normalize_domain(e.domain) == target]
+    if not entries:
+        raise EditError(f"the model does not import domain {label!r}; nothing to change")
+    olds = {int(e.version) for e in entries}
+    if len(olds) > 1:
+        raise EditError(f"the model imports {label} more than once ({sorted(olds)}); fix opset_import first")
+    latest = LATEST_OPSET.get(target)
+    if latest is not None and version > latest:
+        raise EditError(f"{label} opset {version} is newer than onnxlite knows ({latest})")
+    old = olds.pop()
+    if is_standard_domain(target):
+        changed = _changed_ops(proto, target, old, version)
+        if changed:
+            shown = changed[:8] + ([f"and {len(changed) - 8} more"] if len(changed) > 8 else [])
+            raise EditError(f"cannot change {label} opset {old} -> {version}: {'; '.join(shown)}: "
+                            "converting needs a version converter")
+    new = _copy(model)
+    p = new.proto
+    for e in p.opset_import:
+        if normalize_domain(e.domain) == target:
+            e.version = version
+    for f in p.functions:
+        for e in f.opset_import:
+            if normalize_domain(e.domain) == target:
+                e.version = version
+    need = ir_needed_by_opsets({target: version})
+    if need is not None and p.ir_version < need[0]:
+        p.ir_version = need[0]
+    return new
+
+
+def _check_number(version: Any, what: str) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise EditError(f"{what} must be a whole number >= 1, got {version!r}")
+
+
+def _copy(model: Model) -> Model:
+    # Lazy payloads are short markers naming their source in the store: copying the message
+    # copies the markers, and sharing the store keeps their sources alive and readable.
+    proto = _proto.ModelProto()
+    proto.CopyFrom(model.proto)
+    return Model(proto, model.store)
+
+
+def _all_imports(proto: Any) -> dict[str, int]:
+    """The model's imports, plus function imports of domains the model does not import."""
+    imports: dict[str, int] = {}
+    for f in proto.functions:
+        for e in f.opset_import:
+            d = normalize_domain(e.domain)
+            imports[d] = max(int(e.version), imports.get(d, 0))
+    for e in proto.opset_import:
+        imports[normalize_domain(e.domain)] = int(e.version)
+    return imports
+
+
+def _changed_ops(proto: Any, domain: str, model_old: int, new: int) -> list[str]:
+    """One description per op of ``domain`` whose definition differs between the version it is
+    used at and ``new``, e.g. 'Reshape changed in opset 14 (adds allowzero) and 19'."""
+    local = {(f.domain, f.name, f.overload) for f in proto.functions}
+    function_old = {}
+    for f in proto.functions:
+        for e in f.opset_import:
+            if normalize_domain(e.domain) == domain:
+                function_old[id(f)] = int(e.version)
+    seen: dict[tuple[str, int], None] = {}
+    for node, owner in _nodes(proto):
+        if normalize_domain(node.domain) != domain or (node.domain, node.op_type, node.overload) in local:
+            continue
+        old = function_old.get(id(owner), model_old) if owner is not None else model_old
+        seen.setdefault((node.op_type, old), None)
+    out: list[str] = []
+    for op, old in sorted(seen):
+        message = _describe_change(domain, op, old, new)
+        if message is not None and message not in out:
+            out.append(message)
+    return out
+
+
+def _describe_change(domain: str, op: str, old: int, new: int) -> str | None:
+    before, after = op_schema(domain, op, old), op_schema(domain, op, new)
+    label = op if not domain else f"{domain}.{op}"
+    rows = schema_history(domain, op)
+    if after is None:
+        if not rows:
+            return f"{label} is not an operator of {domain or 'ai.onnx'}"
+        return f"{label} does not exist before opset {rows[0].since_version}"
+    if before is None:
+        return f"{label} does not exist in opset {old}"
+    if before.since_version == after.since_version:
+        return None
+    if after.deprecated:
+        return f"{label} is deprecated in opset {after.since_version}"
+    lo, hi = sorted((old, new))
+    steps = []
+    for prev, row in zip(rows, rows[1:], strict=False):
+        if lo < row.since_version <= hi:
+            detail = _diff(prev, row)
+            steps.append(f"{row.since_version} ({detail})" if detail else str(row.since_version))
+    joined = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " and " + steps[-1]
+    return f"{label} changed in opset {joined}"
+
+
+def _diff(a: Schema, b: Schema) -> str:
+    parts = []
+    added = sorted(set(b.attributes) - set(a.attributes))
+    removed = sorted(set(a.attributes) - set(b.attributes))
+    if added:
+        parts.append("adds " + ", ".join(added))
+    if removed:
+        parts.append("drops " + ", ".join(removed))
+    retyped = sorted(n for n in set(a.attributes) & set(b.attributes) if a.attributes[n] != b.attributes[n])
+    if retyped:
+        parts.append("changes " + ", ".join(retyped))
+    if (a.min_inputs, a.max_inputs) != (b.min_inputs, b.max_inputs):
+        parts.append("changes inputs")
+    if (a.min_outputs, a.max_outputs) != (b.min_outputs, b.max_outputs):
+        parts.append("changes outputs")
+    return "; ".join(parts).replace("; ", ", ")
+
+
+def _nodes(proto: Any) -> Iterator[tuple[Any, Any]]:
+    """(NodeProto, owning FunctionProto or None) for every node of the model, subgraphs
+    included, without recursion."""
+    stack: list[tuple[Any, Any]] = []
+    if proto.HasField("graph"):
+        stack.extend((n, None) for n in proto.graph.node)
+    for t in proto.training_info:
+        for field in ("initialization", "algorithm"):
+            if t.HasField(field):
+                stack.extend((n, None) for n in getattr(t, field).node)
+    for f in proto.functions:
+        stack.extend((n, f) for n in f.node)
+    while stack:
+        node, owner = stack.pop()
+        yield node, owner
+        for a in node.attribute:
+            if a.HasField("g"):
+                stack.extend((n, owner) for n in a.g.node)
+            for g in a.graphs:
+                stack.extend((n, owner) for n in g.node)
