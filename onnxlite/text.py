@@ -398,7 +398,10 @@ class _Printer:
             if len(entries):
                 block.append(f"{label}: {_string_map(entries)}\n")
         lines = "".join(block).split("\n")
-        return [f"# training_info[{index}]:\n"] + [f"#    {line}\n" for line in lines if line]
+        if lines and not lines[-1]:
+            lines.pop()
+        # empty lines stay (as "#    "): they can be part of a multi-line string
+        return [f"# training_info[{index}]:\n"] + [f"#    {line}\n" for line in lines]
 
     # -- functions
 
@@ -774,8 +777,9 @@ class _Printer:
         indices, i_notes = _tensor_literal(sparse.indices, self.opts)
         dense = f"{_dtype_name(p.values.data_type)}[{','.join(map(str, p.dims))}]"
         name = f" {self._ids[p.values.name]}" if p.values.name else ""
+        i_name = f" {self._ids[p.indices.name]}" if p.indices.name else ""
         text = (f"sparse_tensor({dense}) {{values = {_tensor_type(p.values)}{name} {values}, "
-                f"indices = {_tensor_type(p.indices)} {indices}}}")
+                f"indices = {_tensor_type(p.indices)}{i_name} {indices}}}")
         return text, [f"values: {n}" for n in v_notes] + [f"indices: {n}" for n in i_notes]
 
 

@@ -272,15 +272,6 @@ EXPECTED_LOSSES = {
     "fixture/wire/unknown_enum_values.onnx": (
         "an attribute of a type this schema does not know is left out by the printer", "diff",
         "graph.node[7].attribute: 5 entries != 4"),
-    "fixture/structure/attributes.onnx": (
-        "the printer writes no name for a sparse tensor's indices (text.py would need to)", "diff",
-        "indices.name"),
-    "fixture/structure/sparse.onnx": (
-        "the printer writes no name for a sparse tensor's indices (text.py would need to)", "diff",
-        "indices.name"),
-    "fixture/wire/scrambled_attributes.onnx": (
-        "the printer writes no name for a sparse tensor's indices (text.py would need to)", "diff",
-        "indices.name"),
 }
 #: Corpus texts upstream reads differently from us (see test_corpus_matches_upstream).
 UPSTREAM_MISREADS = {

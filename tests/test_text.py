@@ -28,6 +28,20 @@ from onnxlite.text import format_graph, format_model, format_tensor_value
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def upstream_parse(printed: str) -> onnx.ModelProto:
+    """onnx.parser.parse_model. Before 1.23 it could not read opaque types nor float literals
+    outside float32's normal range (std::stof throws; subnormals included): a test that needs those
+    skips there."""
+    try:
+        return onnx.parser.parse_model(printed)
+    except (onnx.parser.ParseError, IndexError) as e:
+        gap = ("opaque types" if "opaque(" in str(e) else
+               "subnormal float literals" if str(e) == "stof" else None)
+        if gap is not None and corpus.ONNX_VERSION < (1, 23):
+            pytest.skip(f"needs onnx >= 1.23 (its parser reads {gap}); installed onnx {onnx.__version__}")
+        raise
+
+
 def lite(model: onnx.ModelProto) -> onnxlite.Model:
     return onnxlite.loads(model.SerializeToString())
 
@@ -154,7 +168,7 @@ g (
 """
     )
     # the upstream parser reads every one of these back
-    assert onnx.parser.parse_model(fmt(model)).graph.input == model.graph.input
+    assert upstream_parse(fmt(model)).graph.input == model.graph.input
 
 
 def test_node_forms() -> None:
@@ -182,7 +196,7 @@ def test_node_forms() -> None:
 }
 """
     )
-    assert nodes_diff(onnx.parser.parse_model(printed).graph.node, model.graph.node, "graph") is None
+    assert nodes_diff(upstream_parse(printed).graph.node, model.graph.node, "graph") is None
 
 
 # --- tensors: summary vs full -----------------------------------------------------------------------
@@ -225,7 +239,7 @@ def test_large_tensors_are_summarized_small_ones_print_in_full() -> None:
 def test_full_prints_every_value_and_parses_back() -> None:
     printed = fmt(big_model(), full=True)
     assert "float[4,10] w = {0.0, 0.25, 0.5," in printed and "9.75}," in printed
-    parsed = onnx.parser.parse_model(printed)
+    parsed = upstream_parse(printed)
     for got, want in zip(parsed.graph.initializer, big_model().graph.initializer, strict=True):
         assert np.array_equal(numpy_helper.to_array(got), numpy_helper.to_array(want))
 
@@ -368,8 +382,8 @@ def test_every_attribute_type() -> None:
       i: int = -3,
       ints: ints = [1, 2],
       s: string = "text",
-      sp: sparse_tensor = sparse_tensor(float[4]) {values = float[2] sv {1.5, 2.0}, indices = int64[2] {1, 3}},
-      sps: sparse_tensors = [sparse_tensor(float[4]) {values = float[2] sv {1.5, 2.0}, indices = int64[2] {1, 3}}],
+      sp: sparse_tensor = sparse_tensor(float[4]) {values = float[2] sv {1.5, 2.0}, indices = int64[2] si {1, 3}},
+      sps: sparse_tensors = [sparse_tensor(float[4]) {values = float[2] sv {1.5, 2.0}, indices = int64[2] si {1, 3}}],
       strings: strings = ["a", "b"],
       t: tensor = int32[2] tt {1, 2},
       tensors: tensors = [bool {1}],
@@ -397,7 +411,7 @@ def test_float_attributes_are_float32_shortest() -> None:
     model = make_model([node], [vi("x", TensorProto.FLOAT, [1])], [vi("y", TensorProto.FLOAT, [1])])
     printed = fmt(model)
     assert "<a: float = 1e-05, b: float = nan, c: float = -inf, d: float = 3.4028235e+38>" in printed
-    back = onnx.parser.parse_model(printed).graph.node[0].attribute
+    back = upstream_parse(printed).graph.node[0].attribute
     assert [np.float32(a.f).tobytes() for a in back] == [np.float32(a.f).tobytes() for a in node.attribute]
 
 
@@ -457,7 +471,7 @@ def test_subgraphs() -> None:
 }
 """
     )
-    assert graph_diff(onnx.parser.parse_model(fmt(if_model())).graph, if_model().graph) is None
+    assert graph_diff(upstream_parse(fmt(if_model())).graph, if_model().graph) is None
 
 
 def test_functions_with_attribute_defaults_overloads_and_value_info() -> None:
@@ -507,7 +521,7 @@ Scale <alpha, beta: float = 0.5> (X) => (Y)
 }
 """
     )
-    parsed = onnx.parser.parse_model(printed)
+    parsed = upstream_parse(printed)
     assert function_diff(parsed.functions[0], fn, "functions[0]") is None
     assert parsed.functions[0].doc_string == "scales X"
     assert parsed.graph.node[0].overload == "v1"
@@ -636,7 +650,7 @@ g (float[n] x) => (float[n] y)
 
 def test_upstream_parser_skips_every_comment() -> None:
     model = extras_model()
-    parsed = onnx.parser.parse_model(fmt(model, full=True))
+    parsed = upstream_parse(fmt(model, full=True))
     assert parsed.graph.node[0].op_type == "Relu" and parsed.graph.node[0].attribute[0].f == 1.0
     assert parsed.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "n"
     assert parsed.doc_string == "model doc" and len(parsed.graph.initializer) == 1
@@ -661,7 +675,7 @@ def test_upstream_parser_skips_every_comment() -> None:
     assert 't: tensor = float[1] {1.0}  # attribute t doc_string: "doc of t"\n   >' in printed
     attr_note.graph.node[0].attribute[0].doc_string = "doc of g"
     assert "g: graph = b () => () {\n      },\n      t: tensor" in fmt(attr_note)
-    assert onnx.parser.parse_model(printed).graph.node[0].attribute[1].t.float_data == [1.0]
+    assert upstream_parse(printed).graph.node[0].attribute[1].t.float_data == [1.0]
 
 
 # --- value formatting, every dtype ------------------------------------------------------------------------
@@ -725,7 +739,7 @@ def test_value_formatting(array: np.ndarray, expected: str) -> None:
 def test_nan_signs_and_payloads() -> None:
     bits = np.array([0x7FC00000, 0xFFC00000, 0x7F800001, 0x7FC00001], np.uint32)
     assert tensor_value(bits.view(np.float32)) == "{nan, -nan, nan, nan}  # 2 NaN payload(s) print as nan"
-    parsed = onnx.parser.parse_model(
+    parsed = upstream_parse(
         fmt(
             make_model(
                 [],
@@ -991,7 +1005,7 @@ def test_attribute_of_unknown_type_is_left_out_with_a_comment() -> None:
         "   # error: attribute mystery has no value of a known type; left out\n"
         "   y = d.Foo <keep: int = 1> (x)\n" in printed
     )
-    onnx.parser.parse_model(printed)
+    upstream_parse(printed)
 
 
 def test_output_is_deterministic() -> None:
@@ -1245,7 +1259,7 @@ def upstream_round_trip(model: onnxlite.Model, original: onnx.ModelProto) -> str
     """None when format_model(full=True) parses upstream into the same model, else why not."""
     printed = format_model(model, full=True)
     try:
-        parsed = onnx.parser.parse_model(as_upstream_reads_it(printed))
+        parsed = upstream_parse(as_upstream_reads_it(printed))
     except onnx.parser.ParseError as e:
         return f"parse error: {str(e).splitlines()[-1]}"
     return model_diff(parsed, original)
