@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import onnxlite
-from onnxlite import CycleError, EditError, _proto, transform, wire
+from onnxlite import CycleError, EditError, _graphwalk, _proto, transform, wire
 from onnxlite.dtypes import DataType
 
 HAVE_ONNX = importlib.util.find_spec("onnx") is not None
@@ -359,7 +359,7 @@ def test_toposort_large_reversed_chain() -> None:
 
 def test_toposort_without_moving_elements(monkeypatch: pytest.MonkeyPatch) -> None:
     # other protobuf implementations: the nodes are copied into place instead of moved
-    monkeypatch.setattr(transform, "_SORT_MOVES", False)
+    monkeypatch.setattr(_graphwalk, "_SORT_MOVES", False)
     m = model(chain(10))
     transform.toposort(m)
     assert names(m.proto.graph) == [f"n{k}" for k in range(10)]
