@@ -4,7 +4,8 @@
     edit.rename(model, "input.1", "pixels")          # producers, uses, subgraphs, value_info...
     edit.replace_all_uses(model, "x", "x_scaled")     # every reader of x now reads x_scaled
     edit.remove_node(model, "dropout0", rewire=True)  # its readers read its input instead
-    edit.insert_node(model, "Relu", after="conv_out")
+    edit.insert_node(model, "Relu", after="conv_out")     # conv_out's readers now read the Relu
+    edit.add_input(model, "mask", "bool", ["N", 128])
 
 A name is resolved the way ONNX resolves it: a graph sees its own values and those of the
 graphs enclosing it, and a subgraph that defines a name hides the outer value of that name
@@ -19,167 +20,33 @@ Targets are a `Model` (its main graph), a `Graph` (including a subgraph view fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from onnxlite import _proto
+from onnxlite import _proto, builder, transform
+from onnxlite._editscope import (
+    Target,
+    _all_names,
+    _annotation_sites,
+    _apply,
+    _copy,
+    _defined,
+    _free_sites,
+    _label,
+    _node_reads,
+    _outer_defined,
+    _producers,
+    _reindex,
+    _scope,
+    _Site,
+    _subgraphs,
+    _training_graphs,
+)
+from onnxlite._graphwalk import _apply_order
 from onnxlite.errors import EditError
-from onnxlite.model import Function, Graph, Model, Node
+from onnxlite.model import Function, Graph, Node
 from onnxlite.tensors import Tensor
 from onnxlite.valuetypes import Type
-
-Target = Model | Graph | Function
-
-# A place holding a value name: (repeated string container, index) or (message, field name).
-_Site = tuple[Any, Any]
-
-
-# --- scopes ------------------------------------------------------------------------------------
-
-def _scope(target: Target) -> Graph | Function:
-    if isinstance(target, Model):
-        return target.graph
-    if isinstance(target, (Graph, Function)):
-        return target
-    raise TypeError(f"expected a Model, Graph or Function, got {type(target).__name__}")
-
-
-def _label(scope: Graph | Function) -> str:
-    name = scope.proto.name
-    return f"{scope.where} '{name}'" if name else scope.where
-
-
-def _subgraphs(node: Any) -> Iterator[Any]:
-    """GraphProtos held by a NodeProto's attributes."""
-    for a in node.attribute:
-        if a.type == 5 or (a.type == 0 and a.HasField("g")):
-            yield a.g
-        elif a.type == 10 or (a.type == 0 and len(a.graphs)):
-            yield from a.graphs
-
-
-def _defined(p: Any, function: bool = False) -> set[str]:
-    """Names a graph (or function) body defines itself."""
-    if function:
-        names = set(p.input)
-    else:
-        names = {v.name for v in p.input}
-        names.update(t.name for t in p.initializer)
-        names.update(s.values.name for s in p.sparse_initializer)
-    for n in p.node:
-        names.update(n.output)
-    names.discard("")
-    return names
-
-
-def _all_names(p: Any, function: bool = False) -> set[str]:
-    """Every name defined or read anywhere in a graph/function body, subgraphs included."""
-    names: set[str] = set()
-    stack: list[tuple[Any, bool]] = [(p, function)]
-    while stack:
-        g, is_fn = stack.pop()
-        names |= _defined(g, is_fn)
-        if is_fn:
-            names.update(g.output)
-        else:
-            names.update(v.name for v in g.output)
-            names.update(v.name for v in g.value_info)
-        for n in g.node:
-            names.update(n.input)
-            stack.extend((s, False) for s in _subgraphs(n))
-    names.discard("")
-    return names
-
-
-def _outer_defined(scope: Graph | Function) -> set[str]:
-    """Names defined by the graphs enclosing ``scope`` (and, for a main graph, the training
-    graphs, which ONNX combines with it)."""
-    names: set[str] = set()
-    if isinstance(scope, Graph):
-        parent = scope.parent
-        while parent is not None:
-            names |= _defined(parent.proto)
-            parent = parent.parent
-    return names
-
-
-def _training_graphs(scope: Graph | Function) -> list[Any]:
-    """The training graphs that may read the main graph's values ([] for other scopes)."""
-    model = scope.model
-    if not isinstance(scope, Graph) or model is None or scope.parent is not None:
-        return []
-    if scope.proto is not model.proto.graph:
-        return []
-    out = []
-    for t in model.proto.training_info:
-        for field in ("initialization", "algorithm"):
-            if t.HasField(field):
-                out.append(getattr(t, field))
-    return out
-
-
-def _free_sites(body: Any, name: str, out: list[_Site], *, notes: bool = True,
-               avoid: str = "") -> str:
-    """Collect where ``body`` (a subgraph) and the graphs inside it read ``name`` from outside:
-    node inputs, graph outputs and, with ``notes``, value_info and quantization annotations. A
-    body that defines ``name`` hides the outer value: nothing below it is collected.
-
-    Returns the name of a graph that would capture a reference renamed to ``avoid`` (a body
-    defining ``avoid`` with sites at or below it), else ''."""
-    clash = ""
-    stack: list[tuple[Any, str]] = [(body, "")]
-    while stack:
-        g, hidden_by = stack.pop()
-        defined = _defined(g)
-        if name in defined:
-            continue
-        if avoid and not hidden_by and avoid in defined:
-            hidden_by = g.name or "<unnamed graph>"
-        before = len(out)
-        _graph_sites(g, name, out, outputs=True, notes=notes)
-        if hidden_by and len(out) > before:
-            clash = clash or hidden_by
-        for n in g.node:
-            stack.extend((s, hidden_by) for s in _subgraphs(n))
-    return clash
-
-
-def _graph_sites(g: Any, name: str, out: list[_Site], *, outputs: bool, notes: bool) -> None:
-    """Sites in one graph body (not its subgraphs) that read ``name`` (node inputs), and
-    with ``outputs`` its graph outputs, with ``notes`` its value_info and annotations."""
-    for n in g.node:
-        inputs = n.input
-        if name in inputs[:]:
-            out.extend((inputs, i) for i, x in enumerate(inputs) if x == name)
-    if outputs:
-        out.extend((v, "name") for v in g.output if v.name == name)
-    if notes:
-        out.extend((v, "name") for v in g.value_info if v.name == name)
-        _annotation_sites(g, name, out)
-
-
-def _annotation_sites(g: Any, name: str, out: list[_Site]) -> None:
-    for a in g.quantization_annotation:
-        if a.tensor_name == name:
-            out.append((a, "tensor_name"))
-        out.extend((e, "value") for e in a.quant_parameter_tensor_names if e.value == name)
-
-
-def _apply(sites: list[_Site], new: str) -> None:
-    for holder, key in sites:
-        if isinstance(key, int):
-            holder[key] = new
-        else:
-            setattr(holder, key, new)
-
-
-def _reindex(scope: Graph | Function) -> None:
-    if isinstance(scope, Graph):
-        scope.reindex()
-        model = scope.model
-        if model is not None:
-            model.graph.reindex()
-
 
 # --- rename ------------------------------------------------------------------------------------
 
@@ -333,36 +200,6 @@ def replace_all_uses(target: Target, old: str, new: str, *, include_outputs: boo
     return len(sites)
 
 
-def _free_names_of(body: Any) -> set[str]:
-    """Names a body reads from outside (not defined anywhere inside it along the path)."""
-    free: set[str] = set()
-    stack = [(body, frozenset[str]())]
-    while stack:
-        g, outer = stack.pop()
-        defined = outer | _defined(g)
-        for n in g.node:
-            free.update(x for x in n.input if x and x not in defined)
-            stack.extend((s, defined) for s in _subgraphs(n))
-        free.update(v.name for v in g.output if v.name not in defined)
-    return free
-
-
-def _producers(p: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for i, n in enumerate(p.node):
-        for name in n.output:
-            if name:
-                out.setdefault(name, i)
-    return out
-
-
-def _node_reads(n: Any) -> set[str]:
-    reads = {x for x in n.input if x}
-    for body in _subgraphs(n):
-        reads |= _free_names_of(body)
-    return reads
-
-
 def _refuse_cycle(scope: Graph | Function, new: str, readers: list[int], old: str) -> None:
     """Refuse when ``new`` is computed (transitively) from one of ``readers``."""
     p = scope.proto
@@ -410,12 +247,6 @@ def _restore_order(scope: Graph | Function, new: str, readers: list[int]) -> Non
     nodes = [_copy(p.node[i]) for i in order]
     for offset, node in enumerate(nodes):
         p.node[first + offset].CopyFrom(node)
-
-
-def _copy(message: Any) -> Any:
-    out = type(message)()
-    out.CopyFrom(message)
-    return out
 
 
 # --- nodes -------------------------------------------------------------------------------------
@@ -666,3 +497,167 @@ def remove_initializer(target: Target, name: str) -> None:
     for i in reversed(indexes):
         del p.initializer[i]
     _reindex(graph)
+
+
+def add_input(target: Target, name: str, dtype: Any, shape: Sequence[int | str | None] | None = None,
+              *, index: int | None = None) -> None:
+    """Add a graph input of ``dtype`` (``"float32"``, a numpy dtype, a DataType, or a `Type` with
+    ``shape`` omitted) and ``shape`` (ints, symbolic names, None for unknown; None for unknown
+    rank), at the end or at ``index``. A name nodes read but nothing defined becomes defined. ::
+
+        edit.add_input(model, "attention_mask", "int64", ["batch", "seq"])
+    """
+    graph = _graph_only(target, "add_input")
+    p = graph.proto
+    if not name:
+        raise EditError(f"{_label(graph)}: an input needs a name")
+    if name in _defined(p) or name in _outer_defined(graph):
+        raise EditError(f"{_label(graph)}: '{name}' is already defined")
+    tp = dtype.proto if isinstance(dtype, Type) and shape is None else builder.tensor_type(dtype, shape).proto
+    entries = [_copy(v) for v in p.input]
+    entry = _proto.ValueInfoProto()
+    entry.name = name
+    entry.type.CopyFrom(tp)
+    at = len(entries) if index is None else index
+    if not -len(entries) - 1 < at <= len(entries):
+        raise EditError(f"{_label(graph)}: input index {index} out of range (0..{len(entries)})")
+    if at == len(entries):
+        p.input.add().CopyFrom(entry)
+    else:
+        entries.insert(at, entry)
+        del p.input[:]
+        for v in entries:
+            p.input.add().CopyFrom(v)
+    _reindex(graph)
+
+
+def insert_node(target: Target, op_type: str, *, after: str | None = None, before: str | None = None,
+                inputs: Sequence[str] = (), output: str | None = None, name: str = "", domain: str = "",
+                **attributes: Any) -> Node:
+    """Insert a node on a value, keeping the graph consistent. Attributes are typed as the
+    builder types them (`onnxlite.builder.make_node`), at the graph's opset for ``domain``.
+
+    - ``after=v``: the node reads ``v`` (then ``inputs``) and every node that read ``v`` now reads
+      the node's output (named ``output``, default a fresh name); graph outputs keep ``v``.
+    - ``before=v``: the node becomes the producer of ``v``: what produced ``v`` now produces a
+      fresh name (or ``output``) that the node reads, so every reader of ``v``, graph outputs
+      included, sees the node's result under the same name.
+
+    The node goes right after the last producer of its inputs; nodes move (stable topological
+    order) only when an extra input is computed after a reader. Returns the inserted Node. ::
+
+        edit.insert_node(model, "Relu", after="conv1_out")
+        edit.insert_node(model, "Mul", before="logits", inputs=["temperature"], name="scale")
+    """
+    scope = _scope(target)
+    p = scope.proto
+    if (after is None) == (before is None):
+        raise EditError(f"{_label(scope)}: insert_node needs exactly one of after= and before=")
+    value = after if after is not None else before
+    assert value is not None
+    here = _defined(p, isinstance(scope, Function))
+    visible = here | _outer_defined(scope)
+    for x in (value, *inputs):
+        if x and x not in visible:
+            raise EditError(f"{_label(scope)}: no value named '{x}' to insert a node on")
+    taken = _all_names(p, isinstance(scope, Function)) | _outer_defined(scope)
+    for extra in _training_graphs(scope):
+        taken |= _all_names(extra)
+    fresh = output if output else _fresh_name(f"{value}_{op_type.lower()}", taken)
+    if fresh in taken:
+        raise EditError(f"{_label(scope)}: cannot name the new output '{fresh}': it is already used")
+    if before is not None:
+        if isinstance(scope, Graph) and any(v.name == before for v in p.input):
+            raise EditError(f"{_label(scope)}: '{before}' is a graph input: insert after it "
+                            "(before= would rename the model's input)")
+        if before not in here:
+            raise EditError(f"{_label(scope)}: '{before}' is defined in an enclosing graph; insert there")
+    node = builder.make_node(op_type, [fresh if before is not None else value, *inputs],
+                             [before if before is not None else fresh], domain=domain, name=name,
+                             opset=_opset_for(scope, domain), **attributes)
+    if name and any(n.name == name for n in p.node):
+        raise EditError(f"{_label(scope)}: a node is already named '{name}'")
+    # everything is checked: change the graph
+    new_output = before if before is not None else fresh
+    if before is not None:
+        _apply(_producer_sites(p, before), fresh)
+    else:
+        sites: list[_Site] = []
+        for n in p.node:
+            if value in n.input[:]:
+                sites.extend((n.input, k) for k, x in enumerate(n.input) if x == value)
+            for body in _subgraphs(n):
+                _free_sites(body, value, sites, notes=False)
+        _apply(sites, fresh)
+    _add_domain(scope, domain)
+    producers = _producers(p)
+    position = max((producers[x] + 1 for x in node.proto.input if x in producers), default=0)
+    inserted = _insert_at(p, position, node.proto)
+    first_reader = next((i for i, n in enumerate(p.node)
+                         if n is not inserted and new_output in _node_reads(n)), None)
+    if first_reader is not None and first_reader < position:
+        transform.toposort(scope)
+        position = next(i for i, n in enumerate(p.node) if n is inserted)
+    _reindex(scope)
+    return Node(p.node[position], scope, position)
+
+
+def _producer_sites(p: Any, name: str) -> list[_Site]:
+    """Where a body defines ``name`` (node outputs with their sharding specs, initializers),
+    and its value_info, which describes the value as produced."""
+    sites: list[_Site] = []
+    for n in p.node:
+        outputs = n.output
+        if name in outputs[:]:
+            sites.extend((outputs, i) for i, x in enumerate(outputs) if x == name)
+            for config in n.device_configurations:
+                specs = config.sharding_spec
+                sites.extend((spec, "tensor_name") for spec in specs if spec.tensor_name == name)
+    if hasattr(p, "initializer"):
+        sites.extend((t, "name") for t in p.initializer if t.name == name)
+        sites.extend((sp.values, "name") for sp in p.sparse_initializer if sp.values.name == name)
+    sites.extend((v, "name") for v in p.value_info if v.name == name)
+    return sites
+
+
+def _fresh_name(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    k = 1
+    while f"{base}_{k}" in taken:
+        k += 1
+    return f"{base}_{k}"
+
+
+def _opset_for(scope: Graph | Function, domain: str) -> int | None:
+    imports = scope.opset_imports if isinstance(scope, Function) else (
+        scope.model.opset_imports if scope.model is not None else {})
+    key = "" if domain == "ai.onnx" else domain
+    version = imports.get(key, imports.get("ai.onnx") if key == "" else None)
+    if version is None and key in transform.STANDARD_DOMAINS:
+        raise EditError(f"{_label(scope)}: the model does not import the domain '{key or 'ai.onnx'}': "
+                        "add it to opset_imports first")
+    return version
+
+
+def _add_domain(scope: Graph | Function, domain: str) -> None:
+    """A custom domain the model does not import yet gets version 1."""
+    key = "" if domain == "ai.onnx" else domain
+    model = scope.model
+    owner = scope.proto if isinstance(scope, Function) else (model.proto if model is not None else None)
+    if owner is None or any(o.domain == key for o in owner.opset_import):
+        return
+    entry = owner.opset_import.add()
+    entry.domain = key
+    entry.version = 1
+
+
+def _insert_at(p: Any, position: int, node: Any) -> Any:
+    """Insert a copy of ``node`` at ``position`` in ``p.node``; returns the message in place."""
+    added = p.node.add()
+    added.CopyFrom(node)
+    last = len(p.node) - 1
+    if position < last:
+        order = list(range(position)) + [last] + list(range(position, last))
+        _apply_order(p.node, order)
+    return p.node[position] if position < last else added

@@ -335,5 +335,98 @@ for n in proto.graph.node:
     s = c.sharding_spec.add(); s.tensor_name = n.output[0]
 """)
     edit.rename(model, "a", "hidden")
-    specs = [[s.tensor_name for s in n.device_configurations[0].sharding_spec] for n in model.proto.graph.node]
+    nodes = model.proto.graph.node
+    specs = [[s.tensor_name for s in n.device_configurations[0].sharding_spec] for n in nodes]
     assert specs == [["x", "hidden"], ["hidden", "y"]]
+
+
+# --- insert_node, add_input ----------------------------------------------------------------------
+
+CHAIN = """
+    <ir_version: 10, opset_import: ["" : 21]>
+    g (float[2] x) => (float[2] y, float[2] a) {
+        a = Relu(x)
+        y = Neg(a)
+    }
+"""
+
+
+def test_insert_after_rewires_readers_and_keeps_graph_outputs() -> None:
+    model = _load(CHAIN)
+    x = np.array([1.5, -2.0], np.float32)
+    node = edit.insert_node(model, "Mul", after="a", inputs=["x"], name="scale")
+    assert node.op_type == "Mul" and node.inputs == ("a", "x") and node.outputs == ("a_mul",)
+    g = _onnx(model).graph
+    assert [n.op_type for n in g.node] == ["Relu", "Mul", "Neg"]
+    assert list(g.node[2].input) == ["a_mul"] and [v.name for v in g.output] == ["y", "a"]
+    checker.check_model(_onnx(model), full_check=True)
+    y, a = _run(model, {"x": x})
+    np.testing.assert_array_equal(y, -(np.maximum(x, 0) * x))
+    np.testing.assert_array_equal(a, np.maximum(x, 0))
+
+
+def test_insert_before_takes_over_the_name() -> None:
+    model = _load(CHAIN, 'vi = proto.graph.value_info.add(); vi.name = "a"')
+    x = np.array([1.5, -2.0], np.float32)
+    edit.insert_node(model, "Cast", before="a", to=1, output="a_raw")
+    g = _onnx(model).graph
+    assert [(n.op_type, list(n.input), list(n.output)) for n in g.node] == [
+        ("Relu", ["x"], ["a_raw"]), ("Cast", ["a_raw"], ["a"]), ("Neg", ["a"], ["y"])]
+    assert g.node[1].attribute[0].i == 1
+    assert [v.name for v in g.value_info] == ["a_raw"]  # it described the value as produced
+    checker.check_model(_onnx(model), full_check=True)
+    np.testing.assert_array_equal(_run(model, {"x": x})[1], np.maximum(x, 0))
+
+
+def test_insert_node_reaches_subgraph_readers_and_sorts_when_needed() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x, bool c) => (float[2] y) {
+            a = Relu(x)
+            y = If(c) <
+                then_branch = g1 () => (float[2] o1) { o1 = Neg(a) },
+                else_branch = g2 () => (float[2] o2) { o2 = Identity(a) }
+            >
+            late = Abs(x)
+        }
+    """)
+    edit.insert_node(model, "Add", after="a", inputs=["late"])
+    g = _onnx(model).graph
+    assert [n.op_type for n in g.node] == ["Relu", "Abs", "Add", "If"]
+    branches = [list(a.g.node[0].input) for a in g.node[3].attribute]
+    assert branches == [["a_add"], ["a_add"]]
+    checker.check_model(_onnx(model), full_check=True)
+    x = np.array([1.0, -3.0], np.float32)
+    got = _run(model, {"x": x, "c": np.array(False)})[0]
+    np.testing.assert_array_equal(got, np.maximum(x, 0) + np.abs(x))
+
+
+def test_insert_node_refusals() -> None:
+    model = _load(CHAIN)
+    _unchanged(model, lambda: edit.insert_node(model, "Relu"), "exactly one of")
+    _unchanged(model, lambda: edit.insert_node(model, "Relu", after="nope"), "no value named 'nope'")
+    _unchanged(model, lambda: edit.insert_node(model, "Relu", after="a", output="y"), "already used")
+    _unchanged(model, lambda: edit.insert_node(model, "Relu", before="x"), "graph input")
+    _unchanged(model, lambda: edit.insert_node(model, "Conv", after="a", pad=[1]), "did you mean")
+    _unchanged(model, lambda: edit.insert_node(model, "LinearClassifier", after="a", domain="ai.onnx.ml",
+                                               coefficients=[1.0], classlabels_ints=[0]), "does not import")
+
+
+def test_insert_custom_domain_node_imports_the_domain() -> None:
+    model = _load(CHAIN)
+    edit.insert_node(model, "MyOp", after="a", domain="my.ops", alpha=0.5)
+    assert model.opset_imports == {"": 21, "my.ops": 1}
+    assert model.graph.nodes[1].attr("alpha") == 0.5
+
+
+def test_add_input() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float[2] y) { y = Add(x, bias) }
+    """)
+    edit.add_input(model, "bias", "float32", [2])
+    edit.add_input(model, "mask", "bool", ["N", None], index=0)
+    assert [str(v.type) for v in model.graph.inputs] == ["bool[N,?]", "float[2]", "float[2]"]
+    checker.check_model(_onnx(model), full_check=True)
+    _unchanged(model, lambda: edit.add_input(model, "x", "float32", [2]), "already defined")
+    _unchanged(model, lambda: edit.add_input(model, "z", "no-such-type", [2]), "no-such-type")
