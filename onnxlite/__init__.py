@@ -4,6 +4,12 @@
     model = onnxlite.load("model.onnx")          # weights stay on disk until asked
     model.graph.initializers["w"].numpy()
     onnxlite.save(model, "out.onnx", external_data=True)
+
+Features live in their own modules: ``onnxlite.edit`` (rename, replace uses, insert/remove
+nodes), ``onnxlite.transform`` (toposort, remove_unused, extract), ``onnxlite.builder``
+(GraphBuilder), ``onnxlite.check`` (check_model), ``onnxlite.versions`` (set_opset,
+set_ir_version), ``onnxlite.text`` (format_model) and its inverse ``onnxlite.parse_model``,
+``onnxlite.weights`` (export and replace tensors).
 """
 
 from onnxlite._version import __version__
@@ -33,6 +39,7 @@ from onnxlite.model import (
     loads,
     save,
 )
+from onnxlite.parser import parse_function, parse_graph, parse_model, parse_node
 from onnxlite.tensors import SparseTensor, Tensor
 from onnxlite.valuetypes import Dim, Type, ValueInfo
 
@@ -42,4 +49,5 @@ __all__ = [
     "Model", "Graph", "Node", "Attribute", "Function",
     "TrainingInfo",
     "Value", "Tensor", "SparseTensor", "Type", "Dim", "ValueInfo", "load", "loads", "save", "dumps",
+    "parse_model", "parse_graph", "parse_function", "parse_node",
 ]
