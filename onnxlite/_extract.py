@@ -203,7 +203,8 @@ def _value_info(name: str, infos: Mapping[str, Any], types: Mapping[str, TypeSpe
     if found is None:
         raise EditError(
             f"extract: the type of {role} '{name}' is unknown (no graph input, output, value_info or "
-            f"initializer gives it) and onnx.checker requires one: pass types={{'{name}': (dtype, shape)}}")
+            f"initializer gives it) and onnx.checker requires one: give it (types={{'{name}': "
+            f"(dtype, shape)}} in Python, --type '{name}=float[N,10]' on the command line)")
     return found
 
 

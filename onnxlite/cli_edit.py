@@ -40,6 +40,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                          help="comma-separated values that become the graph inputs")
     extract.add_argument("--outputs", metavar="NAMES", type=_names,
                          help="comma-separated values that become the graph outputs")
+    extract.add_argument("--type", metavar="NAME=TYPE", action="append", type=_typed, default=[],
+                         dest="types", help="the type of a new input or output the model does not "
+                         "declare, in the dump's syntax: 'logits=float[N,10]' (repeatable)")
 
     add("remove-unused", "remove nodes, initializers, functions and opsets nothing uses",
         "Dead-code elimination from the graph outputs backwards: nodes whose results nothing "
@@ -73,6 +76,19 @@ def _names(text: str) -> list[str]:
     if not all(names):
         raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
     return names
+
+
+def _typed(text: str) -> tuple[str, Any]:
+    from onnxlite.errors import ParseError
+    from onnxlite.parser import parse_type
+
+    name, sep, spelled = text.rpartition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=TYPE (e.g. 'logits=float[N,10]'), got {text!r}")
+    try:
+        return name, parse_type(spelled)
+    except ParseError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
 
 
 def _opset(text: str) -> tuple[str, int]:
@@ -124,7 +140,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     model = _open(args)
     inputs = args.inputs if args.inputs is not None else [v.name for v in model.graph.inputs]
     outputs = args.outputs if args.outputs is not None else [v.name for v in model.graph.outputs]
-    part = transform.extract(model, inputs, outputs)
+    part = transform.extract(model, inputs, outputs, types=dict(args.types) or None)
     kept, total = len(part.proto.graph.node), len(model.proto.graph.node)
     return _write(part, args, f"{kept} of {total} nodes, {len(inputs)} inputs, {len(outputs)} outputs")
 
@@ -134,7 +150,10 @@ def _cmd_remove_unused(args: argparse.Namespace) -> int:
 
     model = _open(args)
     removed = transform.remove_unused(model)
-    return _write(model, args, str(removed))
+    status = _write(model, args, str(removed))
+    for line in removed.details():
+        print(f"  {line}")
+    return status
 
 
 def _cmd_toposort(args: argparse.Namespace) -> int:

@@ -67,6 +67,7 @@ from onnxlite._parsevalues import (
     unquote,
 )
 from onnxlite.model import Function, Graph, Model, Node
+from onnxlite.valuetypes import Type
 
 __all__ = ["parse_function", "parse_graph", "parse_model", "parse_node"]
 
@@ -154,6 +155,22 @@ def parse_node(text: str | bytes) -> Node:
         _run(step)
     parser.finish("after the node")
     return Graph(graph, None, None).nodes[0]
+
+
+def parse_type(text: str | bytes) -> Type:
+    """A value type as the syntax writes it (``float[N,3,224,224]``, ``int64[]``, ``seq(float[?])``,
+    ``map(string, float)``, ``optional(...)``, ``sparse_tensor(...)``), as ``onnxlite dump``
+    writes them. Raises `ParseError`.
+
+    >>> t = parse_type("float[batch, 10]")
+    >>> t.elem_type.short_name, t.shape
+    ('float', ('batch', 10))
+    """
+    parser = _Parser(Source(_as_text(text)), depth=1)
+    proto = _proto.TypeProto()
+    parser.type_(proto)
+    parser.finish("after the type")
+    return Type(proto)
 
 
 def _as_text(text: str | bytes) -> str:

@@ -164,9 +164,23 @@ class Removed:
         return self.count > 0
 
     def __str__(self) -> str:
-        parts = [f"{len(getattr(self, f))} {f.replace('_', ' ')}"
-                 for f in self.__dataclass_fields__ if getattr(self, f)]
+        parts = []
+        for f in self.__dataclass_fields__:
+            n = len(getattr(self, f))
+            if n:
+                kind = f.replace("_", " ")
+                parts.append(f"{n} {kind[:-1] if n == 1 and kind.endswith('s') else kind}")
         return "removed " + ", ".join(parts) if parts else "nothing to remove"
+
+    def details(self, limit: int = 10) -> list[str]:
+        """One line per kind: ``"nodes: graph.node[3] 'relu', ..."`` (at most ``limit`` names each)."""
+        lines = []
+        for f in self.__dataclass_fields__:
+            items = getattr(self, f)
+            if items:
+                more = f", ... ({len(items) - limit} more)" if len(items) > limit else ""
+                lines.append(f"{f.replace('_', ' ')}: {', '.join(items[:limit])}{more}")
+        return lines
 
 
 class _Scope:

@@ -389,7 +389,9 @@ def test_remove_unused_removes_dead_nodes_and_what_only_they_read() -> None:
     assert removed.initializers == ["w_dead"]
     assert removed.value_info == ["d1", "stale"]
     assert removed.inputs == [] and removed.functions == [] and removed.opset_imports == []
-    assert str(removed) == "removed 2 nodes, 1 initializers, 2 value info"
+    assert str(removed) == "removed 2 nodes, 1 initializer, 2 value info"
+    assert removed.details() == ["nodes: graph.node[1] 'dead1', graph.node[2] 'dead2'",
+                                 "initializers: w_dead", "value info: d1, stale"]
     assert removed.count == 5 and bool(removed)
     assert names(m.proto.graph) == ["live", "out"]
     assert [v.name for v in m.proto.graph.input] == ["x", "unused_input"]
@@ -617,7 +619,7 @@ def test_extract_types() -> None:
     with pytest.raises(EditError) as info:
         transform.extract(m, ["b", "skip"], ["y"])
     assert "the type of input 'b' is unknown" in str(info.value)
-    assert "pass types={'b': (dtype, shape)}" in str(info.value)
+    assert "types={'b': (dtype, shape)}" in str(info.value) and "--type 'b=" in str(info.value)
     part = transform.extract(m, ["b", "skip"], ["y"], types={"b": ("float", ["N", 2])})
     assert str(part.graph.inputs[0].type) == "float[N,2]"
     part = transform.extract(m, ["b", "skip"], ["y"],
