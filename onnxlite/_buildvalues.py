@@ -39,10 +39,7 @@ _FIELDS = {"INT": "i", "FLOAT": "f", "STRING": "s", "TENSOR": "t", "GRAPH": "g",
            "TYPE_PROTOS": "type_protos"}
 STANDARD_DOMAINS = ("", "ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training", "ai.onnx.training")
 # The IR version that introduced each data type (onnx.proto, enum Version).
-_DTYPE_IR = {DataType.BFLOAT16: 4, DataType.FLOAT8E4M3FN: 9, DataType.FLOAT8E4M3FNUZ: 9,
-             DataType.FLOAT8E5M2: 9, DataType.FLOAT8E5M2FNUZ: 9, DataType.UINT4: 10, DataType.INT4: 10,
-             DataType.FLOAT4E2M1: 11, DataType.FLOAT8E8M0: 12, DataType.UINT2: 13, DataType.INT2: 13,
-             DataType.FLOAT6E2M3: 14, DataType.FLOAT6E3M2: 14}
+_DTYPE_IR = {dt: dt.ir_version for dt in DataType if dt.ir_version > 3}
 
 
 # --- data types and value types ------------------------------------------------------------------

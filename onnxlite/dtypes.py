@@ -112,6 +112,16 @@ class DataType(enum.IntEnum):
         return self.name.lower()
 
     @property
+    def ir_version(self) -> int:
+        """The IR version that introduced this type (3 for the original ones; onnx.proto's
+        ``enum Version`` comments).
+
+        >>> DataType.BFLOAT16.ir_version, DataType.INT4.ir_version, DataType.FLOAT.ir_version
+        (4, 10, 3)
+        """
+        return _IR_VERSION.get(self, 3)
+
+    @property
     def typed_field(self) -> str | None:
         """The TensorProto field that stores this type outside raw_data (None for UNDEFINED).
 
@@ -119,6 +129,17 @@ class DataType(enum.IntEnum):
         'uint64_data'
         """
         return _TABLE[self].field
+
+
+_IR_VERSION = {
+    DataType.BFLOAT16: 4,
+    DataType.FLOAT8E4M3FN: 9, DataType.FLOAT8E4M3FNUZ: 9, DataType.FLOAT8E5M2: 9, DataType.FLOAT8E5M2FNUZ: 9,
+    DataType.UINT4: 10, DataType.INT4: 10,
+    DataType.FLOAT4E2M1: 11,
+    DataType.FLOAT8E8M0: 12,
+    DataType.UINT2: 13, DataType.INT2: 13,
+    DataType.FLOAT6E2M3: 14, DataType.FLOAT6E3M2: 14,
+}
 
 
 class _Row(NamedTuple):

@@ -57,7 +57,8 @@ class Tensor:
 
         arr = np.asarray(array)
         proto = _proto.TensorProto()
-        proto.name = name
+        if name:  # an empty name stays unset, as onnx writes it
+            proto.name = name
         if typed or arr.dtype.kind in "OSU":
             encode_typed(arr, proto)
         else:

@@ -41,15 +41,7 @@ class Gate(NamedTuple):
     what: str
 
 
-_DTYPE_IR = {  # element types added after IR 3 (onnx.proto, enum Version)
-    DataType.BFLOAT16: 4,
-    DataType.FLOAT8E4M3FN: 9, DataType.FLOAT8E4M3FNUZ: 9, DataType.FLOAT8E5M2: 9, DataType.FLOAT8E5M2FNUZ: 9,
-    DataType.UINT4: 10, DataType.INT4: 10,
-    DataType.FLOAT4E2M1: 11,
-    DataType.FLOAT8E8M0: 12,
-    DataType.UINT2: 13, DataType.INT2: 13,
-    DataType.FLOAT6E2M3: 14, DataType.FLOAT6E3M2: 14,
-}
+_DTYPE_IR = {dt: dt.ir_version for dt in DataType if dt.ir_version > 3}  # types added after IR 3
 
 #: feature -> the smallest IR version that has it. Feature keys are what `used_features` reports.
 IR_GATES: dict[str, Gate] = {
