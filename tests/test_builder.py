@@ -752,8 +752,7 @@ def _onnx_attribute(onnx: Any, name: str, value: Any) -> Any:
         kind = getattr(onnx.AttributeProto, value.type)
         return onnx.helper.make_attribute(name, value.value, attr_type=kind)
     if isinstance(value, np.ndarray):
-        value = onnx.numpy_helper.from_array(value)
-        value.name = ""  # set, empty, as Tensor.from_numpy sets it
+        value = onnx.numpy_helper.from_array(value)  # no name: unset, as Tensor.from_numpy leaves it
     return onnx.helper.make_attribute(name, value)
 
 
