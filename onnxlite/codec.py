@@ -141,9 +141,18 @@ def decode_raw(buf: Any, data_type: int, shape: tuple[int, ...], *, where: str =
     row = _TABLE[dt]
     if row.unit is None:
         codes = _unpack(np.frombuffer(buf, dtype=np.uint8), dt.bitwidth, numel)
-        return codes.view(dt.np_dtype).reshape(shape)
+        return _shaped(codes.view(dt.np_dtype), shape, dt, where)
     units = _to_native(np.frombuffer(buf, dtype=row.unit))
-    return units.view(dt.np_dtype).reshape(shape)
+    return _shaped(units.view(dt.np_dtype), shape, dt, where)
+
+
+def _shaped(flat: np.ndarray, shape: tuple[int, ...], dt: DataType, where: str) -> np.ndarray:
+    """``flat.reshape(shape)``; numpy refuses some empty shapes (``[0, 2**62]``: the product of
+    the other dims times the item size must fit in 64 bits), which ONNX allows."""
+    try:
+        return flat.reshape(shape)
+    except ValueError as e:
+        raise ModelFormatError(f"{where}: numpy cannot hold {_describe(dt, shape)}: {e}") from None
 
 
 def _native_array(array: np.ndarray) -> tuple[DataType, np.ndarray]:
@@ -299,7 +308,7 @@ def decode_typed(tensor_proto: Any, *, where: str = "tensor") -> np.ndarray:
     if dt == DataType.STRING:
         out = np.empty(numel, dtype=object)
         out[:] = list(values)
-        return out.reshape(shape)
+        return _shaped(out, shape, dt, where)
     if field == "float_data":
         flat = _to_native(np.frombuffer(_float_data_bytes(tensor_proto), dtype="<f4"))
     elif field == "double_data":
@@ -314,7 +323,7 @@ def decode_typed(tensor_proto: Any, *, where: str = "tensor") -> np.ndarray:
         flat = flat.astype(np.uint32) if dt == DataType.UINT32 else flat
     else:
         flat = _decode_int32_data(values, dt, numel, where)
-    return flat.view(dt.np_dtype).reshape(shape)
+    return _shaped(flat.view(dt.np_dtype), shape, dt, where)
 
 
 _CLEARED_ON_ENCODE = ("dims", "data_type", "segment", "raw_data", "external_data", "data_location")
