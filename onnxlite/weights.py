@@ -10,8 +10,9 @@ the model. Example::
     # ... edit w/fc.weight.npy with numpy ...
     save(weights.replace_weights(model, "w"), "edited.onnx")
 
-Files are streamed from the memory-mapped model (the .npy header, then the raw bytes in chunks),
-so exporting a model larger than memory keeps memory flat. Exotic types (bfloat16, float8, int4,
+Files are streamed from the memory-mapped model: each tensor's bytes are read once, hashed and
+written in chunks by one thread per core (see `onnxlite._weightdata`), so exporting a model
+larger than memory keeps memory flat. Exotic types (bfloat16, float8, int4,
 ...) are saved with the dtype name ml_dtypes registers with numpy (``'descr': 'bfloat16'``): with
 ``import ml_dtypes`` done first, ``np.load(path, allow_pickle=False)`` gives the exact values.
 
@@ -26,30 +27,29 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import math
-import mmap
 import os
 import re
 import shutil
-import struct
-import sys
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Union
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Union
 
 from onnxlite import _paths, _proto
+from onnxlite import _weightdata as _wd
+from onnxlite import _weightfiles as _wf
 from onnxlite._version import __version__
-from onnxlite.codec import decode_raw, encode_raw, encode_typed
-from onnxlite.dtypes import DataType, raw_nbytes
+from onnxlite.dtypes import DataType
 from onnxlite.errors import OnnxliteError, WeightsError
 from onnxlite.model import Model
 from onnxlite.tensors import SparseTensor, Tensor
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported by the functions that handle arrays, not with this module: exporting tensors
+# as they are stored needs none, and it would double the start-up time of `onnxlite weights`.
 
 __all__ = [
     "FORMATS", "Manifest", "ManifestEntry", "Weight", "apply_changes", "changed_weights", "export_weights",
@@ -60,7 +60,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 FORMATS = ("npy", "npz", "safetensors")
 MANIFEST = "manifest.json"
 _ARCHIVES = {"npz": "weights.npz", "safetensors": "weights.safetensors"}
-_CHUNK = 16 << 20  # bytes copied or converted at a time
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 
@@ -241,6 +240,14 @@ class Manifest:
         return {"onnxlite_version": self.onnxlite_version, "model": self.model, "format": self.format,
                 "converted_to": self.converted_to, "tensors": [t.to_dict() for t in self.tensors]}
 
+    def to_json(self) -> str:
+        """``manifest.json``'s text: one line per tensor (readable, greppable, and written by
+        json's C encoder, which an ``indent`` would switch off)."""
+        head = json.dumps({k: v for k, v in self.to_dict().items() if k != "tensors"})
+        lines = [json.dumps(t.to_dict()) for t in self.tensors]
+        body = "[\n " + ",\n ".join(lines) + "\n]" if lines else "[]"
+        return head[:-1] + ', "tensors": ' + body + "}\n"
+
     @property
     def nbytes(self) -> int:
         return sum(t.nbytes for t in self.tensors)
@@ -288,13 +295,13 @@ def export_weights(
 ) -> Manifest:
     """Write the model's tensors into ``out_dir`` with a ``manifest.json``; return the manifest.
 
-    ``format``: 'npy' (one file per tensor), 'npz' (one archive, ``weights.npz``) or
-    'safetensors' (``weights.safetensors``, needs ``pip install onnxlite[safetensors]``; types it
-    cannot hold are stored as their raw ONNX bytes (U8), ``stored_as: 'raw'`` in the manifest).
-    ``as_dtype='float32'`` saves every floating type as float32 (and 2/4-bit integers as
-    int8/uint8) for tools without ml_dtypes. The folder is written beside ``out_dir`` and renamed
-    into place when complete; a non-empty ``out_dir`` is refused unless ``force``. ``progress`` is
-    called with (bytes done, bytes total). Example::
+    ``format``: 'npy' (one file per tensor), 'npz' (one archive, ``weights.npz``, members stored
+    uncompressed) or 'safetensors' (``weights.safetensors``; types it cannot hold are stored as
+    their raw ONNX bytes (U8), ``stored_as: 'raw'`` in the manifest). ``as_dtype='float32'``
+    saves every floating type as float32 (and 2/4-bit integers as int8/uint8) for tools without
+    ml_dtypes. The folder is written beside ``out_dir`` and renamed into place when complete; a
+    non-empty ``out_dir`` is refused unless ``force``. ``progress`` is called with (bytes done,
+    bytes total). Example::
 
         export_weights(onnxlite.load("m.onnx"), "weights", format="npz", only=["*.weight"])
     """
@@ -305,74 +312,34 @@ def export_weights(
     dest = Path(os.path.abspath(out_dir))
     _check_destination(dest, force)
     selected = list(iter_weights(model, only=only, densify=densify))
-    plans = [_plan(w, as_dtype, format) for w in selected]
+    plans = [_wd.make_plan(w.tensor, model.store, f"{w.path} '{w.name}'", w.id, as_dtype=as_dtype,
+                           format=format) for w in selected]
     if format == "safetensors":
-        strings = [p.weight.id for p in plans if p.stored_as == "strings"]
+        strings = [p.ident for p in plans if p.stored_as == "strings"]
         if strings:
             raise WeightsError("safetensors cannot hold string tensors: " + ", ".join(strings)
                                + "; use --format npy or leave them out with --only")
-        st = _import_safetensors()
-    manifest = Manifest(model_name, format, converted_to=as_dtype)
+        if any(w.id == "__metadata__" for w in selected):
+            raise WeightsError("safetensors reserves the key '__metadata__' for a tensor of that name; "
+                               "use --format npy or leave it out with --only")
+    for p in plans:
+        p.check_length()  # refuse bad data before writing anything
+    if _wd.needs_numpy(plans):
+        from onnxlite import codec  # noqa: F401  (numpy: imported here once, not by a worker thread)
     total = sum(p.nbytes for p in plans)
-    done = 0
+    reported = [-1]
 
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
+    def report(done: int) -> None:
+        if progress is not None and done != reported[0]:
+            reported[0] = done
             progress(done, total)
 
-    used: set[str] = set()
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
     try:
-        if format == "npy":
-            # Bytes saved as they are stored are copied by the kernel (Tensor.write_raw) while
-            # two threads hash them: sha256 is the slowest step, and it runs off the GIL.
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                # hashing starts at once, largest first, and overlaps the copies below
-                fast = [(p, p.weight.tensor) for p in plans
-                        if p.streamable() and isinstance(p.weight.tensor, Tensor)]
-                for p, tensor in fast:
-                    _raw_length(p, tensor)  # refuse bad data before writing anything
-                hashes = {id(p): pool.submit(_sha256, tensor)
-                          for p, tensor in sorted(fast, key=lambda pt: -pt[0].nbytes)}
-                entries: list[tuple[_Plan, str, Any]] = []
-                for p in plans:
-                    name = safe_file_name(p.weight.id or p.weight.path, used)
-                    source = p.weight.tensor
-                    with open(tmp / name, "wb") as f:
-                        if id(p) in hashes and isinstance(source, Tensor):
-                            _write_header(f, p.descr(), p.shape)
-                            f.flush()
-                            advance(source.write_raw(f.fileno()))
-                            digest: Any = hashes[id(p)]
-                        else:
-                            digest = _write_npy(f, p, advance)
-                    entries.append((p, name, digest))
-                for p, name, digest in entries:
-                    if not isinstance(digest, tuple):
-                        digest = digest.result()
-                    manifest.tensors.append(p.entry(name, None, digest))
-        elif format == "npz":
-            archive = _ARCHIVES["npz"]
-            with zipfile.ZipFile(tmp / archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for p in plans:
-                    key = safe_file_name(p.weight.id or p.weight.path, used, "")
-                    with zf.open(key + ".npy", "w", force_zip64=True) as member:
-                        digest = _write_npy(member, p, advance)
-                    manifest.tensors.append(p.entry(archive, key, digest))
-        else:
-            archive = _ARCHIVES["safetensors"]
-            arrays: dict[str, np.ndarray] = {}
-            for p in plans:
-                arr = p.array()
-                arrays[p.weight.id] = arr
-                data = _bytes_view(arr)
-                manifest.tensors.append(p.entry(archive, p.weight.id, (hashlib.sha256(data).hexdigest(),
-                                                                       len(data))))
-            st.save_file(arrays, str(tmp / archive), metadata={"format": "onnxlite"})
-            advance(total)
-        (tmp / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=1) + "\n", encoding="utf-8")
+        entries = _write(format, tmp, selected, plans, report)
+        report(total)
+        manifest = Manifest(model_name, format, entries, converted_to=as_dtype)
+        (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         _move_into_place(tmp, dest, force)
     finally:
         if tmp.exists():
@@ -380,13 +347,32 @@ def export_weights(
     return manifest
 
 
-def _import_safetensors() -> Any:
-    try:
-        import safetensors.numpy
-    except ImportError:
-        raise WeightsError("--format safetensors needs the safetensors package: "
-                           "pip install onnxlite[safetensors]") from None
-    return safetensors.numpy
+
+def _entry(w: Weight, p: _wd.Plan, file: str, key: str | None, job: _wd.Job) -> ManifestEntry:
+    return ManifestEntry(
+        id=w.id, name=w.name, origin=w.origin, path=w.path, part=w.part, file=file, key=key,
+        dtype=p.dtype.short_name, shape=list(p.shape),
+        saved_dtype="bytes" if p.stored_as == "strings" else p.target, stored_as=p.stored_as,
+        nbytes=job.written, sha256=job.sha256, densified=isinstance(w.tensor, SparseTensor))
+
+
+def _write(format: str, tmp: Path, selected: list[Weight], plans: list[_wd.Plan],
+           progress: Callable[[int], None]) -> list[ManifestEntry]:
+    used: set[str] = set()
+    if format == "npy":
+        names = [safe_file_name(w.id or w.path, used) for w in selected]
+        jobs = _wf.write_npy_files(tmp, names, plans, progress)
+        return [_entry(w, p, name, None, job)
+                for w, p, name, job in zip(selected, plans, names, jobs, strict=True)]
+    archive = _ARCHIVES[format]
+    if format == "npz":
+        keys = [safe_file_name(w.id or w.path, used, "") for w in selected]
+        jobs = _wf.write_npz(tmp / archive, keys, plans, progress)
+    else:
+        keys = [w.id for w in selected]
+        jobs = _wf.write_safetensors(tmp / archive, keys, plans, progress)
+    return [_entry(w, p, archive, key, job)
+            for w, p, key, job in zip(selected, plans, keys, jobs, strict=True)]
 
 
 def _check_destination(dest: Path, force: bool) -> None:
@@ -418,180 +404,6 @@ def _move_into_place(tmp: Path, dest: Path, force: bool) -> None:
         os.replace(tmp, dest)
 
 
-_FLOATS = {DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE, DataType.FLOAT8E4M3FN,
-           DataType.FLOAT8E4M3FNUZ, DataType.FLOAT8E5M2, DataType.FLOAT8E5M2FNUZ, DataType.FLOAT8E8M0,
-           DataType.FLOAT4E2M1, DataType.FLOAT6E2M3, DataType.FLOAT6E3M2}
-_NARROW_INTS = {DataType.INT4: "int8", DataType.INT2: "int8",
-                DataType.UINT4: "uint8", DataType.UINT2: "uint8"}
-#: ONNX types safetensors holds (names every safetensors release since 0.4 understands).
-_SAFETENSORS_TYPES = {
-    DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16, DataType.INT8, DataType.UINT8,
-    DataType.INT16, DataType.UINT16, DataType.INT32, DataType.UINT32, DataType.INT64, DataType.UINT64,
-    DataType.BOOL, DataType.FLOAT8E4M3FN, DataType.FLOAT8E5M2,
-}
-
-
-@dataclass
-class _Plan:
-    """How one weight is saved: its target dtype and how its bytes are produced."""
-
-    weight: Weight
-    dtype: DataType
-    shape: tuple[int, ...]
-    target: np.dtype  # dtype of the saved array
-    stored_as: str  # 'array' | 'raw' | 'strings'
-
-    @property
-    def numel(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def nbytes(self) -> int:
-        if self.stored_as == "raw":
-            return raw_nbytes(self.dtype, self.numel)
-        if self.stored_as == "strings":
-            return 0
-        return self.numel * self.target.itemsize
-
-    def descr(self) -> str:
-        if self.target.kind == "V" or self.target.type.__module__.startswith("ml_dtypes"):
-            return self.target.name  # the name ml_dtypes registers with numpy
-        return str(np.lib.format.dtype_to_descr(self.target))
-
-    def streamable(self) -> bool:
-        """Whether the raw ONNX bytes are the saved bytes as they are (no conversion)."""
-        w = self.weight
-        if isinstance(w.tensor, SparseTensor) or self.stored_as == "strings":
-            return False
-        if self.stored_as == "raw":
-            return True
-        return (sys.byteorder == "little" and self.dtype.bitwidth % 8 == 0
-                and self.target == self.dtype.np_dtype)
-
-    def array(self) -> np.ndarray:
-        """The saved array in memory (for safetensors, strings and densified sparse tensors)."""
-        w = self.weight
-        if self.stored_as == "raw":
-            assert isinstance(w.tensor, Tensor)
-            return np.frombuffer(w.tensor.raw_bytes(), dtype=np.uint8)
-        arr = w.numpy()
-        if self.stored_as == "strings":
-            return _strings_array(arr, w.id)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return arr.astype(self.target, copy=False)
-
-    def entry(self, file: str, key: str | None, digest: tuple[str, int]) -> ManifestEntry:
-        w = self.weight
-        sha, nbytes = digest
-        shape = list(self.shape)
-        return ManifestEntry(
-            id=w.id, name=w.name, origin=w.origin, path=w.path, part=w.part, file=file, key=key,
-            dtype=self.dtype.short_name, shape=shape,
-            saved_dtype="bytes" if self.stored_as == "strings" else self.target.name,
-            stored_as=self.stored_as, nbytes=nbytes, sha256=sha,
-            densified=isinstance(w.tensor, SparseTensor))
-
-
-def _plan(w: Weight, as_dtype: str | None, format: str) -> _Plan:
-    dtype = w.dtype
-    shape = w.shape
-    if dtype == DataType.STRING:
-        return _Plan(w, dtype, shape, np.dtype("S1"), "strings")
-    if isinstance(w.tensor, Tensor) and w.tensor.segment is not None:
-        raise WeightsError(f"{w.path} '{w.name}': segmented tensors are not supported; leave it out "
-                           "with --only")
-    if dtype == DataType.UNDEFINED:
-        raise WeightsError(f"{w.path} '{w.name}': data type UNDEFINED has no values to save")
-    target = dtype.np_dtype
-    if as_dtype == "float32":
-        if dtype in _FLOATS:
-            target = np.dtype(np.float32)
-        elif dtype in _NARROW_INTS:
-            target = np.dtype(_NARROW_INTS[dtype])
-    if format == "safetensors" and dtype not in _SAFETENSORS_TYPES and target == dtype.np_dtype:
-        if isinstance(w.tensor, SparseTensor):
-            raise WeightsError(f"{w.id}: safetensors cannot hold {dtype.short_name}; a densified sparse "
-                               "tensor of this type cannot be saved raw, export it without --densify")
-        return _Plan(w, dtype, shape, np.dtype(np.uint8), "raw")
-    return _Plan(w, dtype, shape, target, "array")
-
-
-def _strings_array(arr: np.ndarray, what: str) -> np.ndarray:
-    items = [bytes(x) for x in arr.reshape(-1)]
-    if any(x.endswith(b"\0") for x in items):
-        raise WeightsError(f"{what}: a string ends with a NUL byte, which a numpy bytes array would drop")
-    width = max((len(x) for x in items), default=1) or 1
-    return np.array(items, dtype=f"S{width}").reshape(arr.shape)
-
-
-def _write_npy(f: IO[bytes], p: _Plan, advance: Callable[[int], None]) -> tuple[str, int]:
-    """Write one .npy (header, then the data in chunks); return (sha256 of the data, its length)."""
-    sha = hashlib.sha256()
-    written = 0
-
-    def emit(chunk: Any) -> None:
-        nonlocal written
-        view = memoryview(chunk).cast("B")
-        f.write(view)
-        sha.update(view)
-        written += len(view)
-        advance(len(view))
-
-    if p.stored_as == "strings" or isinstance(p.weight.tensor, SparseTensor):
-        arr = p.array()
-        _write_header(f, str(np.lib.format.dtype_to_descr(arr.dtype)) if arr.dtype.kind != "V"
-                      else arr.dtype.name, arr.shape)
-        emit(_bytes_view(arr))
-        return sha.hexdigest(), written
-    tensor = p.weight.tensor
-    assert isinstance(tensor, Tensor)
-    _write_header(f, p.descr(), p.shape)
-    raw = tensor.raw_bytes()
-    _raw_length(p, tensor, raw)
-    view = memoryview(raw).cast("B")
-    if p.streamable():
-        for start in range(0, len(view), _CHUNK):
-            emit(view[start:start + _CHUNK])
-        return sha.hexdigest(), written
-    # convert in chunks of whole elements (packed types: whole groups of 3 bytes = 4 or 8 or 12 elements)
-    bits = p.dtype.bitwidth
-    step = _CHUNK // 3 * 3
-    elems_per_step = step * 8 // bits
-    done = 0
-    for start in range(0, len(view), step):
-        n = min(elems_per_step, p.numel - done)
-        part = decode_raw(view[start:start + -(-n * bits // 8)], p.dtype, (n,), where=p.weight.path)
-        with np.errstate(over="ignore", invalid="ignore"):  # float64 beyond float32: inf, as asked
-            out = part.astype(p.target, copy=False)
-        if out.dtype.byteorder == ">" or (out.dtype.byteorder == "=" and sys.byteorder == "big"):
-            out = out.astype(out.dtype.newbyteorder("<")) if out.dtype.kind != "V" else out
-        emit(_bytes_view(out))
-        done += n
-    return sha.hexdigest(), written
-
-
-def _raw_length(p: _Plan, tensor: Tensor, raw: Any = None) -> int:
-    """The stored byte count, refused when it disagrees with the dtype and shape."""
-    have = len(tensor.raw_bytes() if raw is None else raw)
-    need = raw_nbytes(p.dtype, p.numel)
-    if have != need:
-        raise WeightsError(f"{p.weight.path} '{p.weight.name}': has {have} bytes of data, but "
-                           f"{p.dtype.short_name} {list(p.shape)} needs {need}")
-    return have
-
-
-def _sha256(tensor: Tensor) -> tuple[str, int]:
-    return tensor.raw_sha256(), len(tensor.raw_bytes())
-
-
-def _write_header(f: IO[bytes], descr: str, shape: tuple[int, ...]) -> None:
-    header = {"descr": descr, "fortran_order": False, "shape": tuple(shape)}
-    try:
-        np.lib.format.write_array_header_1_0(f, header)
-    except ValueError:  # a header over 64 KiB (a huge rank): version 2.0 allows 4 GiB
-        np.lib.format.write_array_header_2_0(f, header)
-
-
 # --- reading back ---------------------------------------------------------------------------------
 
 def read_weights(directory: PathLike) -> dict[str, np.ndarray]:
@@ -606,6 +418,7 @@ def read_weights(directory: PathLike) -> dict[str, np.ndarray]:
 
 def _load_arrays(directory: Path, manifest: Manifest) -> Iterator[tuple[ManifestEntry, np.ndarray]]:
     import ml_dtypes  # noqa: F401  (registers the dtype names the .npy headers use)
+    import numpy as np
 
     if manifest.format == "npy":
         for entry in manifest.tensors:
@@ -623,7 +436,7 @@ def _load_arrays(directory: Path, manifest: Manifest) -> Iterator[tuple[Manifest
                 yield entry, _finish(npz[entry.key], entry, archive)
     else:
         archive = directory / _ARCHIVES["safetensors"]
-        tensors = _read_safetensors(archive)
+        tensors = _wf.read_safetensors(archive)
         for entry in manifest.tensors:
             key = entry.key or entry.id
             if key not in tensors:
@@ -632,6 +445,8 @@ def _load_arrays(directory: Path, manifest: Manifest) -> Iterator[tuple[Manifest
 
 
 def _load_npy(path: Path, e: ManifestEntry) -> np.ndarray:
+    import numpy as np
+
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
@@ -642,6 +457,10 @@ def _load_npy(path: Path, e: ManifestEntry) -> np.ndarray:
 
 
 def _finish(arr: np.ndarray, e: ManifestEntry, where: Path) -> np.ndarray:
+    import numpy as np
+
+    from onnxlite.codec import decode_raw
+
     if e.stored_as != "raw":
         return arr
     dtype = DataType[e.dtype.upper()]
@@ -652,51 +471,6 @@ def _finish(arr: np.ndarray, e: ManifestEntry, where: Path) -> np.ndarray:
         return decode_raw(np.ascontiguousarray(arr), dtype, tuple(e.shape), where=str(where))
     except OnnxliteError as err:
         raise WeightsError(str(err)) from None
-
-
-_ST_TYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
-             "U64": "uint64", "I32": "int32", "U32": "uint32", "I16": "int16", "U16": "uint16", "I8": "int8",
-             "U8": "uint8", "BOOL": "bool", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
-
-
-def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """The tensors of a .safetensors file, as read-only views of the mapped file (read here, not
-    through the package, whose numpy loader does not know bfloat16 or float8)."""
-    import ml_dtypes  # noqa: F401
-
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            buf: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-    except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {e.strerror or e}") from None
-    if size < 8:
-        raise WeightsError(f"{path}: not a safetensors file (too short)")
-    (hlen,) = struct.unpack("<Q", buf[:8])
-    if 8 + hlen > size:
-        raise WeightsError(f"{path}: not a safetensors file (header length {hlen} past the end)")
-    try:
-        header = json.loads(bytes(buf[8:8 + hlen]))
-    except ValueError as e:
-        raise WeightsError(f"{path}: not a safetensors file ({e})") from None
-    data = memoryview(buf)[8 + hlen:]
-    out = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        dtype = _ST_TYPES.get(info.get("dtype"))
-        if dtype is None:
-            raise WeightsError(f"{path}: tensor {key!r} has dtype {info.get('dtype')!r}, unknown here")
-        begin, end = info["data_offsets"]
-        shape = tuple(int(d) for d in info["shape"])
-        dt = np.dtype(dtype).newbyteorder("<")
-        n = 1
-        for d in shape:
-            n *= d
-        if not (0 <= begin <= end <= len(data)) or end - begin != n * dt.itemsize:
-            raise WeightsError(f"{path}: tensor {key!r} has bad data offsets {begin}..{end}")
-        out[key] = np.frombuffer(data[begin:end], dtype=dt).reshape(shape)
-    return out
 
 
 # --- weights back in ------------------------------------------------------------------------------
@@ -721,6 +495,8 @@ def changed_weights(
 ) -> list[tuple[Weight, np.ndarray]]:
     """The (weight, new array) pairs `replace_weights` would apply, after checking names, dtypes
     and shapes of everything (one WeightsError lists every mismatch). Nothing is changed."""
+    import numpy as np
+
     by_path = {w.path: w for w in iter_weights(model)}
     dense_paths = {w.path: w for w in iter_weights(model, densify=True) if isinstance(w.tensor, SparseTensor)}
     problems: list[str] = []
@@ -785,23 +561,16 @@ def apply_changes(model: Model, changes: list[tuple[Weight, np.ndarray]]) -> Mod
 
 
 def _digest(arr: np.ndarray) -> str:
-    return hashlib.sha256(_bytes_view(arr)).hexdigest()
+    return hashlib.sha256(_wd.bytes_view(arr)).hexdigest()
 
 
 def _stored_digest(arr: np.ndarray, e: ManifestEntry) -> str:
     """The sha256 the manifest would record for ``arr`` (raw-stored tensors: of their raw bytes)."""
+    from onnxlite.codec import encode_raw
+
     if e.stored_as == "raw":
         return hashlib.sha256(encode_raw(arr)[1]).hexdigest()
     return _digest(arr)
-
-
-def _bytes_view(arr: np.ndarray) -> memoryview:
-    """The array's data as bytes, C order, without a copy when it is contiguous (ml_dtypes
-    arrays do not export the buffer protocol themselves: view them as uint8 first)."""
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    if flat.dtype.kind == "S":
-        return memoryview(flat.tobytes())
-    return flat.view(np.uint8).data
 
 
 def _check(w: Weight, arr: np.ndarray, expected: np.dtype, problems: list[str], label: str) -> bool:
@@ -821,6 +590,10 @@ def _check(w: Weight, arr: np.ndarray, expected: np.dtype, problems: list[str], 
 
 def _set_data(proto: Any, w: Weight, arr: np.ndarray) -> None:
     """Replace the data of a TensorProto, keeping its name, type, dims, doc and metadata."""
+    import numpy as np
+
+    from onnxlite.codec import encode_raw, encode_typed
+
     for name in ("raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data",
                  "string_data", "external_data", "data_location"):
         proto.ClearField(name)

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import pytest
-from onnx import helper, numpy_helper
 
-from onnxlite import cli, writer
+onnx = pytest.importorskip("onnx")
+from onnx import helper, numpy_helper  # noqa: E402
+
+from onnxlite import cli, writer  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CNN = FIXTURES / "torch" / "cnn_dynamo.onnx"

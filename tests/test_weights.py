@@ -1,26 +1,33 @@
 """`onnxlite.weights` and `onnxlite weights`: every tensor out as .npy/.npz/safetensors (checked
-against onnx.numpy_helper over the corpus), safe file names, the manifest, atomic folders, and
-edited weights back in with every mismatch listed."""
+against onnx.numpy_helper over the corpus), the file formats written by hand (.npy headers byte
+for byte as numpy writes them, ZIP and ZIP64 read by zipfile and numpy, safetensors read by the
+package), flat memory on a large sparse model, safe file names, the manifest, atomic folders,
+and edited weights back in with every mismatch listed."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import subprocess
 import sys
+import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import ml_dtypes
 import numpy as np
-import onnx
 import pytest
-from onnx import helper, numpy_helper
 
-import onnxlite
-from onnxlite import cli, weights
-from onnxlite.errors import WeightsError
-from onnxlite.io import iter_tensors
+onnx = pytest.importorskip("onnx")
+from onnx import helper, numpy_helper  # noqa: E402
+
+import onnxlite  # noqa: E402
+from onnxlite import _proto, _weightdata, _weightfiles, cli, weights  # noqa: E402
+from onnxlite.errors import WeightsError  # noqa: E402
+from onnxlite.io import iter_tensors  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
@@ -116,8 +123,10 @@ def test_origins_and_paths(tmp_path: Path) -> None:
 
 def test_manifest_fields(tmp_path: Path) -> None:
     model = onnxlite.load(ALL_DTYPES)
-    weights.export_weights(model, tmp_path / "w", model_name="all_dtypes_raw.onnx")
-    data = json.loads((tmp_path / "w" / "manifest.json").read_text())
+    manifest = weights.export_weights(model, tmp_path / "w", model_name="all_dtypes_raw.onnx")
+    text = (tmp_path / "w" / "manifest.json").read_text()
+    data = json.loads(text)
+    assert data == manifest.to_dict() and text.count("\n") == len(manifest.tensors) + 2  # a line each
     assert data["model"] == "all_dtypes_raw.onnx" and data["format"] == "npy"
     assert data["onnxlite_version"] == onnxlite.__version__
     entry = next(t for t in data["tensors"] if t["dtype"] == "bfloat16")
@@ -153,8 +162,11 @@ def test_byte_aligned_tensors_are_streamed_not_decoded(tmp_path: Path, monkeypat
     assert len(manifest.tensors) == len(aligned) > 10
 
 
-def test_as_float32(tmp_path: Path) -> None:
-    model = onnxlite.load(ALL_DTYPES)
+@pytest.mark.parametrize("chunk", [None, 1, 7, 100])
+def test_as_float32(tmp_path: Path, monkeypatch: Any, chunk: int | None) -> None:
+    if chunk is not None:  # conversions run in steps of whole elements, also for packed types
+        monkeypatch.setattr(_weightdata, "_CONVERT_CHUNK", chunk)
+    model = onnxlite.load(ALL_DTYPES, lazy=chunk == 7)  # lazy: the raw bytes are read with pread
     want = onnx_arrays(onnx.load(str(ALL_DTYPES)))
     manifest = weights.export_weights(model, tmp_path / "w", as_dtype="float32")
     assert json.loads((tmp_path / "w" / "manifest.json").read_text())["converted_to"] == "float32"
@@ -228,17 +240,19 @@ def test_safetensors_refuses_strings(tmp_path: Path) -> None:
     assert not (tmp_path / "w").exists()
 
 
-def test_missing_safetensors_gives_the_install_command(tmp_path: Path, monkeypatch: Any,
-                                                       capsys: Any) -> None:
+def test_safetensors_written_without_the_package(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """The format is written (and read back) by onnxlite itself: the package is only an oracle."""
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     model_path = FIXTURES / "torch" / "cnn_dynamo.onnx"
-    with pytest.raises(WeightsError, match=r"pip install onnxlite\[safetensors\]"):
-        weights.export_weights(onnxlite.load(model_path), tmp_path / "w", format="safetensors")
-    assert cli.main(["weights", str(model_path), "-o", str(tmp_path / "w"), "--format", "safetensors"]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "pip install onnxlite[safetensors]" in err
-    assert list(tmp_path.iterdir()) == []
+    model = onnxlite.load(model_path)
+    manifest = weights.export_weights(model, tmp_path / "w", format="safetensors")
+    back = weights.read_weights(tmp_path / "w")
+    for w in weights.iter_weights(model):
+        assert same(np.asarray(back[w.id]), w.numpy()), w.id
+    assert len(manifest.tensors) == len(back)
+    assert cli.main(["weights", str(model_path), "-o", str(tmp_path / "w2"), "--format", "safetensors"]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {tmp_path / 'w2'}: ")
 
 
 def test_sparse_kept_or_densified(tmp_path: Path) -> None:
@@ -332,32 +346,25 @@ def test_non_empty_folder_refused_unless_force(tmp_path: Path) -> None:
         weights.export_weights(model, tmp_path / "file", force=True)
 
 
-def test_failure_midway_leaves_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+@pytest.mark.parametrize("format", ["npy", "npz", "safetensors"])
+def test_failure_midway_leaves_nothing(tmp_path: Path, monkeypatch: Any, format: str) -> None:
     model = onnxlite.load(FIXTURES / "torch" / "cnn_dynamo.onnx")
     calls = {"n": 0}
-    real = weights._write_npy
-    real_raw = onnxlite.Tensor.write_raw
+    real = _weightdata.pwrite
 
-    def tick() -> None:  # the third tensor written, by either path, hits a full disk
+    def failing(fd: int, data: Any, pos: int) -> None:  # the third write, in a worker, hits a full disk
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")
+        real(fd, data, pos)
 
-    def failing(f: Any, p: Any, advance: Any) -> Any:
-        tick()
-        return real(f, p, advance)
-
-    def failing_raw(self: onnxlite.Tensor, fd: int) -> int:
-        tick()
-        return real_raw(self, fd)
-
-    monkeypatch.setattr(weights, "_write_npy", failing)
-    monkeypatch.setattr(onnxlite.Tensor, "write_raw", failing_raw)
+    monkeypatch.setattr(_weightdata, "pwrite", failing)
     out = tmp_path / "w"
     out.mkdir()
     (out / "old.npy").write_text("old")
     with pytest.raises(OSError, match="No space"):
-        weights.export_weights(model, out, force=True)
+        weights.export_weights(model, out, force=True, format=format)
+    assert calls["n"] >= 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
     assert [p.name for p in out.iterdir()] == ["old.npy"]
 
@@ -543,3 +550,308 @@ def test_cli_help_lists_the_commands(capsys: Any) -> None:
 
 def test_no_stray_files_in_cwd(tmp_path: Path) -> None:
     assert not any(p.name.startswith(".w.") for p in Path(os.getcwd()).iterdir())
+
+
+# --- the file formats, written by hand --------------------------------------------------------------
+
+EXOTIC_SHAPES = [(), (0,), (7,), (2, 3), (10**12, 1), (1, 2, 0, 4), tuple(range(1, 31)), (99999999999,) * 3]
+DTYPES = [dt for dt in onnxlite.DataType if dt not in (onnxlite.DataType.UNDEFINED, onnxlite.DataType.STRING)]
+
+
+def _numpy_header(descr: str, shape: tuple[int, ...]) -> bytes:
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    f = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(f, header)
+    except ValueError:
+        f = io.BytesIO()
+        np.lib.format.write_array_header_2_0(f, header)
+    return f.getvalue()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=[dt.short_name for dt in DTYPES])
+def test_saved_dtypes_and_npy_headers_match_numpy(dtype: onnxlite.DataType) -> None:
+    name = _weightdata.NUMPY_NAME[dtype]
+    np_dtype = dtype.np_dtype
+    assert name == np_dtype.name
+    assert _weightdata.itemsize(name) == np_dtype.itemsize
+    descr = np_dtype.name if np_dtype.type.__module__.startswith("ml_dtypes") else \
+        np.lib.format.dtype_to_descr(np_dtype)
+    assert _weightdata.npy_descr(name) == descr
+    assert _weightdata.resolve_dtype(name) == np_dtype
+    for shape in EXOTIC_SHAPES:
+        assert _weightfiles.npy_header(descr, shape) == _numpy_header(descr, shape), shape
+    if name in _weightdata.SAFETENSORS_DTYPE:  # the converted-to types have codes too
+        assert _weightdata.resolve_dtype(name).itemsize == _weightdata.itemsize(name)
+
+
+def test_npy_header_version_2_and_strings() -> None:
+    for shape in [(1,) * 22000, (3,) * 30000]:  # over 64 KiB of header: numpy writes version 2.0
+        ours = _weightfiles.npy_header("<f4", shape)
+        assert ours == _numpy_header("<f4", shape) and ours[6:8] == b"\x02\x00"
+    assert _weightfiles.npy_header("|S5", (4,)) == _numpy_header("|S5", (4,))
+
+
+def _member_data(raw: bytes) -> tuple[np.ndarray, bytes]:
+    f = io.BytesIO(raw)
+    if np.lib.format.read_magic(f) == (1, 0):
+        np.lib.format.read_array_header_1_0(f)
+    else:
+        np.lib.format.read_array_header_2_0(f)
+    return np.load(io.BytesIO(raw), allow_pickle=False), raw[f.tell():]
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_npz_is_a_stored_zip_with_exact_bytes(tmp_path: Path, monkeypatch: Any, zip64: bool) -> None:
+    if zip64:  # every size, offset and count takes the ZIP64 records, as past 4 GiB / 65535 members
+        monkeypatch.setattr(_weightfiles, "_ZIP64_LIMIT", 16)
+        monkeypatch.setattr(_weightfiles, "_ZIP64_ENTRIES", 2)
+    model = onnxlite.load(ALL_DTYPES)
+    want = onnx_arrays(onnx.load(str(ALL_DTYPES)))
+    manifest = weights.export_weights(model, tmp_path / "w", format="npz")
+    archive = tmp_path / "w" / "weights.npz"
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.testzip() is None  # every CRC checks
+        infos = zf.infolist()
+        assert [i.filename for i in infos] == [f"{e.key}.npy" for e in manifest.tensors]
+        assert all(i.compress_type == zipfile.ZIP_STORED and i.date_time == (1980, 1, 1, 0, 0, 0)
+                   for i in infos)
+        if zip64:
+            assert all(i.file_size >= 16 and i.extra for i in infos)
+        for e in manifest.tensors:
+            arr, data = _member_data(zf.read(f"{e.key}.npy"))
+            assert same(arr, want[e.path]), e.id
+            assert hashlib.sha256(data).hexdigest() == e.sha256 and len(data) == e.nbytes
+    raw = archive.read_bytes()
+    assert (b"PK\x06\x06" in raw) == zip64  # the ZIP64 end record
+    with np.load(archive, allow_pickle=False) as npz:
+        assert sorted(npz.files) == sorted(e.key for e in manifest.tensors)
+    weights.export_weights(model, tmp_path / "again", format="npz")
+    assert (tmp_path / "again" / "weights.npz").read_bytes() == raw  # deterministic
+
+
+def test_safetensors_layout_and_package_loaders(tmp_path: Path) -> None:
+    safetensors = pytest.importorskip("safetensors")
+    from safetensors.numpy import load_file
+
+    model = onnxlite.load(ALL_DTYPES)
+    keep = [w.id for w in weights.iter_weights(model) if w.dtype != onnxlite.DataType.STRING]
+    manifest = weights.export_weights(model, tmp_path / "w", format="safetensors", only=keep)
+    raw = (tmp_path / "w" / "weights.safetensors").read_bytes()
+    hlen = int.from_bytes(raw[:8], "little")
+    assert (8 + hlen) % 8 == 0 and raw[8:9] == b"{"
+    header = json.loads(raw[8:8 + hlen])
+    assert header.pop("__metadata__") == {"format": "onnxlite"}
+    spans = sorted((info["data_offsets"], info["dtype"]) for info in header.values())
+    end = 0
+    sizes = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2, "I16": 2,
+             "U16": 2}
+    for (begin, stop), dtype in spans:
+        assert begin == end  # contiguous, no holes
+        assert begin % sizes.get(dtype, 1) == 0  # every tensor aligned to its element size
+        end = stop
+    assert 8 + hlen + end == len(raw)
+    with safetensors.safe_open(str(tmp_path / "w" / "weights.safetensors"), "numpy") as f:
+        assert f.metadata() == {"format": "onnxlite"}
+        assert sorted(f.keys()) == sorted(e.key for e in manifest.tensors)
+    back = weights.read_weights(tmp_path / "w")
+    plain = [e.id for e in manifest.tensors if e.saved_dtype in ("float32", "float64", "int64", "int8",
+                                                                 "uint16", "bool")]
+    weights.export_weights(model, tmp_path / "plain", format="safetensors", only=plain)
+    loaded = load_file(str(tmp_path / "plain" / "weights.safetensors"))  # its numpy loader: no bf16, f8
+    assert sorted(loaded) == sorted(plain) and len(plain) >= 6
+    for key in plain:
+        assert same(loaded[key], np.asarray(back[key])), key
+    weights.export_weights(model, tmp_path / "again", format="safetensors", only=keep)
+    assert (tmp_path / "again" / "weights.safetensors").read_bytes() == raw  # deterministic
+
+
+def test_safetensors_reserved_key(tmp_path: Path) -> None:
+    model = onnxlite.load(_named_model(["__metadata__", "w"], tmp_path))
+    with pytest.raises(WeightsError, match="reserves the key '__metadata__'"):
+        weights.export_weights(model, tmp_path / "w", format="safetensors")
+    assert not (tmp_path / "w").exists()
+    weights.export_weights(model, tmp_path / "w", format="safetensors", only="w")
+
+
+@pytest.mark.parametrize("format", ["npy", "npz", "safetensors"])
+def test_same_files_from_memory_mapped_and_threads(tmp_path: Path, monkeypatch: Any, format: str) -> None:
+    """Lazy (memory-mapped) and in-memory models, one worker thread or four, give the same bytes."""
+    sources = [ALL_DTYPES, FIXTURES / "torch" / "cnn_dynamo.onnx", SPARSE,
+               FIXTURES / "torch" / "external" / "embed_mlp.onnx"]
+    for i, src in enumerate(sources):
+        outputs = []
+        for lazy, threads in [(False, 1), (True, 4), (True, 1)]:
+            monkeypatch.setattr(_weightdata, "workers", lambda n=threads: n)
+            model = onnxlite.load(src, lazy=lazy)
+            only = None
+            if format == "safetensors":
+                only = [w.id for w in weights.iter_weights(model) if w.dtype != onnxlite.DataType.STRING]
+            out = tmp_path / f"{i}-{lazy}-{threads}"
+            weights.export_weights(model, out, format=format, only=only)
+            outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+        assert outputs[0] == outputs[1] == outputs[2], src.name
+
+
+def test_progress_is_reported_from_the_calling_thread(tmp_path: Path) -> None:
+    threads = set()
+
+    def progress(done: int, total: int) -> None:
+        threads.add(threading.get_ident())
+
+    weights.export_weights(onnxlite.load(ALL_DTYPES), tmp_path / "w", progress=progress)
+    assert threads == {threading.get_ident()}
+
+
+def test_short_data_refused_before_writing(tmp_path: Path) -> None:
+    m = _proto.ModelProto(ir_version=10)
+    m.graph.initializer.add(name="w", data_type=1, dims=[4], raw_data=b"\0" * 12)
+    path = tmp_path / "short.onnx"
+    path.write_bytes(m.SerializeToString())
+    for format in ("npy", "npz", "safetensors"):
+        with pytest.raises(WeightsError, match=r"'w': has 12 bytes of data, but float \[4\] needs 16"):
+            weights.export_weights(onnxlite.load(path), tmp_path / "w", format=format)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.onnx"]
+
+
+_REAL = 4  # tensors of real data, 64 MiB each, then one of 64 MiB inside a hole of the data file
+_BIG = 16 << 20  # float32 elements per tensor
+
+
+def _large_sparse_model(folder: Path) -> Path:
+    """320 MiB of float32 external data: four tensors of real data (written with numpy), and one
+    that lies in a hole of the data file (a sparse file where the file system allows it)."""
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    with open(folder / "w.bin", "wb") as f:
+        for i in range(_REAL + 1):
+            if i < _REAL:
+                np.full(_BIG, i + 1, np.float32).tofile(f)
+            t = m.graph.initializer.add(name=f"w{i}", data_type=1, data_location=1)
+            t.dims.append(_BIG)
+            entries = (("location", "w.bin"), ("offset", str(4 * _BIG * i)), ("length", str(4 * _BIG)))
+            for key, value in entries:
+                t.external_data.add(key=key, value=value)
+        f.truncate(4 * _BIG * (_REAL + 1))
+    path = folder / "m.onnx"
+    path.write_bytes(m.SerializeToString())
+    return path
+
+
+_MEASURE = r"""
+import json, os, shutil, sys
+import numpy, ml_dtypes
+import onnxlite
+from onnxlite import weights
+
+def peak_kib():  # VmHWM: the peak RSS of this process image (ru_maxrss counts the parent's too)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+model = onnxlite.load(sys.argv[1])
+result = {"before": peak_kib()}
+for format in ("npy", "npz", "safetensors"):
+    out = sys.argv[2] + "/" + format
+    manifest = weights.export_weights(model, out, format=format)
+    files = {e.file for e in manifest.tensors}
+    result[format] = {"peak": peak_kib(), "sha256": [e.sha256 for e in manifest.tensors],
+                      "blocks": sum(os.stat(out + "/" + f).st_blocks for f in files) * 512}
+    shutil.rmtree(out)
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_memory_stays_flat_on_a_large_sparse_model(tmp_path: Path) -> None:
+    """Peak RSS (file-backed pages of the model's mapping included) grows by far less than the
+    256 MiB of real data each format writes; the tensor in a hole is saved as zeros, and as a
+    hole where the file system has them."""
+    path = _large_sparse_model(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(path), str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    want = [hashlib.sha256(np.full(_BIG, i + 1, np.float32).tobytes()).hexdigest() for i in range(_REAL)]
+    want.append(hashlib.sha256(bytes(4 * _BIG)).hexdigest())
+    sparse_source = os.stat(tmp_path / "w.bin").st_blocks * 512 < 4 * _BIG * (_REAL + 0.5)
+    for format in ("npy", "npz", "safetensors"):
+        grown = (result[format]["peak"] - result["before"]) * 1024  # ru_maxrss is in KiB on Linux
+        assert grown < 96 << 20, (format, grown >> 20)
+        assert result[format]["sha256"] == want, format
+        if sparse_source:
+            assert result[format]["blocks"] < 4 * _BIG * (_REAL + 0.5), format
+
+
+_NO_NUMPY = r"""
+import sys
+import onnxlite
+from onnxlite import weights
+manifest = weights.export_weights(onnxlite.load(sys.argv[1]), sys.argv[2])
+print(len(manifest.tensors), "numpy" in sys.modules)
+"""
+
+
+def test_npy_export_of_stored_bytes_needs_no_numpy(tmp_path: Path) -> None:
+    """Saving tensors as they are stored imports no numpy (a third of the command's start-up)."""
+    m = _proto.ModelProto(ir_version=10)
+    for i, dt in enumerate([1, 10, 16, 7, 2, 9, 11]):  # float, float16, bfloat16, int64, uint8, bool, double
+        values = (np.arange(300_000 + i) % 100).astype(onnxlite.DataType(dt).np_dtype)
+        t = onnxlite.Tensor.from_numpy(values, f"t{i}")
+        m.graph.initializer.append(t.proto)
+    path = tmp_path / "m.onnx"
+    path.write_bytes(m.SerializeToString())  # > 1 MiB: loaded lazily, tensors stay in the file
+    proc = subprocess.run([sys.executable, "-c", _NO_NUMPY, str(path), str(tmp_path / "w")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["7", "False"]
+    back = weights.read_weights(tmp_path / "w")
+    for i, t in enumerate(m.graph.initializer):
+        assert same(np.asarray(back[f"t{i}"]), onnxlite.Tensor(t).numpy())
+
+
+def test_typed_fields_packed_without_numpy_match_codec() -> None:
+    from onnxlite.codec import decode_typed, encode_raw
+
+    seen: set[onnxlite.DataType] = set()
+    protos = [_proto.ModelProto.FromString(case.read()) for case in CASES]
+    synthetic = _proto.ModelProto()
+    rng = np.random.default_rng(0)
+    for dt, field, values in [
+        (1, "float_data", rng.standard_normal(50).astype(np.float32).tolist()),
+        (11, "double_data", [1.5, -0.0, float("inf"), float("nan"), 1e308]),
+        (6, "int32_data", [-(1 << 31), (1 << 31) - 1, 0, -1]),
+        (7, "int64_data", [-(1 << 63), (1 << 63) - 1, 0, -1]),
+        (13, "uint64_data", [0, (1 << 64) - 1, 12345]),
+    ]:
+        t = synthetic.graph.initializer.add(name=field, data_type=dt, dims=[len(values)])
+        getattr(t, field).extend(values)
+    # float32 bit patterns protobuf would quiet when read as Python floats: a signalling NaN
+    snan = synthetic.graph.initializer.add(name="snan", data_type=1, dims=[3])
+    snan.MergeFromString(bytes([(4 << 3) | 2, 12]) + np.array([0x7F800001, 0x3F800000, 0xFFC00123],
+                                                                 "<u4").tobytes())
+    for proto in [*protos, synthetic]:
+        for path, t in iter_tensors(proto):
+            try:
+                dt = onnxlite.DataType(t.data_type)
+            except ValueError:
+                continue
+            numel = int(np.prod(t.dims, dtype=object)) if len(t.dims) else 1
+            got = _weightdata._typed_raw(t, dt, numel)
+            if got is None:
+                continue
+            assert got == encode_raw(decode_typed(t, where=path))[1], path
+            seen.add(dt)
+    assert seen == set(_weightdata._TYPED_PACK)
+    assert _weightdata._typed_raw(snan, onnxlite.DataType.FLOAT, 3) == np.array(
+        [0x7F800001, 0x3F800000, 0xFFC00123], "<u4").tobytes()
+    wrong = _proto.TensorProto(data_type=1, dims=[3], float_data=[1.0, 2.0])  # codec refuses it, with why
+    assert _weightdata._typed_raw(wrong, onnxlite.DataType.FLOAT, 3) is None
+    mixed = _proto.TensorProto(data_type=1, dims=[1], float_data=[1.0], int64_data=[1])
+    assert _weightdata._typed_raw(mixed, onnxlite.DataType.FLOAT, 1) is None
+
+
+def test_module_doctests() -> None:
+    import doctest
+
+    result = doctest.testmod(_weightfiles)
+    assert result.failed == 0 and result.attempted > 0

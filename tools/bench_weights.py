@@ -17,7 +17,16 @@ after every run, so at most one output, ~1 GiB, exists at a time):
 * ``onnx.load + to_array + np.save``: a ``python -c`` script doing ``onnx.load`` (external data
   included, its default), then ``numpy_helper.to_array`` and ``np.save`` per initializer. The same
   with ``np.savez`` and with ``safetensors.numpy.save_file`` as comparison rows for the other
-  formats (the safetensors rows are skipped when the package is not installed).
+  formats (the safetensors rows are skipped when the package is not installed);
+* two ``floor`` rows: what the npy export cannot go below on this machine. A minimal stdlib
+  script (no model parsing, no numpy, no manifest; the tensors' byte ranges are listed for it in
+  a JSON file beforehand) writes one file per tensor (a 128-byte placeholder header, then the
+  bytes) and computes the sha256 the manifest needs, in as many threads as onnxlite uses, each
+  taking whole tensors, largest first. ``cfr``: ``copy_file_range`` then a hash read with
+  ``pread`` (the design before this one); ``map``: each 1 MiB chunk hashed from an 8 MiB mapping
+  of the file, then written from the same memory while it is in the CPU cache (what onnxlite
+  does). The target is out of reach when even the floor comes close to it: onnxlite adds the
+  interpreter, its imports and the model's parsing (~0.1 s on one core) to it.
 
 Wall time is measured around the whole process (interpreter start and imports included), peak RSS
 is ``/usr/bin/time``'s ``%M`` of that process (helpers shared with tools/bench_inspect.py).
@@ -44,6 +53,9 @@ memory stays flat, far below the model size; informative). ``%M`` includes file-
 the pages of a memory-mapped model count although they are page cache the kernel can drop; the
 ``peak anon RSS`` column is the largest ``RssAnon`` (memory the process allocated itself) seen by
 sampling ``/proc/PID/status`` every 5 ms: a lower bound, as a short spike can fall between samples.
+
+The load average (``os.getloadavg``) is printed before and after each model: other processes
+on the machine slow every row, the ratios less than the times.
 
 Checks (on the untimed first run of each onnxlite format): the output holds exactly the model's
 initializers, compared as a multiset of (dtype, shape, sha256 of the data) with what
@@ -109,6 +121,65 @@ save_file({t.name: numpy_helper.to_array(t) for t in m.graph.initializer},
           os.path.join(out, "model.safetensors"))
 '''
 
+#: The floor: copy + sha256 of every tensor and nothing else (see the module docstring).
+FLOOR = r'''
+import hashlib, json, mmap, os, sys, threading
+mode, regions, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+with open(regions) as f:
+    todo = sorted(json.load(f), key=lambda r: -r[2])
+os.makedirs(out, exist_ok=True)
+fds = {path: os.open(path, os.O_RDONLY) for path, _, _ in todo}
+lock = threading.Lock()
+CHUNK, WINDOW = 1 << 20, 8 << 20
+def work():
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    while True:
+        with lock:
+            if not todo:
+                return
+            i = len(todo)
+            path, offset, length = todo.pop(0)
+        src = fds[path]
+        dst = os.open(f"{out}/{i}.npy", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        os.write(dst, bytes(128))
+        sha = hashlib.sha256()
+        if mode == "cfr":
+            done = 0
+            while done < length:
+                done += os.copy_file_range(src, dst, length - done, offset + done)
+            done = 0
+            while done < length:
+                n = os.preadv(src, [view[:min(CHUNK, length - done)]], offset + done)
+                sha.update(view[:n])
+                done += n
+        else:
+            pos, end = offset, offset + length
+            while pos < end:
+                base = pos - pos % mmap.ALLOCATIONGRANULARITY
+                stop = min(end, base + WINDOW)
+                m = mmap.mmap(src, stop - base, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
+                              prot=mmap.PROT_READ, offset=base)
+                mv = memoryview(m)
+                for at in range(pos, stop, CHUNK):
+                    piece = mv[at - base:min(at + CHUNK, stop) - base]
+                    sha.update(piece)
+                    written = 0
+                    while written < len(piece):
+                        written += os.pwrite(dst, piece[written:], 128 + at - offset + written)
+                    piece.release()
+                mv.release()
+                m.close()
+                pos = stop
+        sha.hexdigest()
+        os.close(dst)
+pool = [threading.Thread(target=work) for _ in range(threads)]
+for t in pool:
+    t.start()
+for t in pool:
+    t.join()
+'''
+
 #: Prints a JSON list of [dtype, shape, sha256] of every tensor: of the model's initializers
 #: (mode "ref", via onnx) or of every .npy/.npz/.safetensors file under a folder (mode "out").
 DIGESTS = r'''
@@ -169,9 +240,38 @@ def have_safetensors() -> bool:
     return proc.returncode == 0
 
 
+def tensor_regions(spec: bench_io.ModelSpec) -> Path:
+    """A JSON file listing [file, offset, length] of every initializer's stored bytes that lie
+    in a file (the few tensors held in typed fields are left out: bytes, not work)."""
+    sys.path.insert(0, str(REPO))
+    import onnxlite
+
+    model = onnxlite.load(spec.path)
+    regions = []
+    for t in model.graph.initializers.values():
+        if t.is_external:
+            location, offset, length = t.external_info()
+            path = t.external_path()
+            regions.append([str(path), offset, length if length is not None else t.nbytes])
+        elif t.file_region is not None:
+            offset, length = t.file_region
+            regions.append([str(spec.path), offset, length])
+    out = bench_io.TMP_DIR / f"regions_{spec.kind}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(regions))
+    return out
+
+
+def worker_threads() -> int:
+    """As many threads as onnxlite's export uses (one per usable core, at most four)."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1))
+
+
 def commands(spec: bench_io.ModelSpec, safetensors: bool) -> tuple[list[Command], dict[str, str]]:
     onnxlite = [*bench_inspect._entry("onnxlite"), "weights", str(spec.path), "-o", str(OUT)]
     py = [sys.executable, "-c"]
+    regions, threads = str(tensor_regions(spec)), str(worker_threads())
     cmds = [
         Command("cp", ["cp", *map(str, spec.files), str(OUT) + "/"], "cp", mkdir=True),
         Command("onnxlite weights (npy)", onnxlite, "lite", "npy",
@@ -183,6 +283,10 @@ def commands(spec: bench_io.ModelSpec, safetensors: bool) -> tuple[list[Command]
         Command("onnx.load + to_array + np.save", [*py, ONNX_NPY, str(spec.path), str(OUT)], "onnx"),
         Command("onnx.load + to_array + np.savez", [*py, ONNX_NPZ, str(spec.path), str(OUT)]),
         Command("onnx.load + to_array + safetensors", [*py, ONNX_SAFETENSORS, str(spec.path), str(OUT)]),
+        Command(f"floor: copy_file_range + sha256 (pread), {threads} threads",
+                [*py, FLOOR, "cfr", regions, str(OUT), threads], "floor_cfr"),
+        Command(f"floor: sha256 + write from a mapping, {threads} threads",
+                [*py, FLOOR, "map", regions, str(OUT), threads], "floor"),
     ]
     skipped: dict[str, str] = {}
     if not safetensors:
@@ -362,6 +466,13 @@ def evaluate(kind: str, cmds: list[Command], rows: dict[str, Row]) -> list[Targe
         targets.append(Target(desc, ok, detail))
     else:
         targets.append(Target(desc, False if decisive else None, "not measured"))
+    floor = by_role.get("floor")
+    if usable(lite) and usable(floor) and usable(cp):
+        assert lite is not None and floor is not None and cp is not None
+        targets.append(Target(
+            f"{kind}: the floor (copy + sha256 only, same threads) reaches", None,
+            f"{cp.result.time / floor.result.time:.0%} of cp's throughput ({floor.result.time:.2f} s); "
+            f"onnxlite takes {lite.result.time / floor.result.time:.2f}x the floor's time"))
     desc = f"{kind}: onnxlite weights (npy) faster than onnx.load + to_array + np.save"
     if usable(lite) and usable(onnx):
         assert lite is not None and onnx is not None
@@ -426,8 +537,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measuring {kind} ...", file=sys.stderr)
             bench_io.warm_cache(spec)
             cmds, skipped = commands(spec, safetensors)
+            load_before = os.getloadavg()
             rows = measure(spec, cmds, args.repeat)
-            tables.append(render(kind, spec, cmds, rows, skipped))
+            load_after = os.getloadavg()
+            tables.append(render(kind, spec, cmds, rows, skipped) + "\n\nload average (1, 5, 15 min) "
+                          f"before: {', '.join(f'{x:.2f}' for x in load_before)}; "
+                          f"after: {', '.join(f'{x:.2f}' for x in load_after)}")
             targets += evaluate(kind, cmds, rows)
             errors += [f"{kind}: {label}: {r.result.error}" for label, r in rows.items() if r.result.error]
             errors += [f"{kind}: {label}: output check: {r.check}" for label, r in rows.items()
