@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the folder to write (export), or the new .onnx file (with --replace)")
     weights.add_argument("--replace", metavar="DIR", help="put the tensors of DIR back into the model")
     weights.add_argument("--format", choices=("npy", "npz", "safetensors"), default=None,
-                         help="npy: one file per tensor (default); npz: one archive; safetensors: "
-                              "one file (pip install onnxlite[safetensors])")
+                         help="npy: one file per tensor (default); npz: one archive (stored, not "
+                              "compressed); safetensors: one file")
     weights.add_argument("--only", metavar="PATTERN", action="append",
                          help="save only tensors whose name matches this glob (repeatable)")
     weights.add_argument("--densify", action="store_true",
