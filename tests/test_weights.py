@@ -51,7 +51,10 @@ def onnx_arrays(proto: onnx.ModelProto) -> dict[str, np.ndarray]:
             values[:] = list(t.string_data)
             out[path] = values.reshape(tuple(t.dims))
         else:
-            out[path] = numpy_helper.to_array(t)
+            try:
+                out[path] = numpy_helper.to_array(t)
+            except KeyError:  # an older onnx (CI's protobuf-4.25 leg) lacks the newest types
+                pytest.skip(f"onnx {onnx.__version__} does not know data type {t.data_type} ({path})")
     return out
 
 
