@@ -11,6 +11,7 @@ import mmap
 import tracemalloc
 from typing import Any
 
+import corpus
 import ml_dtypes
 import numpy as np
 import onnx
@@ -119,12 +120,15 @@ IDS = [f"{dt.short_name}-{'x'.join(map(str, s)) or 'scalar'}" for dt, s in CASES
 def test_enum_matches_private_proto_and_onnx() -> None:
     ours = {v.name: v.number for v in TensorProto.DESCRIPTOR.enum_types_by_name["DataType"].values}
     assert ours == {dt.name: int(dt) for dt in DataType}
-    assert dict(onnx.TensorProto.DataType.items()) == ours
+    # an older onnx (CI's protobuf 4.25 leg) lacks the types added after it, and only those
+    assert dict(onnx.TensorProto.DataType.items()) == {
+        name: number for name, number in ours.items() if not corpus.onnx_predates(number)}
     assert len(DataType) == 29
 
 
 @pytest.mark.parametrize("dt", REAL_TYPES, ids=lambda d: d.short_name)
 def test_table_matches_onnx_helper(dt: DataType) -> None:
+    corpus.skip_unless_onnx_knows([dt])
     assert dt.np_dtype == onnx_helper.tensor_dtype_to_np_dtype(dt)
     assert dt.typed_field == onnx_helper.tensor_dtype_to_field(dt)
     assert dt.short_name == onnx_helper.tensor_dtype_to_string(dt).removeprefix("TensorProto.").lower()
@@ -348,6 +352,7 @@ def _utf8_only(values: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(("dt", "shape"), CASES, ids=IDS)
 def test_oracle_from_array_raw(dt: DataType, shape: tuple[int, ...]) -> None:
+    corpus.skip_unless_onnx_knows([dt])
     values = _utf8_only(make_values(dt, shape))
     onnx_tensor = numpy_helper.from_array(values, name="t")
     assert onnx_tensor.data_type == dt
@@ -360,6 +365,7 @@ def test_oracle_from_array_raw(dt: DataType, shape: tuple[int, ...]) -> None:
 
 @pytest.mark.parametrize(("dt", "shape"), CASES, ids=IDS)
 def test_oracle_make_tensor_typed(dt: DataType, shape: tuple[int, ...]) -> None:
+    corpus.skip_unless_onnx_knows([dt])
     values = _utf8_only(make_values(dt, shape))
     onnx_tensor = onnx_helper.make_tensor("t", int(dt), shape, values.ravel(), raw=False)
     serialized = onnx_tensor.SerializeToString()

@@ -4,9 +4,13 @@ weights) with structurally mutated fixtures, plus a short fixed-seed pass of tha
 from __future__ import annotations
 
 import random
+import signal
+import sys
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import onnxlite
@@ -142,3 +146,114 @@ def test_deeply_nested_error_paths_are_elided() -> None:
     message = str(e.value)
     assert "more)..." in message and "nested deeper than 100 levels" in message
     assert len(message) < 200
+
+
+# --- the fuzzer itself (tools/fuzz.py): it must be able to find what it looks for ------------------
+
+def _fuzz() -> Any:
+    sys.path.insert(0, str(FIXTURES.parent.parent / "tools"))
+    try:
+        import fuzz
+    finally:
+        sys.path.pop(0)
+    return fuzz
+
+
+def _run_stages(monkeypatch: pytest.MonkeyPatch, thunk: Any, payload: bytes = b"x" * 100) -> dict[str, Any]:
+    fuzz = _fuzz()
+    monkeypatch.setattr(fuzz, "_stages", lambda *a: iter([("load", lambda: None), ("dump", thunk)]))
+    previous = signal.signal(signal.SIGPROF, fuzz._alarm)
+    try:
+        return dict(fuzz.run_one("bytes", payload, False, None, FIXTURES, fuzz.Memory()))
+    finally:
+        signal.signal(signal.SIGPROF, previous)
+        tracemalloc.stop()
+
+
+def test_fuzz_flags_an_exception_other_than_onnxlite_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _run_stages(monkeypatch, lambda: {}["missing"])
+    assert result["status"] == "finding" and result["key"][:2] == ["KeyError", "bytes"]
+    assert result["stage"] == "dump"
+    ok = _run_stages(monkeypatch, lambda: (_ for _ in ()).throw(onnxlite.ModelFormatError("refused")))
+    assert ok["status"] == "ok"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPROF")
+def test_fuzz_flags_an_input_that_spins(monkeypatch: pytest.MonkeyPatch) -> None:
+    def spin() -> None:
+        while True:
+            pass
+
+    result = _run_stages(monkeypatch, spin)
+    assert result["status"] == "finding" and result["key"] == ["timeout", "bytes", "dump"]
+
+
+@pytest.mark.parametrize("how", ["touched", "untouched"])
+def test_fuzz_flags_an_allocation_far_beyond_the_input(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Touched memory shows in the resident set (also protobuf's, which tracemalloc misses);
+    np.zeros' untouched pages only in tracemalloc: either is caught."""
+    fuzz = _fuzz()
+    size = fuzz.memory_limit(100) + (16 << 20)
+    kept: list[Any] = []
+    if how == "touched":
+        def allocate() -> None:
+            kept.append(bytearray(size))
+    else:
+        def allocate() -> None:
+            kept.append(np.zeros(size, np.uint8))
+    result = _run_stages(monkeypatch, allocate)
+    assert result["status"] == "finding" and result["key"] == ["memory", "bytes", "dump"], result
+    kept.clear()
+    small = _run_stages(monkeypatch, lambda: kept.append(bytearray(1 << 20)))
+    assert small["status"] == "ok"
+
+
+def test_fuzz_wire_scanner_rebuilds_every_seed_exactly() -> None:
+    """The wire mutator's tree of a seed serializes back to the seed's bytes (so its mutants
+    differ from the seed only where it mutated)."""
+    fuzz = _fuzz()
+    for path in sorted(p for p in FIXTURES.rglob("*.onnx") if "hostile" not in p.parts):
+        data = path.read_bytes()
+        tree = fuzz.wire_tree(data)
+        assert tree, path
+        assert fuzz.wire_bytes(tree) == data, path
+
+
+def test_fuzz_run_is_deterministic() -> None:
+    fuzz = _fuzz()
+    seeds = fuzz.load_seeds()
+    text_seeds = [s for s in seeds if s.text is not None]
+
+    def inputs(seed: int) -> list[bytes]:
+        rng = random.Random(seed)
+        return [fuzz.generate(rng, seeds, text_seeds, fuzz.KINDS, fuzz.WEIGHTS)[1] for _ in range(200)]
+
+    first = inputs(7)
+    assert inputs(7) == first
+    assert inputs(8) != first
+
+
+# --- fuzz findings in decoding ---------------------------------------------------------------------
+
+def test_tensors_numpy_cannot_hold_are_refused_cleanly() -> None:
+    """Found by tools/fuzz.py (wire mutants of all_dtypes_raw.onnx and split_messages.onnx, in
+    `dump` and `dump --full --stats`; fixed in codec): every decoding path, raw and typed,
+    numeric, sub-byte and string, reshaped to the declared dims, which numpy cannot represent
+    although they hold no element (other dims multiplying past 2**63: 'cannot reshape array of
+    size 0...', 'array is too big...') or that have more than numpy's 64 dimensions."""
+    cases = [[2**40, 2**40, 0], [0, 2**62, 4], [2, 108, 111, 99, 97, 108, 46, 119, 105, 114, 101, 0],
+             [0] * 65, [1] * 65]
+    for dims in cases:
+        for data_type, storage in ((1, "raw_data"), (1, "float_data"), (22, "raw_data"), (8, "string_data")):
+            m = _model()
+            t = m.graph.initializer.add(name="t", data_type=data_type, dims=dims)
+            if storage == "raw_data":
+                t.raw_data = b"" if 0 in dims else b"\0" * (4 if data_type == 1 else 1)
+            elif storage == "float_data" and 0 not in dims:
+                t.float_data.append(1.0)
+            elif storage == "string_data" and 0 not in dims:
+                t.string_data.append(b"s")
+            model = onnxlite.loads(m.SerializeToString())
+            with pytest.raises(onnxlite.ModelFormatError, match="numpy cannot hold"):
+                model.graph.initializers["t"].numpy()
+            _everything(model)
