@@ -166,31 +166,40 @@ def _build_float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
     bits = dt.bitwidth
     unit = np.uint16 if bits == 16 else np.uint8
     codes = np.arange(1 << bits, dtype=np.uint32).astype(unit)
-    values = codes.view(dt.np_dtype).astype(np.float64).tolist()
-    table: list[str] = []
-    lossy: set[int] = set()
     np_dtype = dt.np_dtype
+    floats = codes.view(np_dtype).astype(np.float64)
+    values = floats.tolist()
+    table = [""] * len(values)
+    lossy: set[int] = set()
 
     def code_of(text: str) -> int:
         return int(np.array(float(text)).astype(np_dtype).reshape(1).view(unit)[0])
 
-    for code, value in enumerate(values):
+    for code in np.flatnonzero(~np.isfinite(floats)).tolist():  # a few thousand at most
+        value = values[code]
         if math.isnan(value):
             # "nan" unless only "-nan" gives these bits (fnuz types have one NaN, with the sign bit)
             text = next((c for c in ("nan", "-nan") if code_of(c) == code), "")
             if not text:
                 text = "-nan" if code >> (bits - 1) else "nan"
                 lossy.add(code)
-        elif math.isinf(value):
-            text = "inf" if value > 0 else "-inf"
         else:
-            text = repr(value)
-            for digits in range(1, 18):
-                short = f"{value:.{digits}g}"
-                if code_of(short) == code:
-                    text = repr(float(short))
-                    break
-        table.append(text)
+            text = "inf" if value > 0 else "-inf"
+        table[code] = text
+    # the shortest decimal that rounds back to the same bits: try 1, 2, ... significant digits,
+    # each round for all the codes still unresolved at once
+    pending = np.flatnonzero(np.isfinite(floats))
+    for digits in range(1, 18):
+        if not pending.size:
+            break
+        shorts = [float(f"{values[i]:.{digits}g}") for i in pending.tolist()]
+        back = np.array(shorts, dtype=np.float64).astype(np_dtype).view(unit)
+        ok = back == codes[pending]
+        for i, short in zip(pending[ok].tolist(), np.array(shorts)[ok].tolist(), strict=True):
+            table[i] = repr(short)
+        pending = pending[~ok]
+    for i in pending.tolist():
+        table[i] = repr(values[i])
     return table, frozenset(lossy)
 
 
