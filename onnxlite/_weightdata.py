@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from onnxlite import io, wire
 from onnxlite.dtypes import DataType, raw_nbytes
-from onnxlite.errors import WeightsError
+from onnxlite.errors import ModelFormatError, WeightsError
 from onnxlite.tensors import SparseTensor, Tensor
 
 if TYPE_CHECKING:
@@ -225,7 +225,6 @@ _TYPED_PACK = {DataType.FLOAT: ("float_data", "f"), DataType.DOUBLE: ("double_da
                DataType.INT32: ("int32_data", "i"), DataType.INT64: ("int64_data", "q"),
                DataType.UINT64: ("uint64_data", "Q")}
 _TYPED_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
-_FLOAT_DATA_TAG = (4 << 3) | 2  # TensorProto.float_data, packed
 
 
 def _typed_raw(proto: Any, dtype: DataType, numel: int) -> bytes | None:
@@ -243,24 +242,10 @@ def _typed_raw(proto: Any, dtype: DataType, numel: int) -> bytes | None:
         return None
     if dtype != DataType.FLOAT:
         return struct.pack(f"<{numel}{code}", *values)
-    # Reading float_data through protobuf turns each float32 into a Python float, which quiets
-    # signalling NaNs; a copy holding only float_data serializes the stored bits untouched.
-    only = type(proto)()
-    only.CopyFrom(proto)
-    for field_desc, _ in only.ListFields():
-        if field_desc.name != "float_data":
-            only.ClearField(field_desc.name)
-    only.DiscardUnknownFields()
-    data = only.SerializeToString()
-    parts, pos = [], 0
-    while pos < len(data):
-        tag, pos = wire.read_varint(data, pos, len(data))
-        size, pos = wire.read_varint(data, pos, len(data))
-        if tag != _FLOAT_DATA_TAG:
-            return None
-        parts.append(data[pos:pos + size])
-        pos += size
-    return b"".join(parts)
+    try:
+        return wire.float_data_bytes(proto)  # the stored bits (protobuf's API quiets signalling NaNs)
+    except ModelFormatError:
+        return None
 
 
 # --- where the bytes come from --------------------------------------------------------------------

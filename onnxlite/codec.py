@@ -13,6 +13,7 @@ import numpy as np
 
 from onnxlite.dtypes import _TABLE, DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError
+from onnxlite.wire import float_data_bytes
 
 __all__ = ["decode_raw", "decode_typed", "encode_raw", "encode_typed", "from_np_dtype"]
 
@@ -205,43 +206,7 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
 _FLOAT_DATA_TAG = (4 << 3) | 2  # field 4, length-delimited (packed)
-
-
-def _float_data_bytes(tensor_proto: Any) -> bytes:
-    """The little-endian float32 payload of ``float_data``, bit for bit.
-
-    Reading ``float_data`` through the protobuf API goes float32 -> Python float (double) and
-    quiets signalling NaNs (0x7f800001 becomes 0x7fc00001). Serialising a copy that holds only
-    float_data hands back the stored bits untouched.
-    """
-    only = type(tensor_proto)()
-    only.CopyFrom(tensor_proto)
-    for field, _ in only.ListFields():
-        if field.name != "float_data":
-            only.ClearField(field.name)
-    only.DiscardUnknownFields()
-    wire = only.SerializeToString()
-    parts, pos = [], 0
-    while pos < len(wire):
-        tag, pos = _read_varint(wire, pos)
-        size, pos = _read_varint(wire, pos)
-        if tag != _FLOAT_DATA_TAG:
-            raise ModelFormatError(f"unexpected protobuf tag {tag} while reading float_data")
-        parts.append(wire[pos : pos + size])
-        pos += size
-    return b"".join(parts)
 
 
 def _typed_error(where: str, count: int, field: str, dt: DataType, shape: tuple[int, ...], need: int) -> str:
@@ -310,7 +275,7 @@ def decode_typed(tensor_proto: Any, *, where: str = "tensor") -> np.ndarray:
         out[:] = list(values)
         return _shaped(out, shape, dt, where)
     if field == "float_data":
-        flat = _to_native(np.frombuffer(_float_data_bytes(tensor_proto), dtype="<f4"))
+        flat = _to_native(np.frombuffer(float_data_bytes(tensor_proto), dtype="<f4"))
     elif field == "double_data":
         # Python floats are doubles, so every bit (NaN payloads included) survives.
         flat = np.fromiter(values, dtype=np.float64, count=need)

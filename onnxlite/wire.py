@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from onnxlite import _proto
+from onnxlite.errors import ModelFormatError
 
 MAGIC = b"\x00\xffonnxlite-lazy\x00"
 MARKER_LEN = len(MAGIC) + 24
@@ -438,3 +439,32 @@ def _check_packed(buf: memoryview, start: int, end: int, field: Any, path: str) 
             _, pos = read_varint(buf, pos, end)
     except WireError as e:
         raise _Located(f"{path}: {e} (byte {e.offset})") from None
+
+
+_FLOAT_DATA_TAG = (4 << 3) | 2  # TensorProto.float_data (field 4), packed
+
+
+def float_data_bytes(tensor_proto: Any) -> bytes:
+    """The little-endian float32 payload of a TensorProto's ``float_data``, bit for bit.
+
+    Reading ``float_data`` through the protobuf API goes float32 -> Python float (double) and
+    quiets signalling NaNs (0x7f800001 becomes 0x7fc00001). Serialising a copy that holds only
+    float_data hands back the stored bits untouched.
+    """
+    only = type(tensor_proto)()
+    only.CopyFrom(tensor_proto)
+    for field, _ in only.ListFields():
+        if field.name != "float_data":
+            only.ClearField(field.name)
+    only.DiscardUnknownFields()
+    data = only.SerializeToString()
+    parts, pos = [], 0
+    while pos < len(data):
+        tag, pos = read_varint(data, pos, len(data))
+        size, pos = read_varint(data, pos, len(data))
+        if tag != _FLOAT_DATA_TAG:
+            raise ModelFormatError(f"unexpected protobuf tag {tag} while reading float_data")
+        parts.append(data[pos:pos + size])
+        pos += size
+    return b"".join(parts)
+

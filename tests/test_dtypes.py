@@ -19,7 +19,7 @@ import pytest
 from onnx import helper as onnx_helper
 from onnx import numpy_helper
 
-from onnxlite import codec, dtypes
+from onnxlite import codec, dtypes, wire
 from onnxlite._proto import TensorProto
 from onnxlite.codec import decode_raw, decode_typed, encode_raw, encode_typed, from_np_dtype
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
@@ -380,8 +380,8 @@ def test_oracle_make_tensor_typed(dt: DataType, shape: tuple[int, ...]) -> None:
     if dt in (DataType.FLOAT, DataType.COMPLEX64):
         # onnx quirk: make_tensor fills float_data through Python floats, which quiets signalling
         # NaNs (0x7f800001 -> 0x7fc00001). onnxlite keeps every bit.
-        ours_bits = np.frombuffer(codec._float_data_bytes(ours), "<u4")
-        theirs_bits = np.frombuffer(codec._float_data_bytes(TensorProto.FromString(serialized)), "<u4")
+        ours_bits = np.frombuffer(wire.float_data_bytes(ours), "<u4")
+        theirs_bits = np.frombuffer(wire.float_data_bytes(TensorProto.FromString(serialized)), "<u4")
         assert ours_bits.tobytes() == np.ascontiguousarray(values).tobytes()
         is_snan = ((ours_bits & 0x7F800000) == 0x7F800000) & ((ours_bits & 0x007FFFFF) != 0)
         is_snan &= (ours_bits & 0x00400000) == 0
