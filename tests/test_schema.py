@@ -291,3 +291,20 @@ def test_import_is_light() -> None:
     script = "import sys, onnxlite; print(sorted(m for m in ('numpy', 'ml_dtypes', 'rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_generated_operator_table_is_fresh() -> None:
+    """onnxlite/_opschemas.py matches what tools/gen_opschemas.py makes from the pinned onnx oracle
+    (another onnx release, as on CI's protobuf-4.25 leg, has other operator versions: skipped)."""
+    onnx = pytest.importorskip("onnx")
+    from onnxlite import _opschemas
+
+    if onnx.__version__ != _opschemas.ONNX_VERSION:
+        pytest.skip(f"the table is from onnx {_opschemas.ONNX_VERSION}; installed onnx {onnx.__version__}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    try:
+        import gen_opschemas
+    finally:
+        sys.path.pop(0)
+    shipped = (Path(_opschemas.__file__)).read_text()
+    assert gen_opschemas.render() == shipped, "onnxlite/_opschemas.py is stale: run python tools/gen_opschemas.py"
