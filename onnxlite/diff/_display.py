@@ -1,0 +1,90 @@
+"""Short JSON-ready texts of attribute values, types and tensors for the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onnxlite.dtypes import data_type_of
+from onnxlite.errors import ModelFormatError
+from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Tensor, Type
+
+_SMALL = 16  # tensors of at most this many elements are shown by value
+
+
+def type_text(declared: tuple[bytes, Any] | None) -> str | None:
+    if declared is None:
+        return None
+    return str(Type(declared[1]))
+
+
+def _dtype_name(code: int) -> str:
+    try:
+        return data_type_of(code).short_name
+    except ModelFormatError:
+        return f"dtype{code}"
+
+
+def tensor_text(t: Any, store: Any) -> Any:
+    """Small tensors by value, others as ``dtype[shape]``."""
+    numel = 1
+    for d in t.dims:
+        numel *= int(d)
+    desc = f"{_dtype_name(t.data_type)}{list(t.dims)}"
+    if numel <= _SMALL:
+        try:
+            values = Tensor(t, store).numpy().reshape(-1).tolist()
+        except (ModelFormatError, ValueError, TypeError):
+            return desc
+        return f"{desc} {[_plain(v) for v in values]}"
+    return desc
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, (int, float, str, bool)) or v is None:
+        return v
+    return float(v) if hasattr(v, "__float__") else str(v)
+
+
+def attribute(a: Any, store: Any) -> Any:
+    """The value of an AttributeProto for the report (None when absent)."""
+    if a is None:
+        return None
+    if a.ref_attr_name:
+        return f"@{a.ref_attr_name}"
+    code = a.type
+    if code == 1:
+        return float(a.f)
+    if code == 2:
+        return int(a.i)
+    if code == 3:
+        return bytes(a.s).decode("utf-8", "replace")
+    if code == 6:
+        return [float(v) for v in a.floats]
+    if code == 7:
+        return [int(v) for v in a.ints]
+    if code == 8:
+        return [bytes(v).decode("utf-8", "replace") for v in a.strings]
+    if code == 4:
+        return tensor_text(a.t, store)
+    if code == 9:
+        return [tensor_text(t, store) for t in a.tensors]
+    if code == 5:
+        return f"graph ({len(a.g.node)} nodes)"
+    if code == 10:
+        return [f"graph ({len(g.node)} nodes)" for g in a.graphs]
+    if code == 13:
+        return str(Type(a.tp))
+    if code == 14:
+        return [str(Type(t)) for t in a.type_protos]
+    if code == 11:
+        return f"sparse {_dtype_name(a.sparse_tensor.values.data_type)}{list(a.sparse_tensor.dims)}"
+    return ATTRIBUTE_TYPE_NAMES.get(code, f"type {code}")
+
+
+def tensor_record(name: str, t: Any, graph: str) -> dict[str, Any]:
+    if hasattr(t, "values"):  # sparse initializer
+        return {"name": name, "dtype": _dtype_name(t.values.data_type), "shape": [int(d) for d in t.dims],
+                "graph": graph}
+    return {"name": name, "dtype": _dtype_name(t.data_type), "shape": [int(d) for d in t.dims], "graph": graph}

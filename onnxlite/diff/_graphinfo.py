@@ -1,0 +1,265 @@
+"""One graph (or function body) flattened for matching: nodes, values, producers, consumers.
+
+Everything is read once from the protobuf messages into plain lists of ints, so the signature
+and pairing passes over 100,000-node graphs stay cheap. Node labels follow DESIGN.md's naming
+rule (name when unique in its graph, else ``NAME#INDEX`` or ``#INDEX``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from onnxlite.diff._signature import forward, leaf_labels, value_sig
+from onnxlite.diff._tensorbytes import TensorRef, digest
+from onnxlite.model import ATTRIBUTE_TYPE_NAMES
+from onnxlite.versions import normalize_domain
+
+#: ops whose result does not depend on the order of their inputs (default domain)
+COMMUTATIVE = frozenset({
+    "Add", "Mul", "Sum", "Max", "Min", "Mean", "And", "Or", "Xor", "Equal",
+    "BitwiseAnd", "BitwiseOr", "BitwiseXor",
+})
+
+_GRAPH, _GRAPHS, _TENSOR, _TENSORS, _SPARSE, _SPARSES = 5, 10, 4, 9, 11, 12
+
+
+def node_labels(protos: Any) -> list[str]:
+    """Labels of the nodes of one graph by DESIGN.md's naming rule."""
+    counts = Counter(n.name for n in protos)
+    out = []
+    for i, n in enumerate(protos):
+        name = n.name
+        out.append(name if name and counts[name] == 1 else f"{name}#{i}")
+    return out
+
+
+@dataclass
+class Leaf:
+    """How a value that no node of the graph produces is defined."""
+
+    kind: str  # 'input', 'initializer', 'sparse', 'outer', 'undefined', 'none' (omitted input)
+    position: int = -1  # graph input position
+    tensor: Any = None  # TensorProto / SparseTensorProto of an initializer
+
+
+@dataclass
+class GraphInfo:
+    """The flat form of one graph. Value ids index ``names``; -1 marks an omitted input."""
+
+    path: str
+    store: Any
+    protos: Any
+    is_function: bool = False
+    labels: list[str] = field(default_factory=list)
+    ops: list[tuple[str, str, str]] = field(default_factory=list)  # (domain, op_type, overload)
+    local: list[int] = field(default_factory=list)  # hash of op, attributes, arity
+    commutative: list[bool] = field(default_factory=list)
+    ins: list[tuple[int, ...]] = field(default_factory=list)
+    outs: list[tuple[int, ...]] = field(default_factory=list)
+    implicit: list[tuple[int, ...]] = field(default_factory=list)  # outer names read by bodies
+    attrs: list[dict[str, Any]] = field(default_factory=list)  # name -> canonical value
+    names: list[str] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
+    producer: list[tuple[int, int]] = field(default_factory=list)  # (node, slot) or (-1, -1)
+    leaf: dict[int, Leaf] = field(default_factory=dict)
+    consumers: list[list[tuple[int, int]]] = field(default_factory=list)  # (node, slot); slot -1 implicit
+    inputs: list[int] = field(default_factory=list)
+    outputs: list[int] = field(default_factory=list)
+    declared: dict[str, Any] = field(default_factory=dict)  # value name -> (TypeProto bytes, TypeProto)
+    order: list[int] = field(default_factory=list)  # a topological order of the nodes
+    cyclic: bool = False
+
+    def value_id(self, name: str) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            found = self.ids[name] = len(self.names)
+            self.names.append(name)
+            self.producer.append((-1, -1))
+            self.consumers.append([])
+        return found
+
+
+def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> GraphInfo:
+    """Flatten a GraphProto (or, with ``function``, a FunctionProto) for matching."""
+    src = function if function is not None else graph_proto
+    protos = src.node
+    info = GraphInfo(path=path, store=store, protos=protos, is_function=function is not None)
+    info.labels = node_labels(protos)
+    if function is not None:
+        for pos, name in enumerate(src.input):
+            info.leaf[info.value_id(name)] = Leaf("input", pos)
+        info.inputs = [info.ids[n] for n in src.input]
+    else:
+        for t in src.initializer:
+            vid = info.value_id(t.name)
+            info.leaf.setdefault(vid, Leaf("initializer", tensor=t))
+        for s in src.sparse_initializer:
+            vid = info.value_id(s.values.name)
+            info.leaf.setdefault(vid, Leaf("sparse", tensor=s))
+        # an input with an initializer (IR < 4 style) is a weight with an overridable default:
+        # it is compared as an initializer, not as part of the interface
+        pos = 0
+        for v in src.input:
+            vid = info.value_id(v.name)
+            info.declared[v.name] = (v.type.SerializeToString(deterministic=True), v.type)
+            if vid in info.leaf:
+                continue
+            info.leaf[vid] = Leaf("input", pos)
+            info.inputs.append(vid)
+            pos += 1
+        for v in list(src.value_info) + list(src.output):
+            if v.HasField("type"):
+                info.declared[v.name] = (v.type.SerializeToString(deterministic=True), v.type)
+    for i, n in enumerate(protos):
+        outs = []
+        for slot, name in enumerate(n.output):
+            if not name:
+                outs.append(-1)
+                continue
+            vid = info.value_id(name)
+            info.producer[vid] = (i, slot)
+            info.leaf.pop(vid, None)
+            outs.append(vid)
+        info.outs.append(tuple(outs))
+    for i, n in enumerate(protos):
+        domain = normalize_domain(n.domain)
+        info.ops.append((domain, n.op_type, n.overload))
+        comm = domain == "" and n.op_type in COMMUTATIVE
+        info.commutative.append(comm)
+        ins = []
+        for slot, name in enumerate(n.input):
+            if not name:
+                ins.append(-1)
+                continue
+            vid = info.value_id(name)
+            info.consumers[vid].append((i, slot))
+            ins.append(vid)
+        info.ins.append(tuple(ins))
+        attrs = {}
+        free: set[str] = set()
+        for a in n.attribute:
+            if a.name not in attrs:
+                attrs[a.name] = canonical_attribute(a, store, free)
+        info.attrs.append(attrs)
+        implicit = []
+        for name in sorted(free):
+            vid = info.value_id(name)
+            info.consumers[vid].append((i, -1))
+            implicit.append(vid)
+        info.implicit.append(tuple(implicit))
+        info.local.append(hash((domain, n.op_type, n.overload, len(n.input), len(n.output),
+                                tuple(sorted(attrs.items())))))
+    for vid in range(len(info.names)):
+        if info.producer[vid][0] < 0 and vid not in info.leaf:
+            info.leaf[vid] = Leaf("outer")
+    if function is not None:
+        info.outputs = [info.value_id(n) for n in src.output]
+    else:
+        info.outputs = [info.value_id(v.name) for v in src.output]
+    for vid in range(len(info.names)):  # outputs may name values nothing defines
+        if info.producer[vid][0] < 0 and vid not in info.leaf:
+            info.leaf[vid] = Leaf("undefined")
+    _toposort(info)
+    return info
+
+
+def _toposort(info: GraphInfo) -> None:
+    """Kahn's order (stable by node index); nodes on a cycle (an invalid model) go last."""
+    n = len(info.protos)
+    pending = [0] * n
+    for i in range(n):
+        for vid in info.ins[i] + info.implicit[i]:
+            if vid >= 0 and info.producer[vid][0] >= 0:
+                pending[i] += 1
+    ready = [i for i in range(n) if pending[i] == 0]
+    ready.reverse()
+    order: list[int] = []
+    while ready:
+        i = ready.pop()
+        order.append(i)
+        for vid in info.outs[i]:
+            if vid < 0:
+                continue
+            for c, _slot in info.consumers[vid]:
+                pending[c] -= 1
+                if pending[c] == 0:
+                    ready.append(c)
+    if len(order) < n:
+        info.cyclic = True
+        seen = set(order)
+        order.extend(i for i in range(n) if i not in seen)
+    info.order = order
+
+
+# --- canonical attribute values ----------------------------------------------------------------
+
+def canonical_attribute(a: Any, store: Any, free: set[str]) -> Any:
+    """A hashable value of an attribute that ignores value names: tensors by dtype, shape and
+    content digest, graphs by structure. ``free`` collects outer names the graphs read."""
+    if a.ref_attr_name:
+        return ("ref", a.ref_attr_name)
+    code = a.type or _inferred_type(a)
+    if code == 1:
+        return ("f", repr(float(a.f)))
+    if code == 2:
+        return ("i", int(a.i))
+    if code == 3:
+        return ("s", bytes(a.s))
+    if code == 6:
+        return ("floats", tuple(repr(float(v)) for v in a.floats))
+    if code == 7:
+        return ("ints", tuple(int(v) for v in a.ints))
+    if code == 8:
+        return ("strings", tuple(bytes(v) for v in a.strings))
+    if code == _TENSOR:
+        return ("t",) + tensor_key(a.t, store)
+    if code == _TENSORS:
+        return ("tensors",) + tuple(tensor_key(t, store) for t in a.tensors)
+    if code == _SPARSE:
+        return ("sparse",) + sparse_key(a.sparse_tensor, store)
+    if code == _SPARSES:
+        return ("sparses",) + tuple(sparse_key(s, store) for s in a.sparse_tensors)
+    if code == _GRAPH:
+        return ("g", graph_shape(a.g, store, free))
+    if code == _GRAPHS:
+        return ("graphs",) + tuple(graph_shape(g, store, free) for g in a.graphs)
+    if code == 13:
+        return ("tp", a.tp.SerializeToString(deterministic=True))
+    if code == 14:
+        return ("tps",) + tuple(t.SerializeToString(deterministic=True) for t in a.type_protos)
+    return ("?", ATTRIBUTE_TYPE_NAMES.get(code, str(code)), a.SerializeToString(deterministic=True))
+
+
+def _inferred_type(a: Any) -> int:
+    for code, name in ((6, "floats"), (7, "ints"), (8, "strings"), (9, "tensors"), (10, "graphs"),
+                       (12, "sparse_tensors"), (14, "type_protos")):
+        if len(getattr(a, name)):
+            return code
+    for code, name in ((1, "f"), (2, "i"), (3, "s"), (4, "t"), (5, "g"), (11, "sparse_tensor"), (13, "tp")):
+        if a.HasField(name):
+            return code
+    return 0
+
+
+def tensor_key(t: Any, store: Any) -> tuple[Any, ...]:
+    """(dtype, dims, content digest) of a tensor held by an attribute (Constant values...)."""
+    return (int(t.data_type), tuple(t.dims), digest(TensorRef(t, store, "attribute tensor")))
+
+
+def sparse_key(s: Any, store: Any) -> tuple[Any, ...]:
+    return (tuple(s.dims), tensor_key(s.values, store), tensor_key(s.indices, store))
+
+
+def graph_shape(g: Any, store: Any, free: set[str]) -> int:
+    """A structural hash of a subgraph (names ignored; inputs by position), and the names it
+    reads from enclosing scopes (added to ``free``)."""
+    info = build(g, store, "")
+    for vid, leaf in info.leaf.items():
+        if leaf.kind in ("outer", "undefined"):
+            free.add(info.names[vid])
+    leaves = leaf_labels(info, {}, outer_label=lambda name: hash(("outer",)))
+    sf = forward(info, leaves)
+    vs = [value_sig(info, sf, leaves, v) for v in info.outputs]
+    return hash((len(info.inputs), tuple(sorted(sf)), tuple(vs)))

@@ -1,0 +1,336 @@
+"""Pairing the nodes and values of two graphs by structure.
+
+Stages, each only over nodes still unpaired:
+
+1. nodes whose full signature (forward and backward) is unique and equal on both sides;
+2. unique equal forward signature (the whole upstream cone is the same: matches everything
+   above a change), then unique equal backward signature (everything below a change);
+3. propagation: from a paired node (or a paired graph input, outer value, graph output) to its
+   unpaired consumers and producers along the same output/input slot, when exactly one
+   candidate with the same local label (op, domain, attributes) lies on each side, or several
+   that the signatures tell apart;
+4. groups of nodes with equal full signatures that are still unpaired (identical parallel
+   branches): the first of each side in topological order is paired and step 3 runs again, so
+   the rest of the branch follows that choice consistently;
+5. relaxed propagation: as step 3, but the candidates need only the same op type (these are
+   the changed nodes: attributes, domain, rewired inputs...);
+6. skipping one removed or added node: candidates of the same op type up to two steps away
+   from a paired node through unpaired nodes (a node fused away between them, e.g. a
+   BatchNormalization folded into the Conv before it), paired when unique on both sides.
+
+Steps repeat until nothing new pairs. Whatever is left is added (B) or removed (A).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from onnxlite.diff._graphinfo import GraphInfo
+from onnxlite.diff._signature import backward, forward, value_sig
+
+
+class Matching:
+    """The result: ``pa[i]`` is the B node paired with A node ``i`` (-1: removed), ``pb`` the
+    reverse; ``va``/``vb`` the same for value ids."""
+
+    def __init__(self, a: GraphInfo, b: GraphInfo, leaves_a: dict[int, int], leaves_b: dict[int, int]) -> None:
+        self.a, self.b = a, b
+        self.la, self.lb = leaves_a, leaves_b
+        self.sfa, self.sfb = forward(a, leaves_a), forward(b, leaves_b)
+        self.sba, self.sbb = backward(a), backward(b)
+        self.pa = [-1] * len(a.protos)
+        self.pb = [-1] * len(b.protos)
+        self.va: dict[int, int] = {}
+        self.vb: dict[int, int] = {}
+        self._exact: deque[tuple[int, int]] = deque()
+        self._relaxed: deque[tuple[int, int]] = deque()
+        self._leaf_pairs: list[tuple[int, int]] = []
+        self._pos_a = _positions(a)
+        self._pos_b = _positions(b)
+
+    # --- the stages --------------------------------------------------------------------------
+
+    def run(self) -> Matching:
+        self._pair_leaves()
+        self._unique(lambda sf, sb: (sf, sb))
+        self._drain()
+        for (va, vb) in self._leaf_pairs:
+            self._consumers(va, vb, relaxed=False)
+        self._outputs(relaxed=False)
+        self._drain()
+        swept = False
+        while True:
+            before = self._count()
+            self._unique(lambda sf, sb: ("f", sf))
+            self._unique(lambda sf, sb: ("b", sb))
+            self._drain()
+            self._ambiguous()
+            if self._count() != before:
+                continue
+            self._relax()
+            if self._count() != before:
+                continue
+            self._skip()
+            if self._count() != before:
+                continue
+            if swept:
+                break
+            swept = True  # one more relaxed sweep over every pair, now that more are paired
+            self._relaxed.extend((i, j) for i, j in enumerate(self.pa) if j >= 0)
+            for (va, vb) in self._leaf_pairs:
+                self._consumers(va, vb, relaxed=True)
+            self._outputs(relaxed=True)
+            self._drain()
+        self._pair_values()
+        return self
+
+    def _count(self) -> int:
+        return len(self.pa) - self.pa.count(-1)
+
+    def _pair(self, i: int, j: int) -> None:
+        if self.pa[i] >= 0 or self.pb[j] >= 0:
+            return
+        self.pa[i] = j
+        self.pb[j] = i
+        self._exact.append((i, j))
+        self._relaxed.append((i, j))
+
+    def _pair_leaves(self) -> None:
+        """Graph inputs and outer values whose label is unique and shared (the interface)."""
+        by_label: dict[int, list[list[int]]] = {}
+        for side, info, leaves in ((0, self.a, self.la), (1, self.b, self.lb)):
+            for vid, leaf in info.leaf.items():
+                if leaf.kind in ("input", "outer"):
+                    by_label.setdefault(leaves[vid], [[], []])[side].append(vid)
+        for la, lb in by_label.values():
+            if len(la) == 1 and len(lb) == 1:
+                self._leaf_pairs.append((la[0], lb[0]))
+                self.va[la[0]] = lb[0]
+                self.vb[lb[0]] = la[0]
+
+    def _unique(self, key: Any) -> None:
+        groups: dict[Any, list[list[int]]] = {}
+        for side, sf, sb, p in ((0, self.sfa, self.sba, self.pa), (1, self.sfb, self.sbb, self.pb)):
+            for i, partner in enumerate(p):
+                if partner < 0:
+                    groups.setdefault(key(sf[i], sb[i]), [[], []])[side].append(i)
+        for la, lb in groups.values():
+            if len(la) == 1 and len(lb) == 1:
+                self._pair(la[0], lb[0])
+
+    def _ambiguous(self) -> None:
+        groups: dict[Any, list[list[int]]] = {}
+        for side, sf, sb, p, info in ((0, self.sfa, self.sba, self.pa, self.a),
+                                      (1, self.sfb, self.sbb, self.pb, self.b)):
+            for i in info.order:
+                if p[i] < 0:
+                    groups.setdefault((sf[i], sb[i]), [[], []])[side].append(i)
+        for la, lb in groups.values():
+            ra = [i for i in la if self.pa[i] < 0]
+            rb = [j for j in lb if self.pb[j] < 0]
+            if ra and rb:
+                self._pair(ra[0], rb[0])
+                self._drain()
+
+    def _drain(self) -> None:
+        while self._exact:
+            i, j = self._exact.popleft()
+            self._propagate(i, j, relaxed=False)
+
+    def _relax(self) -> None:
+        while self._relaxed:
+            i, j = self._relaxed.popleft()
+            before = self._count()
+            self._propagate(i, j, relaxed=True)
+            if self._count() != before:
+                self._drain()
+
+    def _skip(self) -> None:
+        for i, j in enumerate(self.pa):
+            if j < 0:
+                continue
+            for direction in (0, 1):
+                ca = self._near(self.a, self.pa, i, direction)
+                cb = self._near(self.b, self.pb, j, direction)
+                if not ca or not cb:
+                    continue
+                ga: dict[str, list[int]] = {}
+                gb: dict[str, list[int]] = {}
+                for c in ca:
+                    ga.setdefault(self.a.ops[c][1], []).append(c)
+                for c in cb:
+                    gb.setdefault(self.b.ops[c][1], []).append(c)
+                for op, xs in ga.items():
+                    ys = gb.get(op, [])
+                    if len(xs) == 1 and len(ys) == 1 and self.pa[xs[0]] < 0 and self.pb[ys[0]] < 0:
+                        self._pair(xs[0], ys[0])
+                        self._drain()
+
+    @staticmethod
+    def _near(info: GraphInfo, p: list[int], i: int, direction: int) -> list[int]:
+        """Unpaired nodes one or two steps from ``i`` (downstream: 0, upstream: 1) through an
+        unpaired node."""
+        def step(k: int) -> list[int]:
+            if direction == 0:
+                return [c for v in info.outs[k] if v >= 0 for c, _ in info.consumers[v]]
+            return [info.producer[v][0] for v in info.ins[k] + info.implicit[k]
+                    if v >= 0 and info.producer[v][0] >= 0]
+        found: list[int] = []
+        for c in step(i):
+            if p[c] >= 0 or c in found:
+                continue
+            found.append(c)
+            for d in step(c):
+                if p[d] < 0 and d not in found and d != i:
+                    found.append(d)
+        return found
+
+    # --- propagation -------------------------------------------------------------------------
+
+    def _propagate(self, i: int, j: int, *, relaxed: bool) -> None:
+        a, b = self.a, self.b
+        for va, vb in zip(a.outs[i], b.outs[j]):
+            if va >= 0 and vb >= 0:
+                self._consumers(va, vb, relaxed=relaxed)
+        for va, vb in self.input_pairs(i, j):
+            pna, sa = a.producer[va]
+            pnb, sb = b.producer[vb]
+            if pna < 0 or pnb < 0 or sa != sb or self.pa[pna] >= 0 or self.pb[pnb] >= 0:
+                continue
+            if a.local[pna] == b.local[pnb] or (relaxed and a.ops[pna][1] == b.ops[pnb][1]):
+                self._pair(pna, pnb)
+
+    def _consumers(self, va: int, vb: int, *, relaxed: bool) -> None:
+        ca = [(c, s) for c, s in self.a.consumers[va] if self.pa[c] < 0]
+        if not ca:
+            return
+        cb = [(c, s) for c, s in self.b.consumers[vb] if self.pb[c] < 0]
+        if not cb:
+            return
+        ga = _group(self.a, ca, relaxed)
+        gb = _group(self.b, cb, relaxed)
+        for key, la in ga.items():
+            lb = gb.get(key)
+            if not lb:
+                continue
+            la = [c for c in la if self.pa[c] < 0]
+            lb = [c for c in lb if self.pb[c] < 0]
+            if len(la) == 1 and len(lb) == 1:
+                self._pair(la[0], lb[0])
+                continue
+            for sa, sb in ((self.sba, self.sbb), (self.sfa, self.sfb)):
+                _pair_unique(la, lb, sa, sb, self)
+                la = [c for c in la if self.pa[c] < 0]
+                lb = [c for c in lb if self.pb[c] < 0]
+
+    def _outputs(self, *, relaxed: bool) -> None:
+        a, b = self.a, self.b
+        for va, vb in zip(a.outputs, b.outputs):
+            pna, sa = a.producer[va]
+            pnb, sb = b.producer[vb]
+            if pna < 0 or pnb < 0 or sa != sb or self.pa[pna] >= 0 or self.pb[pnb] >= 0:
+                continue
+            if a.local[pna] == b.local[pnb] or (relaxed and a.ops[pna][1] == b.ops[pnb][1]):
+                self._pair(pna, pnb)
+
+    def input_pairs(self, i: int, j: int) -> list[tuple[int, int]]:
+        """The inputs of paired nodes ``i`` (A) and ``j`` (B) aligned: slot by slot, or for a
+        commutative op by pairing first, then by signature, then in order. Implicit inputs of
+        bodies likewise."""
+        a, b = self.a, self.b
+        out = []
+        if a.commutative[i] and b.commutative[j]:
+            out.extend(self._align([v for v in a.ins[i] if v >= 0], [v for v in b.ins[j] if v >= 0], True))
+        else:
+            out.extend((x, y) for x, y in zip(a.ins[i], b.ins[j]) if x >= 0 and y >= 0)
+        if a.implicit[i] and b.implicit[j]:
+            out.extend(self._align(list(a.implicit[i]), list(b.implicit[j]), False))
+        return out
+
+    def _align(self, xs: list[int], ys: list[int], in_order: bool) -> list[tuple[int, int]]:
+        out = []
+        left = list(ys)
+        rest = []
+        for x in xs:
+            y = next((y for y in left if self.values_paired(x, y)), None)
+            if y is None:
+                rest.append(x)
+                continue
+            left.remove(y)
+            out.append((x, y))
+        if rest and left:
+            sig = {y: value_sig(self.b, self.sfb, self.lb, y) for y in left}
+            rest2 = []
+            for x in rest:
+                sx = value_sig(self.a, self.sfa, self.la, x)
+                y = next((y for y in left if sig[y] == sx), None)
+                if y is None:
+                    rest2.append(x)
+                    continue
+                left.remove(y)
+                out.append((x, y))
+            if in_order:
+                out.extend(zip(rest2, left))
+        return out
+
+    def values_paired(self, x: int, y: int) -> bool:
+        pna, sa = self.a.producer[x]
+        pnb, sb = self.b.producer[y]
+        if pna >= 0 or pnb >= 0:
+            return pna >= 0 and pnb >= 0 and self.pa[pna] == pnb and sa == sb
+        return self.va.get(x) == y
+
+    # --- values ------------------------------------------------------------------------------
+
+    def _pair_values(self) -> None:
+        """Values follow their producers; initializers follow the inputs of paired readers."""
+        a, b = self.a, self.b
+        for i in a.order:
+            j = self.pa[i]
+            if j < 0:
+                continue
+            for x, y in zip(a.outs[i], b.outs[j]):
+                if x >= 0 and y >= 0:
+                    self.va[x] = y
+                    self.vb[y] = x
+        for i in a.order:
+            j = self.pa[i]
+            if j < 0:
+                continue
+            for x, y in self.input_pairs(i, j):
+                lx, ly = a.leaf.get(x), b.leaf.get(y)
+                if lx is None or ly is None or x in self.va or y in self.vb:
+                    continue
+                if lx.kind in ("initializer", "sparse") and ly.kind == lx.kind:
+                    self.va[x] = y
+                    self.vb[y] = x
+
+
+def _positions(info: GraphInfo) -> list[int]:
+    pos = [0] * len(info.protos)
+    for k, i in enumerate(info.order):
+        pos[i] = k
+    return pos
+
+
+def _group(info: GraphInfo, consumers: list[tuple[int, int]], relaxed: bool) -> dict[Any, list[int]]:
+    out: dict[Any, list[int]] = {}
+    for c, slot in consumers:
+        label = info.ops[c][1] if relaxed else info.local[c]
+        key = (label, -2 if slot >= 0 and info.commutative[c] else slot)
+        group = out.setdefault(key, [])
+        if c not in group:
+            group.append(c)
+    return out
+
+
+def _pair_unique(la: list[int], lb: list[int], sa: list[int], sb: list[int], m: Matching) -> None:
+    by: dict[int, list[list[int]]] = {}
+    for c in la:
+        by.setdefault(sa[c], [[], []])[0].append(c)
+    for c in lb:
+        by.setdefault(sb[c], [[], []])[1].append(c)
+    for xs, ys in by.values():
+        if len(xs) == 1 and len(ys) == 1:
+            m._pair(xs[0], ys[0])
