@@ -104,8 +104,8 @@ def _compare_nodes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collect
     if inputs:
         what.append("inputs")
         rec["inputs"] = inputs
-    types = {}
-    for slot, (x, y) in enumerate(zip(a.outs[i], b.outs[j])):
+    types: dict[str, list[Any]] = {}
+    for slot, (x, y) in enumerate(zip(a.outs[i], b.outs[j], strict=False)):
         if x < 0 or y < 0:
             continue
         ta, tb = a.declared.get(a.names[x]), b.declared.get(b.names[y])
@@ -167,7 +167,7 @@ def _bodies(m: Matching, i: int, j: int, name: str, is_list: bool, gx: list[Any]
         outer_a[a.names[x]] = pid
         outer_b[b.names[y]] = pid
     before = _count(out)
-    for k, (g1, g2) in enumerate(zip(gx, gy)):
+    for k, (g1, g2) in enumerate(zip(gx, gy, strict=False)):
         suffix = f"{name}[{k}]" if is_list else name
         pa_ = _join(a.path, f"{a.labels[i]}.{suffix}")
         pb_ = _join(b.path, f"{b.labels[j]}.{suffix}")
@@ -208,7 +208,8 @@ def _inputs(m: Matching, i: int, j: int) -> dict[str, Any]:
             continue
         if x >= 0 and aligned.get(x, -2) >= 0 and m.values_paired(x, aligned[x]) and a.commutative[i]:
             continue  # commutative: found at another slot, reported as a swap below
-        rewired.append({"slot": slot, "a": a.names[x] if x >= 0 else None, "b": b.names[y] if y >= 0 else None})
+        rewired.append({"slot": slot, "a": a.names[x] if x >= 0 else None,
+                        "b": b.names[y] if y >= 0 else None})
     swapped = _swapped(m, ins_a, ins_b)
     if swapped:
         found["swapped"] = True
@@ -218,13 +219,13 @@ def _inputs(m: Matching, i: int, j: int) -> dict[str, Any]:
     ia, ib = a.implicit[i], b.implicit[j]
     if ia or ib:
         left = list(ib)
-        unpaired = []
+        unpaired: list[str] = []
         for x in ia:
-            y = next((y for y in left if m.values_paired(x, y)), None)
-            if y is None:
+            hit = next((y for y in left if m.values_paired(x, y)), None)
+            if hit is None:
                 unpaired.append(a.names[x])
             else:
-                left.remove(y)
+                left.remove(hit)
         if unpaired or left:
             found["outer"] = [unpaired, [b.names[y] for y in left]]
     return found
@@ -282,13 +283,14 @@ def _initializers(m: Matching, out: Collected) -> None:
             tensors_b.pop(y)
             out.init_matched += 1
             if a.names[vid] != b.names[y]:
-                out.renames.append({"kind": "initializer", "a": a.names[vid], "b": b.names[y], "graph": a.path})
+                out.renames.append({"kind": "initializer", "a": a.names[vid], "b": b.names[y],
+                                    "graph": a.path})
         else:
             rest_a.append((vid, t))
     by_name = {b.names[vid]: vid for vid in tensors_b}
     for vid, t in rest_a:
-        y = by_name.pop(a.names[vid], None)
-        if y is None:
+        y = by_name.pop(a.names[vid], -1)
+        if y < 0:
             out.init_removed.append(_display.tensor_record(a.names[vid], t, a.path))
             continue
         _compare_tensors(a, b, vid, y, t, tensors_b.pop(y), out)
@@ -335,7 +337,7 @@ def _signature(a: GraphInfo, b: GraphInfo, out: Collected, *, names: bool) -> No
         prefix = f"{a.path}.{what}" if a.path else what
         if len(xs) != len(ys):
             out.signature.append({"field": f"{prefix}.count", "a": len(xs), "b": len(ys)})
-        for k, (x, y) in enumerate(zip(xs, ys)):
+        for k, (x, y) in enumerate(zip(xs, ys, strict=False)):
             if names and a.names[x] != b.names[y]:
                 out.signature.append({"field": f"{prefix}[{k}].name", "a": a.names[x], "b": b.names[y]})
             ta, tb = a.declared.get(a.names[x]), b.declared.get(b.names[y])
@@ -362,5 +364,5 @@ def interface_pairs(a: GraphInfo, b: GraphInfo) -> list[tuple[int, int]]:
             pairs.append((k, kb))
             used.add(kb)
     left_b = [k for k in range(len(b.inputs)) if k not in used]
-    pairs.extend(zip(left_a, left_b))
+    pairs.extend(zip(left_a, left_b, strict=False))
     return pairs

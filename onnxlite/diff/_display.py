@@ -87,4 +87,5 @@ def tensor_record(name: str, t: Any, graph: str) -> dict[str, Any]:
     if hasattr(t, "values"):  # sparse initializer
         return {"name": name, "dtype": _dtype_name(t.values.data_type), "shape": [int(d) for d in t.dims],
                 "graph": graph}
-    return {"name": name, "dtype": _dtype_name(t.data_type), "shape": [int(d) for d in t.dims], "graph": graph}
+    return {"name": name, "dtype": _dtype_name(t.data_type), "shape": [int(d) for d in t.dims],
+            "graph": graph}

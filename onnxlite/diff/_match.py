@@ -34,7 +34,8 @@ class Matching:
     """The result: ``pa[i]`` is the B node paired with A node ``i`` (-1: removed), ``pb`` the
     reverse; ``va``/``vb`` the same for value ids."""
 
-    def __init__(self, a: GraphInfo, b: GraphInfo, leaves_a: dict[int, int], leaves_b: dict[int, int]) -> None:
+    def __init__(self, a: GraphInfo, b: GraphInfo, leaves_a: dict[int, int],
+                 leaves_b: dict[int, int]) -> None:
         self.a, self.b = a, b
         self.la, self.lb = leaves_a, leaves_b
         self.sfa, self.sfb = forward(a, leaves_a), forward(b, leaves_b)
@@ -190,7 +191,7 @@ class Matching:
 
     def _propagate(self, i: int, j: int, *, relaxed: bool) -> None:
         a, b = self.a, self.b
-        for va, vb in zip(a.outs[i], b.outs[j]):
+        for va, vb in zip(a.outs[i], b.outs[j], strict=False):
             if va >= 0 and vb >= 0:
                 self._consumers(va, vb, relaxed=relaxed)
         for va, vb in self.input_pairs(i, j):
@@ -226,7 +227,7 @@ class Matching:
 
     def _outputs(self, *, relaxed: bool) -> None:
         a, b = self.a, self.b
-        for va, vb in zip(a.outputs, b.outputs):
+        for va, vb in zip(a.outputs, b.outputs, strict=False):
             pna, sa = a.producer[va]
             pnb, sb = b.producer[vb]
             if pna < 0 or pnb < 0 or sa != sb or self.pa[pna] >= 0 or self.pb[pnb] >= 0:
@@ -243,7 +244,7 @@ class Matching:
         if a.commutative[i] and b.commutative[j]:
             out.extend(self._align([v for v in a.ins[i] if v >= 0], [v for v in b.ins[j] if v >= 0], True))
         else:
-            out.extend((x, y) for x, y in zip(a.ins[i], b.ins[j]) if x >= 0 and y >= 0)
+            out.extend((x, y) for x, y in zip(a.ins[i], b.ins[j], strict=False) if x >= 0 and y >= 0)
         if a.implicit[i] and b.implicit[j]:
             out.extend(self._align(list(a.implicit[i]), list(b.implicit[j]), False))
         return out
@@ -271,7 +272,7 @@ class Matching:
                 left.remove(y)
                 out.append((x, y))
             if in_order:
-                out.extend(zip(rest2, left))
+                out.extend(zip(rest2, left, strict=False))
         return out
 
     def values_paired(self, x: int, y: int) -> bool:
@@ -290,7 +291,7 @@ class Matching:
             j = self.pa[i]
             if j < 0:
                 continue
-            for x, y in zip(a.outs[i], b.outs[j]):
+            for x, y in zip(a.outs[i], b.outs[j], strict=False):
                 if x >= 0 and y >= 0:
                     self.va[x] = y
                     self.vb[y] = x

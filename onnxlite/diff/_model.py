@@ -107,7 +107,8 @@ def _functions(a: Model, b: Model, out: Collected, header: list[dict[str, Any]])
         ib = build(None, b.store, path, function=g)
         _signature(ia, ib, out, names=False)
         if list(f.attribute) != list(g.attribute):
-            out.signature.append({"field": f"{path}.attributes", "a": list(f.attribute), "b": list(g.attribute)})
+            out.signature.append({"field": f"{path}.attributes", "a": list(f.attribute),
+                                  "b": list(g.attribute)})
         opsets_a = {o.domain: int(o.version) for o in f.opset_import} or a.opset_imports
         opsets_b = {o.domain: int(o.version) for o in g.opset_import} or b.opset_imports
         n = min(len(ia.inputs), len(ib.inputs))

@@ -68,7 +68,8 @@ def render_diff(diff: ModelDiff, console: Console, *, renames: bool = False) -> 
         for r in t["removed"]:
             out(f"  [red]-[/] {escape(r['name'])} {escape(r['dtype'])}{r['shape']}{escape(_in(r['graph']))}")
         for r in t["added"]:
-            out(f"  [green]+[/] {escape(r['name'])} {escape(r['dtype'])}{r['shape']}{escape(_in(r['graph']))}")
+            out(f"  [green]+[/] {escape(r['name'])} {escape(r['dtype'])}{r['shape']}"
+                f"{escape(_in(r['graph']))}")
     if not diff.equal:
         _summary(data["summary"], console)
     if renames and diff.renames:

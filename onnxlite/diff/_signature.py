@@ -11,7 +11,8 @@ a multiset.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from onnxlite.diff._graphinfo import GraphInfo
@@ -84,7 +85,8 @@ def backward(info: GraphInfo) -> list[int]:
             if vid < 0:
                 per_out.append(0)
                 continue
-            uses = sorted((sb[c], -2 if slot >= 0 and commutative[c] else slot) for c, slot in info.consumers[vid])
+            uses = sorted((sb[c], -2 if slot >= 0 and commutative[c] else slot)
+                          for c, slot in info.consumers[vid])
             per_out.append(hash((tuple(uses), tuple(out_pos.get(vid, ())))))
         sb[i] = hash((info.local[i], tuple(per_out)))
     return sb

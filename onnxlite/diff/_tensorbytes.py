@@ -86,7 +86,7 @@ def same_bytes(a: TensorRef, b: TensorRef) -> bool:
     """Whether the raw bytes are equal, stopping at the first differing chunk."""
     if nbytes(a) != nbytes(b):
         return False
-    for x, y in zip(chunks(a), chunks(b)):
+    for x, y in zip(chunks(a), chunks(b), strict=False):
         if bytes(x) != bytes(y):  # bytes(b) of a bytes object is b itself: no copy
             return False
     return True
@@ -111,7 +111,7 @@ def statistics(a: TensorRef, b: TensorRef) -> dict[str, Any]:
     if a.proto.data_type != b.proto.data_type or list(a.proto.dims) != list(b.proto.dims):
         return {}
     if dtype == DataType.STRING:
-        differ = sum(x != y for x, y in zip(a.proto.string_data, b.proto.string_data))
+        differ = sum(x != y for x, y in zip(a.proto.string_data, b.proto.string_data, strict=False))
         return {"differing": int(differ), "max_abs": None, "max_rel": None}
     bits = dtype.bitwidth
     numel = 1
@@ -121,7 +121,7 @@ def statistics(a: TensorRef, b: TensorRef) -> dict[str, Any]:
     max_rel = 0.0
     differ = 0
     done = 0
-    for x, y in zip(chunks(a), chunks(b)):
+    for x, y in zip(chunks(a), chunks(b), strict=False):
         n = min(len(x) * 8 // bits, numel - done)
         if n <= 0:
             break

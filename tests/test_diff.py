@@ -1,0 +1,220 @@
+"""onnxlite.diff: structural matching survives renaming and reordering; perturbations are
+reported exactly (the random rename/reorder/perturb test of the diff issue, fixed seeds)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import onnxlite
+from onnxlite import edit
+from onnxlite.builder import GraphBuilder
+from onnxlite.diff import diff_models
+from onnxlite.model import Tensor
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL = [
+    "torch/cnn_torchscript.onnx", "torch/cnn_dynamo.onnx", "torch/attention_torchscript.onnx",
+    "torch/attention_dynamo.onnx", "torch/loop_torchscript.onnx", "torch/cond_dynamo.onnx",
+    "torch/scan_dynamo.onnx", "sklearn/scaler_logreg.onnx", "sklearn/dictvectorizer_tree.onnx",
+    "sklearn/random_forest_strings.onnx", "structure/subgraphs.onnx", "structure/functions.onnx",
+    "onnxscript/local_function.onnx",
+]
+
+
+def blocks_model(n_blocks: int = 6, seed: int = 0) -> onnxlite.Model:
+    """Repeated identical blocks (same ops, same weight shapes) in a chain, each with two
+    identical parallel branches summed: only position in the dataflow tells them apart."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("blocks", opset=18)
+    x = g.input("x", "float32", ["N", 8])
+    for k in range(n_blocks):
+        branches = []
+        for side in range(2):
+            w = g.initializer(f"w{k}_{side}", rng.standard_normal((8, 8)).astype(np.float32))
+            h = g.op("MatMul", x, w, name=f"mm{k}_{side}")
+            branches.append(g.op("Relu", h, name=f"relu{k}_{side}"))
+        s = g.op("Add", *branches, name=f"add{k}")
+        x = g.op("LayerNormalization", s, g.initializer(f"ln{k}", np.ones(8, np.float32)), name=f"ln{k}",
+                 axis=-1)
+    g.output(x, "float32", ["N", 8])
+    return g.model()
+
+
+def load_case(case: str) -> onnxlite.Model:
+    if case == "blocks":
+        return blocks_model()
+    return onnxlite.load(FIXTURES / case)
+
+
+def copy(model: onnxlite.Model) -> onnxlite.Model:
+    return onnxlite.loads(onnxlite.dumps(model), base_dir=None)
+
+
+def rename_and_reorder(model: onnxlite.Model, rng: random.Random) -> dict[str, str]:
+    """Rename every node and every non-interface value of the main graph at random and reorder
+    the nodes (still topologically sorted). Returns old node name -> new node name."""
+    g = model.graph
+    interface = {v.name for v in g.inputs} | {v.name for v in g.outputs}
+    names = [n for n in g.values if n and n not in interface]
+    for name in names:
+        if g.value(name).kind in ("node", "initializer"):
+            edit.rename(model, name, f"v{rng.randrange(10**9)}_{len(name)}")
+    node_names = {}
+    for n in model.graph.nodes:
+        new = f"n{rng.randrange(10**9)}"
+        node_names[n.name] = new
+        n.proto.name = new
+    _shuffle_topologically(model, rng)
+    model.graph.reindex()
+    return node_names
+
+
+def _shuffle_topologically(model: onnxlite.Model, rng: random.Random) -> None:
+    g = model.graph
+    protos = list(g.proto.node)
+    producer = {o: i for i, n in enumerate(protos) for o in n.output if o}
+    deps = []
+    for i, n in enumerate(protos):
+        reads = set(n.input)
+        for sub in model.graph.nodes[i].subgraphs():  # implicit inputs of bodies
+            for inner in _all_nodes(sub.proto):
+                reads.update(inner.input)
+        deps.append({producer[r] for r in reads if r in producer and producer[r] != i})
+    users: dict[int, list[int]] = {}
+    for i, d in enumerate(deps):
+        for j in d:
+            users.setdefault(j, []).append(i)
+    pending = [len(d) for d in deps]
+    ready = [i for i, c in enumerate(pending) if c == 0]
+    order = []
+    while ready:
+        i = ready.pop(rng.randrange(len(ready)))
+        order.append(i)
+        for u in users.get(i, []):
+            pending[u] -= 1
+            if pending[u] == 0:
+                ready.append(u)
+    assert len(order) == len(protos)
+    copies = [type(protos[i])() for i in order]
+    for c, i in zip(copies, order, strict=False):
+        c.CopyFrom(protos[i])
+    del g.proto.node[:]
+    g.proto.node.extend(copies)
+
+
+def _all_nodes(graph_proto):
+    for n in graph_proto.node:
+        yield n
+        for a in n.attribute:
+            if a.HasField("g"):
+                yield from _all_nodes(a.g)
+            for sub in a.graphs:
+                yield from _all_nodes(sub)
+
+
+def _count_nodes(model: onnxlite.Model) -> int:
+    total = sum(1 for _ in _all_nodes(model.proto.graph))
+    return total + sum(1 for f in model.proto.functions for _ in _all_nodes(f))
+
+
+CASES = REAL + ["blocks"]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_renamed_and_reordered_is_equal(case: str, seed: int) -> None:
+    a = load_case(case)
+    b = copy(a)
+    rename_and_reorder(b, random.Random(seed))
+    assert [n.name for n in b.graph.nodes] != [n.name for n in a.graph.nodes] or not a.graph.nodes
+    d = diff_models(a, b)
+    report = d.to_json()
+    assert report["nodes"]["added"] == [] and report["nodes"]["removed"] == [], report["nodes"]
+    assert report["nodes"]["changed"] == [], report["nodes"]["changed"]
+    assert report["initializers"]["changed"] == [] and report["initializers"]["added"] == []
+    assert report["nodes"]["matched"] == _count_nodes(a)
+    assert d.equal, (report["header"], report["signature"])
+
+
+def _perturbable(model: onnxlite.Model) -> tuple[list[int], list[str], list[str]]:
+    """Main-graph nodes with an INT/FLOAT/INTS attribute, float initializers of at least 2
+    elements read by exactly one node, and one-in one-out float-ish nodes to remove."""
+    g = model.graph
+    attr_nodes = [i for i, n in enumerate(g.nodes)
+                  if any(a.type in (1, 2, 7) and not a.ref_attr_name for a in n.proto.attribute)]
+    inits = [t.name for t in g.initializers.values()
+             if t.dtype.short_name in ("float", "float32") and t.size >= 2 and len(g.value(t.name).uses) == 1]
+    removable = [n.name for n in g.nodes
+                 if n.op_type in ("Relu", "Identity", "Dropout", "Sigmoid", "Cast") and len(n.inputs) == 1
+                 and len(n.outputs) == 1 and n.name and n.outputs[0] not in {v.name for v in g.outputs}]
+    return attr_nodes, inits, removable
+
+
+PERTURB = ["torch/cnn_torchscript.onnx", "torch/cnn_dynamo.onnx", "torch/attention_torchscript.onnx",
+           "torch/attention_dynamo.onnx", "sklearn/scaler_logreg.onnx", "blocks"]
+
+
+@pytest.mark.parametrize("case", PERTURB)
+@pytest.mark.parametrize("seed", range(4))
+def test_perturbations_are_named_exactly(case: str, seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    a = load_case(case)
+    for i, n in enumerate(a.graph.nodes):  # unique names, so labels are names on both sides
+        n.proto.name = f"node{i}"
+    a = copy(a)
+    b = copy(a)
+    attr_nodes, inits, removable = _perturbable(b)
+    k = 2
+    expect_changed = set()
+    for i in rng.sample(attr_nodes, min(k, len(attr_nodes))):
+        node = b.graph.nodes[i]
+        attr = next(x for x in node.proto.attribute if x.type in (1, 2, 7) and not x.ref_attr_name)
+        if attr.type == 1:
+            attr.f += 0.5
+        elif attr.type == 2:
+            attr.i += 1
+        else:
+            attr.ints.append(1)
+        expect_changed.add(node.name)
+    expect_init = set()
+    for name in rng.sample(inits, min(k, len(inits))):
+        t = b.graph.initializers[name]
+        new = Tensor.from_numpy(np.asarray(t.numpy(), np.float32) + 1.0, name)
+        t.proto.CopyFrom(new.proto)
+        expect_init.add(name)
+    expect_removed = set()
+    rewired_ok = set()
+    for name in rng.sample(removable, min(1, len(removable))):
+        node = next(n for n in b.graph.nodes if n.name == name)
+        readers = {u.name for u, _ in b.graph.value(node.outputs[0]).uses}
+        rewired_ok |= readers
+        edit.remove_node(b, name, rewire=True)
+        expect_removed.add(name)
+    candidates = [n for n in b.graph.nodes if n.name not in expect_changed and n.outputs
+                  and n.op_type in ("MatMul", "Conv", "Gemm", "Add", "Relu", "Softmax", "Mul")]
+    expect_added = set()
+    for node in rng.sample(candidates, min(k, len(candidates))):
+        value = node.outputs[0]
+        readers = {u.name for u, _ in b.graph.value(value).uses}
+        rewired_ok |= readers
+        edit.insert_node(b, "Neg", after=value, name=f"inserted_{node.name}")
+        expect_added.add(f"inserted_{node.name}")
+    renamed = rename_and_reorder(b, rng)
+    report = diff_models(a, b).to_json()
+    assert {r["name"] for r in report["nodes"]["removed"]} == expect_removed
+    assert {r["name"] for r in report["nodes"]["added"]} == {renamed[n] for n in expect_added}
+    changed = {c["a"]: c for c in report["nodes"]["changed"]}
+    for name in expect_changed:
+        assert name in changed and "attributes" in changed[name]["what"], (name, changed.get(name))
+    for name, c in changed.items():
+        if name in expect_changed:
+            assert c["b"] == renamed[name]
+            continue
+        assert name in rewired_ok and c["what"] == ["inputs"], c
+    assert {c["a"] for c in report["initializers"]["changed"]} == expect_init
+    assert report["initializers"]["added"] == [] and report["initializers"]["removed"] == []
+    assert report["equal"] is (not (expect_changed or expect_init or expect_removed or expect_added))
