@@ -1,0 +1,87 @@
+"""The public calls: build the scene once, write it in the format asked for."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from onnxlite.errors import OnnxliteError
+from onnxlite.model import Model, load
+
+from onnxlite.draw._scene import Options, Scene
+from onnxlite.draw._svg import svg_document
+from onnxlite.draw._types import _value_types
+
+FORMATS = (".svg", ".html", ".dot")
+
+
+class DrawError(OnnxliteError, ValueError):
+    """A drawing request that cannot be done (unknown output format, bad option)."""
+
+
+def _scene(model: Model | str | os.PathLike[str], fold: bool | None, depth: int | None,
+           expand: Iterable[str], no_fold: bool, clusters: bool) -> Scene:
+    if not isinstance(model, Model):
+        model = load(model)
+    if depth is not None and depth < 0:
+        raise DrawError(f"depth must be 0 or more, got {depth}")
+    opts = Options(fold=fold, depth=depth, expand=tuple(expand), no_fold=no_fold, clusters=clusters)
+    return Scene(model, _value_types(model), opts)
+
+
+def to_svg(model: Model | str | os.PathLike[str], *, fold: bool | None = None, depth: int | None = None,
+           expand: Iterable[str] = (), no_fold: bool = False) -> str:
+    """The SVG text of the main graph (bodies beside their nodes). ``fold`` None folds repeated
+    blocks on graphs over 1,000 nodes; ``depth`` collapses scopes nested deeper; ``expand`` scope
+    prefixes are drawn in full; ``no_fold`` draws every node.
+
+    >>> svg = to_svg(model, depth=1)   # doctest: +SKIP
+    """
+    scene = _scene(model, fold, depth, expand, no_fold, clusters=False)
+    return svg_document(scene.views, scene.root)
+
+
+def to_dot(model: Model | str | os.PathLike[str], *, fold: bool | None = None, depth: int | None = None,
+           expand: Iterable[str] = (), no_fold: bool = False) -> str:
+    """Graphviz DOT text of what ``to_svg`` draws (clusters for scopes and bodies)."""
+    from onnxlite.draw._dot import dot_document
+
+    scene = _scene(model, fold, depth, expand, no_fold, clusters=False)
+    return dot_document(scene)
+
+
+def to_html(model: Model | str | os.PathLike[str], *, fold: bool | None = None, depth: int | None = None,
+            expand: Iterable[str] = (), no_fold: bool = False) -> str:
+    """One self-contained HTML page (no network): pan/zoom, search, details on click, clusters
+    that expand in place of the view and collapse back."""
+    from onnxlite.draw._html import html_document
+
+    scene = _scene(model, fold, depth, expand, no_fold, clusters=True)
+    return html_document(scene)
+
+
+def draw(model: Model | str | os.PathLike[str], out: str | os.PathLike[str], *, fold: bool | None = None,
+         depth: int | None = None, expand: Iterable[str] = (), no_fold: bool = False) -> Path:
+    """Write the drawing to ``out``; its suffix (.svg, .html or .dot) picks the format. The file
+    is written to a temporary name beside it and renamed into place. Returns the path."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise DrawError(f"output '{path}' must end in .svg, .html or .dot")
+    kw = {"fold": fold, "depth": depth, "expand": tuple(expand), "no_fold": no_fold}
+    text = {".svg": to_svg, ".html": to_html, ".dot": to_dot}[suffix](model, **kw)  # type: ignore[arg-type]
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
