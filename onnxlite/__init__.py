@@ -28,20 +28,23 @@ from onnxlite.errors import (
 )
 from onnxlite.model import (
     Attribute,
+    Dim,
     Function,
     Graph,
     Model,
     Node,
+    SparseTensor,
+    Tensor,
     TrainingInfo,
+    Type,
     Value,
+    ValueInfo,
     dumps,
     load,
     loads,
     save,
 )
 from onnxlite.parser import parse_function, parse_graph, parse_model, parse_node
-from onnxlite.tensors import SparseTensor, Tensor
-from onnxlite.valuetypes import Dim, Type, ValueInfo
 
 __all__ = [
     "__version__", "DataType", "OnnxliteError", "ModelFormatError", "ExternalDataError",

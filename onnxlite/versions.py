@@ -4,7 +4,7 @@ between opset versions, and the two number-only changes, `set_opset` and `set_ir
 The IR-version gates (``IR_GATES``) are the one table both this module and `onnxlite.check`
 use. They come from the version history in onnx.proto (the comments on ``enum Version``) and
 docs/IR.md; the opset -> IR table and the operator schemas are generated from the onnx package
-into ``onnxlite._opschemas`` (``tools/gen_opschemas.py``), imported here and in check.py only
+into ``onnxlite._proto.opschemas`` (``tools/gen_opschemas.py``), imported here and in check.py only
 (it costs ~80 ms, so ``import onnxlite`` does not pay for it).
 
 Both changes return a new `Model` sharing the old one's data store (lazily loaded weights stay
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from onnxlite import _proto
-from onnxlite._opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS
+from onnxlite._proto.opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
 from onnxlite.model import Model
@@ -76,7 +76,7 @@ def normalize_domain(domain: str) -> str:
 # --- operator schemas -------------------------------------------------------------------------
 
 class Schema(NamedTuple):
-    """One version of a standard operator (a row of ``_opschemas.SCHEMAS``)."""
+    """One version of a standard operator (a row of ``_proto.opschemas.SCHEMAS``)."""
 
     since_version: int
     deprecated: bool

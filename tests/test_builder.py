@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import onnxlite
-import onnxlite._buildvalues
 import onnxlite.builder
+import onnxlite.builder._builder
+import onnxlite.builder._values
 from onnxlite import DataType, EditError, Tensor
 from onnxlite.builder import (
     DEFAULT_OPSET,
@@ -96,7 +97,7 @@ def _one_line_error(call: Any, *fragments: str) -> str:
     return message
 
 
-@pytest.mark.parametrize("module", [onnxlite.builder, onnxlite._buildvalues], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [onnxlite.builder._builder, onnxlite.builder._values], ids=lambda m: m.__name__)
 def test_doctests(module: Any) -> None:
     result = doctest.testmod(module)
     assert result.attempted >= 2 and result.failed == 0
@@ -106,7 +107,7 @@ def test_value_helpers_are_public_from_the_builder() -> None:
     moved = ["attr", "AttrValue", "AttrRef", "tensor_type", "sparse_tensor_type", "sequence_type",
              "optional_type", "map_type", "sparse_tensor"]
     for name in moved:  # they live in _buildvalues; `from onnxlite.builder import ...` is their home
-        assert getattr(onnxlite.builder, name) is getattr(onnxlite._buildvalues, name)
+        assert getattr(onnxlite.builder, name) is getattr(onnxlite.builder._values, name)
     builders = {"GraphBuilder", "FunctionBuilder", "Var", "make_node"}
     assert set(moved) | builders <= set(onnxlite.builder.__all__)
 
@@ -116,7 +117,7 @@ def test_importing_the_builder_stays_light() -> None:
     import sys
 
     code = ("import sys, onnxlite.builder; "
-            "print(sorted({'numpy', 'onnxlite._opschemas', 'onnxlite.codec'} & set(sys.modules)))")
+            "print(sorted({'numpy', 'onnxlite._proto.opschemas', 'onnxlite._storage.codec'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -20,8 +20,8 @@ import pytest
 
 import onnxlite
 from onnxlite import _proto, check, cli, versions
-from onnxlite._opschemas import ONNX_VERSION
-from onnxlite.tensors import Tensor
+from onnxlite._proto.opschemas import ONNX_VERSION
+from onnxlite.model import Tensor
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "tools" / "example" / "tiny_cnn.onnx"
@@ -901,7 +901,7 @@ def test_importing_the_cli_does_not_load_the_operator_table() -> None:
     import subprocess
     import sys
 
-    script = ("import sys, onnxlite.cli; print('onnxlite._opschemas' in sys.modules, "
+    script = ("import sys, onnxlite.cli; print('onnxlite._proto.opschemas' in sys.modules, "
               "'onnxlite.check' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(REPO)})

@@ -15,7 +15,8 @@ import pytest
 from rich.text import Text
 
 import onnxlite
-from onnxlite import _proto, cli
+from onnxlite import _proto
+from onnxlite.cli import _main as cli
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "tools" / "example" / "tiny_cnn.onnx"

@@ -43,7 +43,8 @@ from onnx import external_data_helper, numpy_helper
 from onnx import helper as onnx_helper
 
 import onnxlite
-from onnxlite import _proto, wire
+from onnxlite import _proto
+from onnxlite._storage import wire
 from onnxlite._proto import TensorProto as LiteTensorProto
 
 # --- expected differences -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import helper, numpy_helper  # noqa: E402
 
-from onnxlite import cli, writer  # noqa: E402
+from onnxlite import cli  # noqa: E402
+from onnxlite._storage import writer  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CNN = FIXTURES / "torch" / "cnn_dynamo.onnx"

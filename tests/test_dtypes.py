@@ -19,9 +19,13 @@ import pytest
 from onnx import helper as onnx_helper
 from onnx import numpy_helper
 
-from onnxlite import codec, dtypes, wire
+from onnxlite import dtypes
+
+from onnxlite._storage import codec
+
+from onnxlite._storage import wire
 from onnxlite._proto import TensorProto
-from onnxlite.codec import decode_raw, decode_typed, encode_raw, encode_typed, from_np_dtype
+from onnxlite._storage.codec import decode_raw, decode_typed, encode_raw, encode_typed, from_np_dtype
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import onnxlite
-from onnxlite import _proto, wire
+from onnxlite import _proto
+from onnxlite._storage import wire
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "tools" / "example" / "tiny_cnn.onnx"
@@ -195,7 +196,7 @@ def test_empty_and_garbage_files_are_refused(tmp_path: Path) -> None:
 def test_file_names_for_tensors_are_portable() -> None:
     import doctest
 
-    from onnxlite import _paths
+    from onnxlite._storage import paths as _paths
 
     assert doctest.testmod(_paths).failed == 0
     used: set[str] = set()

@@ -28,7 +28,7 @@ import pytest
 
 import onnxlite
 from onnxlite import _proto
-from onnxlite import io as lite_io
+from onnxlite._storage import io as lite_io
 from onnxlite.errors import OnnxliteError, ParseError
 from onnxlite.parser import parse_function, parse_graph, parse_model, parse_node
 from onnxlite.text import format_graph, format_model
@@ -933,9 +933,9 @@ def test_inner_denotation_alone_is_ambiguous() -> None:
 def test_module_doctests_and_bytes_input() -> None:
     import doctest
 
-    import onnxlite.parser
+    import onnxlite.parser._parser
 
-    assert doctest.testmod(onnxlite.parser).failed == 0
+    assert doctest.testmod(onnxlite.parser._parser).failed == 0
     assert parse_model(_SAMPLE.encode()).proto.graph.node[0].doc_string == "first"
 
 

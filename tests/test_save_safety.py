@@ -26,7 +26,7 @@ from onnx import numpy_helper
 
 import onnxlite
 from onnxlite import ExternalDataError, ModelFormatError, OnnxliteError, SaveError, UnsafePathError
-from onnxlite import writer
+from onnxlite._storage import writer
 
 # --- a model with every kind of tensor storage ------------------------------------------------
 

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 import onnxlite
-from onnxlite import _proto, model, tensors, valuetypes
+from onnxlite import _proto, model
+from onnxlite.model import _tensors as tensors
+from onnxlite.model import _types as valuetypes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -294,10 +296,10 @@ def test_import_is_light() -> None:
 
 
 def test_generated_operator_table_is_fresh() -> None:
-    """onnxlite/_opschemas.py matches what tools/gen_opschemas.py makes from the pinned onnx oracle
+    """onnxlite/_proto/opschemas.py matches what tools/gen_opschemas.py makes from the pinned onnx oracle
     (another onnx release, as on CI's protobuf-4.25 leg, has other operator versions: skipped)."""
     onnx = pytest.importorskip("onnx")
-    from onnxlite import _opschemas
+    from onnxlite._proto import opschemas as _opschemas
 
     if onnx.__version__ != _opschemas.ONNX_VERSION:
         pytest.skip(f"the table is from onnx {_opschemas.ONNX_VERSION}; installed onnx {onnx.__version__}")
@@ -307,4 +309,4 @@ def test_generated_operator_table_is_fresh() -> None:
     finally:
         sys.path.pop(0)
     shipped = (Path(_opschemas.__file__)).read_text()
-    assert gen_opschemas.render() == shipped, "onnxlite/_opschemas.py is stale: run python tools/gen_opschemas.py"
+    assert gen_opschemas.render() == shipped, "onnxlite/_proto/opschemas.py is stale: run python tools/gen_opschemas.py"

@@ -17,8 +17,10 @@ import pytest
 from rich.console import Console
 
 import onnxlite
-from onnxlite import _proto, cli, io, summary
-from onnxlite.tensors import Tensor
+from onnxlite import _proto, summary
+from onnxlite.cli import _main as cli
+from onnxlite._storage import io
+from onnxlite.model import Tensor
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "tools" / "example" / "tiny_cnn.onnx"
 

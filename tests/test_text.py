@@ -21,7 +21,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import onnxlite
-from onnxlite import _proto, _textvalues, text
+import onnxlite.text._printer
+from onnxlite import _proto, text
+from onnxlite.text import _values as _textvalues
 from onnxlite.dtypes import DataType
 from onnxlite.text import format_graph, format_model, format_tensor_value
 
@@ -1425,28 +1427,28 @@ def _chain_with_subgraphs(n: int) -> onnxlite.Model:
 
 
 def test_two_process_dump_prints_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(text, "_PARALLEL_NODES", 100)
+    monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 100)
     model = _chain_with_subgraphs(1000)
     started: list[object] = []
-    real_start = text._Child.start
+    real_start = text._printer._Child.start
 
     def start(work: object) -> object:
         child = real_start(work)  # type: ignore[arg-type]
         started.append(child)
         return child
 
-    monkeypatch.setattr(text._Child, "start", start)
+    monkeypatch.setattr(text._printer._Child, "start", start)
     assert format_model(model, jobs=2) == format_model(model)
     assert started and started[0] is not None  # a child really printed half of the nodes
 
 
 def test_two_process_dump_falls_back_when_the_child_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(text, "_PARALLEL_NODES", 100)
-    def failed(self: text._Child) -> None:  # reap the child, then report it as failed
+    monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 100)
+    def failed(self: text._printer._Child) -> None:  # reap the child, then report it as failed
         os.waitpid(self.pid, 0)
         os.close(self.fd)
 
-    monkeypatch.setattr(text._Child, "result", failed)
+    monkeypatch.setattr(text._printer._Child, "result", failed)
     model = _chain_with_subgraphs(400)
     assert format_model(model, jobs=2) == format_model(model)
 

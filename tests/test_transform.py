@@ -20,7 +20,10 @@ import numpy as np
 import pytest
 
 import onnxlite
-from onnxlite import CycleError, EditError, _graphwalk, _proto, transform, wire
+from onnxlite import CycleError, EditError, _proto, transform
+from onnxlite.transform._walk import _walk_nodes
+from onnxlite.transform import _walk as _graphwalk
+from onnxlite._storage import wire
 from onnxlite.dtypes import DataType
 
 HAVE_ONNX = importlib.util.find_spec("onnx") is not None
@@ -424,7 +427,7 @@ def test_outer_scope_uses_keep_producers_at_any_depth() -> None:
     assert names(m.proto.graph) == ["deep", "if1"]
     assert "graph.node[1] 'dead_outer'" in removed.nodes
     assert len([n for n in removed.nodes if n.endswith("'dead_inner'")]) == 8  # 2 x 2 x 2 copies
-    assert sum(1 for n in transform._walk_nodes(m.proto.graph) if n.name == "reads_deep") == 8
+    assert sum(1 for n in _walk_nodes(m.proto.graph) if n.name == "reads_deep") == 8
 
 
 def test_subgraph_initializers_value_info_and_inputs() -> None:
@@ -819,7 +822,7 @@ def _plant(m: onnxlite.Model) -> int:
     m.proto.functions.append(function("F", "__dead", ["p"], ["q"], [node("Relu", ["p"], ["q"])]))
     m.proto.opset_import.add(domain="__dead", version=1)
     planted = 6
-    for n in transform._walk_nodes(g):
+    for n in _walk_nodes(g):
         for sg in subgraph_protos(n):
             reads = [sg.output[0].name if sg.output else ""]
             sg.node.append(node("Identity", reads, ["__dead_sub"], "__dead_sub"))

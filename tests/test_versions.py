@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 import onnxlite
-from onnxlite import _proto, check, versions, wire
-from onnxlite._opschemas import LATEST_OPSET, OPSET_IR
+from onnxlite import _proto, check, versions
+from onnxlite._storage import wire
+from onnxlite._proto.opschemas import LATEST_OPSET, OPSET_IR
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
-from onnxlite.tensors import Tensor
+from onnxlite.model import Tensor
 
 REPO = Path(__file__).resolve().parent.parent
 

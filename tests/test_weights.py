@@ -25,9 +25,11 @@ onnx = pytest.importorskip("onnx")
 from onnx import helper, numpy_helper  # noqa: E402
 
 import onnxlite  # noqa: E402
-from onnxlite import _proto, _weightdata, _weightfiles, cli, weights  # noqa: E402
+from onnxlite import _proto, cli, weights  # noqa: E402
+from onnxlite.weights import _data as _weightdata
+from onnxlite.weights import _files as _weightfiles
 from onnxlite.errors import WeightsError  # noqa: E402
-from onnxlite.io import iter_tensors  # noqa: E402
+from onnxlite._storage.io import iter_tensors  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
@@ -813,7 +815,7 @@ def test_npy_export_of_stored_bytes_needs_no_numpy(tmp_path: Path) -> None:
 
 
 def test_typed_fields_packed_without_numpy_match_codec() -> None:
-    from onnxlite.codec import decode_typed, encode_raw
+    from onnxlite._storage.codec import decode_typed, encode_raw
 
     seen: set[onnxlite.DataType] = set()
     protos = [_proto.ModelProto.FromString(case.read()) for case in CASES]

@@ -62,7 +62,7 @@ sys.path.insert(0, str(TOOLS))
 
 import bench_inspect  # noqa: E402  (fresh-process runner conventions, report(), environment())
 
-from onnxlite import _proto  # noqa: E402  (only to build the input: plain protobuf messages)
+from onnxlite import _proto  # noqa: E402  only to build the input: plain protobuf messages
 
 BENCH_DIR = REPO / "tools" / ".bench"
 HIDDEN = 8192

@@ -1,4 +1,4 @@
-"""Regenerate onnxlite/_opschemas.py: facts about the standard operators, read from the onnx package.
+"""Regenerate onnxlite/_proto/opschemas.py: facts about the standard operators, read from the onnx package.
 
 Usage: python tools/gen_opschemas.py [--check]
 
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "onnxlite" / "_opschemas.py"
+OUT = ROOT / "onnxlite" / "_proto" / "opschemas.py"
 UNBOUNDED = 2**31 - 1  # onnx's max_input/max_output for variadic parameters
 
 

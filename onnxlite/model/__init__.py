@@ -1,0 +1,61 @@
+"""The object model: thin views over the protobuf messages, plus the producer/uses index."""
+
+from onnxlite.model._model import (
+    ATTRIBUTE_TYPE_NAMES,
+    Attribute,
+    DeviceConfiguration,
+    Function,
+    Graph,
+    Initializers,
+    Model,
+    Node,
+    NodeDeviceConfiguration,
+    PathLike,
+    ShardedDim,
+    ShardingSpec,
+    TensorAnnotation,
+    TrainingInfo,
+    Value,
+    dumps,
+    load,
+    loads,
+    save,
+)
+from onnxlite.model._tensors import (
+    SparseTensor,
+    Tensor,
+)
+from onnxlite.model._types import (
+    Dim,
+    DimValue,
+    Type,
+    ValueInfo,
+)
+
+__all__ = [
+    'PathLike',
+    'ATTRIBUTE_TYPE_NAMES',
+    'Attribute',
+    'Node',
+    'Value',
+    'Initializers',
+    'Graph',
+    'Function',
+    'TrainingInfo',
+    'TensorAnnotation',
+    'DeviceConfiguration',
+    'NodeDeviceConfiguration',
+    'ShardingSpec',
+    'ShardedDim',
+    'Model',
+    'load',
+    'loads',
+    'save',
+    'dumps',
+    'Tensor',
+    'SparseTensor',
+    'DimValue',
+    'Dim',
+    'Type',
+    'ValueInfo',
+]
