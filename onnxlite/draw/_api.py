@@ -7,12 +7,11 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from onnxlite.errors import OnnxliteError
-from onnxlite.model import Model, load
-
 from onnxlite.draw._scene import Options, Scene
 from onnxlite.draw._svg import svg_document
 from onnxlite.draw._types import _value_types
+from onnxlite.errors import OnnxliteError
+from onnxlite.model import Model, load
 
 FORMATS = (".svg", ".html", ".dot")
 

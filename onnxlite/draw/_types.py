@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from onnxlite.draw._names import walk_graphs
 from onnxlite.dtypes import data_type_of
 from onnxlite.model import Model, Type
-
-from onnxlite.draw._names import walk_graphs
 
 
 def tensor_type_text(data_type: int, dims: Any) -> str:
@@ -34,16 +33,19 @@ def _declared(model: Model) -> dict[tuple[str, str], str]:
 
 
 def _value_types(model: Model) -> dict[tuple[str, str], str]:
-    """{(graph path, value name): type text} for every value whose type is known."""
+    """{(graph path, value name): type text} for every value whose type is known: declared types
+    first, then what onnxlite.infer finds for the rest (when that package is there)."""
     out = _declared(model)
     try:
         from onnxlite import infer
-    except ImportError:  # the inference package is not there yet: declared types only
+    except ImportError:  # the inference package is not there: declared types only
         return out
-    run = getattr(infer, "infer_types", None)
-    if run is None:
+    try:
+        result = infer.infer_types(model)
+    except infer.InferError:  # an absurd declared input type: draw with what is declared
         return out
-    inferred = run(model)
-    for key, value in inferred.items():
-        out.setdefault(key, str(value))
+    for path, values in result.types.items():
+        for name, t in values.items():
+            if t is not None and (path, name) not in out:
+                out[(path, name)] = infer.format_type(t)
     return out
