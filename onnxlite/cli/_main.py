@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from onnxlite._version import __version__
 from onnxlite.cli import check as cli_check
 from onnxlite.cli import diff as cli_diff
+from onnxlite.cli import draw as cli_draw
 from onnxlite.cli import edit as cli_edit
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import load, save
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_check.register(commands, common)
     cli_edit.register(commands, common)
     cli_diff.register(commands, common)
+    cli_draw.register(commands, common)
     return parser
 
 
