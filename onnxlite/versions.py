@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from onnxlite import _proto
-from onnxlite._proto.opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS
+from onnxlite._proto.opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS, TYPE_SETS
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
 from onnxlite.model import Model
@@ -85,6 +85,11 @@ class Schema(NamedTuple):
     min_outputs: int
     max_outputs: int
     attributes: dict[str, tuple[int, bool]]  # name -> (AttributeProto.AttributeType, required)
+    #: formal inputs/outputs: (name, type_str, 'single'|'optional'|'variadic', is_homogeneous)
+    inputs: tuple[tuple[str, str, str, bool], ...] = ()
+    outputs: tuple[tuple[str, str, str, bool], ...] = ()
+    #: type constraint -> allowed type strings, e.g. {'T': ('tensor(double)', 'tensor(float)', ...)}
+    type_constraints: dict[str, tuple[str, ...]] = {}  # a NamedTuple default, never mutated
 
 
 @functools.lru_cache(maxsize=4096)
@@ -111,7 +116,8 @@ def schema_history(domain: str, op_type: str) -> tuple[Schema, ...]:
     [1, 5, 13, 14, 19, 21, 23, 24, 25]
     """
     rows: Any = SCHEMAS.get((normalize_domain(domain), op_type), ())
-    return tuple(Schema(*row) for row in rows)
+    return tuple(Schema._make((*row[:9], {k: TYPE_SETS[v] for k, v in row[9].items()})) if len(row) > 9
+                 else Schema._make(row) for row in rows)
 
 
 def is_standard_domain(domain: str) -> bool:

@@ -26,10 +26,24 @@ def render() -> str:
     import onnx.helper
 
     schemas: dict[tuple[str, str], list[tuple]] = {}
-    for s in onnx.defs.get_all_schemas_with_history():
+    type_sets: dict[tuple[str, ...], int] = {}  # allowed type strings, each distinct list once
+    options = {onnx.defs.OpSchema.FormalParameterOption.Single: "single",
+               onnx.defs.OpSchema.FormalParameterOption.Optional: "optional",
+               onnx.defs.OpSchema.FormalParameterOption.Variadic: "variadic"}
+
+    def params(formals: list) -> tuple:
+        return tuple((p.name, p.type_str, options[p.option], bool(p.is_homogeneous)) for p in formals)
+
+    every = sorted(onnx.defs.get_all_schemas_with_history(), key=lambda s: (s.domain, s.name, s.since_version))
+    for s in every:
         attrs = {name: (int(a.type), bool(a.required)) for name, a in sorted(s.attributes.items())}
+        constraints = {}
+        for c in s.type_constraints:
+            allowed = tuple(sorted(c.allowed_type_strs))
+            constraints[c.type_param_str] = type_sets.setdefault(allowed, len(type_sets))
         entry = (int(s.since_version), bool(s.deprecated), int(s.min_input), int(s.max_input),
-                 int(s.min_output), int(s.max_output), attrs)
+                 int(s.min_output), int(s.max_output), attrs, params(s.inputs), params(s.outputs),
+                 constraints)
         schemas.setdefault((s.domain, s.name), []).append(entry)
     for versions in schemas.values():
         versions.sort(key=lambda e: e[0])
@@ -57,7 +71,10 @@ def render() -> str:
         "do not edit).\n\n"
         "SCHEMAS: (domain, op_type) -> versions, oldest first, each\n"
         "    (since_version, deprecated, min_inputs, max_inputs, min_outputs, max_outputs,\n"
-        "     {attribute name: (AttributeProto.AttributeType, required)});\n"
+        "     {attribute name: (AttributeProto.AttributeType, required)},\n"
+        "     inputs, outputs: ((name, type_str, 'single'|'optional'|'variadic', is_homogeneous), ...),\n"
+        "     {type constraint: index into TYPE_SETS});\n"
+        "TYPE_SETS: the allowed type strings of type constraints ('tensor(float)', 'seq(tensor(int64))').\n"
         f"    max_inputs/max_outputs {UNBOUNDED} mean variadic.\n"
         "OPSET_IR: domain -> {opset version: the smallest IR version a model importing it needs}.\n"
         "LATEST_OPSET: domain -> the newest opset version known.\n"
@@ -66,6 +83,7 @@ def render() -> str:
         f"UNBOUNDED = {UNBOUNDED}\n\n"
         f"LATEST_OPSET = {pprint.pformat(latest, width=100)}\n\n"
         f"OPSET_IR = {pprint.pformat(opset_ir, width=100, compact=True)}\n\n"
+        f"TYPE_SETS = {pprint.pformat(list(type_sets), width=110, compact=True)}\n\n"
         f"SCHEMAS = {pprint.pformat(schemas, width=110, compact=True)}\n"
     )
 

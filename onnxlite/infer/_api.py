@@ -1,0 +1,162 @@
+"""`infer_types` and `apply`: the public face of the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from onnxlite import _proto
+from onnxlite.infer._engine import Contradiction, UnknownValue, node_label, run
+from onnxlite.infer._types import (
+    OptionalType,
+    SequenceType,
+    SparseTensorType,
+    TensorType,
+    TypeLike,
+    format_type,
+    write_type_proto,
+)
+from onnxlite.model import Model
+
+__all__ = ["Inference", "apply", "infer_types"]
+
+_PREFER = ("declared", "inferred")
+
+
+@dataclass
+class Inference:
+    """What `infer_types` found: the type of every value by graph path ("" is the main graph),
+    the node outputs left (partly) unknown and why, and the declarations the computation
+    contradicts. ``values`` counts node outputs in the graphs inferred, ``inferred`` those with a
+    complete type (element type and rank; dims may be symbols)."""
+
+    types: dict[str, dict[str, TypeLike | None]]
+    values: int
+    inferred: int
+    unknown: list[UnknownValue] = field(default_factory=list)
+    contradictions: list[Contradiction] = field(default_factory=list)
+    declared_conflicts: frozenset[tuple[str, str]] = frozenset()
+
+    def type_of(self, name: str, graph: str = "") -> TypeLike | None:
+        """The inferred type of value ``name`` in graph ``graph`` (a path such as
+        ``If_0.then_branch``); None when unknown. Raises KeyError for a name the graph does
+        not define."""
+        return self.types[graph][name]
+
+    def to_json(self) -> dict[str, Any]:
+        """``values``, ``inferred``, ``unknown`` (value, node, op_type, graph, reason) and
+        ``contradictions`` (value, node, graph, declared, inferred), ready for json.dumps."""
+        return {
+            "values": self.values,
+            "inferred": self.inferred,
+            "unknown": [asdict(u) for u in self.unknown],
+            "contradictions": [asdict(c) for c in self.contradictions],
+        }
+
+
+def infer_types(model: Model, *, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
+                dims: Mapping[str, int] | None = None) -> Inference:
+    """Infer the type of every value of ``model`` (which is not changed).
+
+    ``input_shapes`` replaces graph input shapes for the inference (dims: int, a symbol or an
+    expression string, None for unknown); ``dims`` binds symbols to sizes. Raises InferError
+    when the model cannot be inferred at all (an absurd declared input type, a bad override). ::
+
+        result = infer_types(model, dims={"batch": 1})
+        result.type_of("logits")            # TensorType(dtype=FLOAT, shape=(1, 1000))
+        result.to_json()["unknown"]
+    """
+    engine = run(model, input_shapes, dims)
+    values = inferred = 0
+    unknown_keys = set(engine.unknown)
+    for path, outputs in engine.node_outputs.items():
+        for name in outputs:
+            values += 1
+            if (path, name) not in unknown_keys:
+                inferred += 1
+    return Inference(types=engine.types, values=values, inferred=inferred,
+                     unknown=list(engine.unknown.values()),
+                     contradictions=list(engine.contradictions.values()),
+                     declared_conflicts=frozenset(engine.contradictions))
+
+
+def _writable(t: TypeLike | None) -> bool:
+    if isinstance(t, (TensorType, SparseTensorType)):
+        return t.dtype is not None
+    if isinstance(t, (SequenceType, OptionalType)):
+        return _writable(t.elem)
+    return t is not None and t.key is not None and _writable(t.value)
+
+
+def _graphs(graph: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, GraphProto) for a graph and every subgraph in it, as the engine names them."""
+    stack = [(path, graph)]
+    while stack:
+        p, g = stack.pop()
+        yield p, g
+        nodes = g.node
+        for i, n in enumerate(nodes):
+            label = None
+            for a in n.attribute:
+                if a.HasField("g"):
+                    label = label or node_label(g, i)
+                    stack.append((f"{p}/{label}.{a.name}" if p else f"{label}.{a.name}", a.g))
+
+
+def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model:
+    """A new Model: ``model`` with the inferred types written (value_info for every typed
+    intermediate value, graph output types filled in where missing). Graph input types stay as
+    declared. ``prefer="declared"`` keeps every declared type as it is; ``"inferred"`` writes the
+    inferred type over a declared one that it refines or contradicts. Weights are shared with
+    ``model`` and stay where they are (lazy payloads are not read). ::
+
+        typed = apply(model, infer_types(model))
+        onnxlite.save(typed, "typed.onnx")
+    """
+    if prefer not in _PREFER:
+        raise ValueError(f"prefer must be 'declared' or 'inferred', not {prefer!r}")
+    new = _proto.ModelProto()
+    new.CopyFrom(model.proto)
+    for path, g in _graphs(new.graph, ""):
+        types = inference.types.get(path)
+        if types is None:
+            continue
+        inputs = {v.name for v in g.input}
+        outputs = {v.name: v for v in g.output}
+        infos = {v.name: v for v in g.value_info}
+        for v in g.output:
+            t = types.get(v.name)
+            if not _writable(t):
+                continue
+            if not v.HasField("type") or (prefer == "inferred" and _differs(v.type, t)):
+                v.ClearField("type")
+                write_type_proto(t, v.type)  # type: ignore[arg-type]
+        for n in g.node:
+            for name in n.output:
+                if not name or name in outputs or name in inputs:
+                    continue
+                t = types.get(name)
+                if not _writable(t):
+                    continue
+                vi = infos.get(name)
+                if vi is None:
+                    vi = g.value_info.add()
+                    vi.name = name
+                    infos[name] = vi
+                elif vi.HasField("type") and not (prefer == "inferred" and _differs(vi.type, t)):
+                    continue
+                vi.ClearField("type")
+                write_type_proto(t, vi.type)  # type: ignore[arg-type]
+    return Model(new, model.store)
+
+
+def _differs(tp: Any, t: TypeLike | None) -> bool:
+    probe = _proto.TypeProto()
+    if t is not None:
+        write_type_proto(t, probe)
+    return bool(probe.SerializeToString() != tp.SerializeToString())
+
+
+def describe(t: TypeLike | None) -> str:
+    return format_type(t)

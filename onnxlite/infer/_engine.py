@@ -1,0 +1,565 @@
+"""The engine: walks a model's graphs in order, runs each node's rule, refines with declared
+types, and records what it could not type and where declarations contradict the computation."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from onnxlite.dtypes import DataType
+from onnxlite.errors import OnnxliteError
+from onnxlite.infer._rules import Context, RuleFailed, RuleUnknown, find_rule
+from onnxlite.infer._sym import Dim, Expr, ExprTooLarge, evaluate, free_symbols, parse_dim, symbol
+from onnxlite.infer._types import (
+    MAX_DIM,
+    MAX_KNOWN,
+    Known,
+    OptionalType,
+    SequenceType,
+    SparseTensorType,
+    TensorType,
+    TypeLike,
+    TypeReadError,
+    format_type,
+    from_type_proto,
+)
+from onnxlite.model import Attribute, Function, Graph, Model, Node
+from onnxlite.versions import normalize_domain
+
+__all__ = ["Contradiction", "InferError", "UnknownValue", "run"]
+
+#: Subgraph and function-call nesting past this is not followed (outputs unknown).
+MAX_DEPTH = 48
+#: Node visits per inference (subgraph reruns and function calls included), at least.
+MIN_BUDGET = 1_000_000
+
+_INT_TYPES = frozenset({DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.UINT8,
+                        DataType.UINT16, DataType.UINT32, DataType.UINT64})
+_FLOAT_SCALARS = frozenset({DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16})
+
+
+class InferError(OnnxliteError, ValueError):
+    """The model cannot be inferred at all (an absurd declared type on a graph input, a bad
+    --input-shape); the message names the place."""
+
+
+@dataclass(frozen=True)
+class UnknownValue:
+    """A node output left without a complete type: which value, its node (label), op type,
+    graph path, and why."""
+
+    value: str
+    node: str
+    op_type: str
+    graph: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """A declared type the computation contradicts (types as text)."""
+
+    value: str
+    node: str
+    graph: str
+    declared: str
+    inferred: str
+
+
+class _Frame:
+    """One graph (or function body) being inferred: its scope, opsets and declarations."""
+
+    __slots__ = ("types", "values", "parent", "path", "opsets", "owner", "attr_env", "labels", "proto",
+                 "declared", "fn_key")
+
+    def __init__(self, parent: _Frame | None, path: str, opsets: Mapping[str, int], owner: Any,
+                 proto: Any, attr_env: Mapping[str, Any] | None = None) -> None:
+        self.types: dict[str, TypeLike | None] = {}
+        self.values: dict[str, Known] = {}
+        self.parent = parent
+        self.path = path
+        self.opsets = opsets
+        self.owner = owner  # Graph or Function view (for Node views)
+        self.proto = proto
+        self.attr_env = attr_env
+        self.labels: list[str] | None = None
+        self.declared: dict[str, Any] = {}
+        self.fn_key: tuple[str, str, str] | None = None
+
+    def lookup(self, name: str) -> tuple[TypeLike | None, Known | None]:
+        f: _Frame | None = self
+        while f is not None:
+            if name in f.types:
+                return f.types[name], f.values.get(name)
+            f = f.parent
+        return None, None
+
+    def label(self, index: int) -> str:
+        if self.labels is None:
+            nodes = self.proto.node
+            counts = Counter(n.name for n in nodes)
+            self.labels = [n.name if n.name and counts[n.name] == 1 else f"{n.name}#{i}"
+                           for i, n in enumerate(nodes)]
+        return self.labels[index] if 0 <= index < len(self.labels) else f"#{index}"
+
+
+def node_label(graph_proto: Any, index: int) -> str:
+    """DESIGN.md's label of node ``index`` of a graph (or function) proto."""
+    nodes = graph_proto.node
+    name = nodes[index].name
+    if name and sum(1 for n in nodes if n.name == name) == 1:
+        return str(name)
+    return f"{name}#{index}"
+
+
+_UNK = re.compile(r"unk_(\d+)\Z")
+
+
+class Engine:
+    def __init__(self, model: Model, input_shapes: Mapping[str, Sequence[int | str | None]] | None,
+                 dims: Mapping[str, int] | None) -> None:
+        self.model = model
+        self.bindings: dict[str, Dim] = {}
+        for name, value in (dims or {}).items():
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DIM:
+                raise InferError(f"dims: {name}={value!r} is not a size (a non-negative int)")
+            self.bindings[name] = value
+        self.input_shapes = dict(input_shapes or {})
+        self._fresh = 0
+        self._taken = _taken_fresh_names(model.proto)
+        self.fresh_names: set[str] = set()
+        self.functions = {(f.domain, f.name, f.overload): f for f in model.proto.functions}
+        self.fn_stack: list[tuple[str, str, str]] = []
+        self.depth = 0
+        self.budget = max(MIN_BUDGET, 8 * len(model.proto.graph.node))
+        # results: graph path -> name -> type; records keyed so subgraph reruns overwrite
+        self.types: dict[str, dict[str, TypeLike | None]] = {}
+        self.node_outputs: dict[str, list[str]] = {}
+        self.unknown: dict[tuple[str, str], UnknownValue] = {}
+        self.contradictions: dict[tuple[str, str], Contradiction] = {}
+        self.recording = True
+
+    # --- symbols --------------------------------------------------------------------------------
+    def fresh(self) -> Expr:
+        while True:
+            name = f"unk_{self._fresh}"
+            self._fresh += 1
+            if name not in self._taken:
+                self.fresh_names.add(name)
+                return symbol(name)
+
+    def _is_fresh(self, d: Dim) -> bool:
+        return isinstance(d, Expr) and bool(free_symbols(d) & self.fresh_names)
+
+    def read_type(self, tp: Any) -> TypeLike | None:
+        t = from_type_proto(tp, self.fresh)
+        return self.bind(t) if self.bindings else t
+
+    def bind(self, t: TypeLike | None) -> TypeLike | None:
+        if isinstance(t, (TensorType, SparseTensorType)) and t.shape is not None:
+            return type(t)(t.dtype, tuple(evaluate(d, self.bindings) for d in t.shape))
+        if isinstance(t, (SequenceType, OptionalType)):
+            return type(t)(self.bind(t.elem))
+        return t
+
+    # --- the model ------------------------------------------------------------------------------
+    def run_model(self) -> None:
+        model = self.model
+        opsets = {normalize_domain(d): v for d, v in model.opset_imports.items()}
+        if "" not in opsets and model.proto.ir_version < 3:
+            opsets[""] = 1
+        g = model.graph
+        frame = _Frame(None, "", opsets, g, g.proto)
+        unknown_inputs = set(self.input_shapes) - {v.name for v in g.proto.input}
+        if unknown_inputs:
+            raise InferError(f"input_shapes names '{sorted(unknown_inputs)[0]}', which is not a graph input")
+        for i, vi in enumerate(g.proto.input):
+            try:
+                declared = self.read_type(vi.type) if vi.HasField("type") else None
+            except TypeReadError as e:
+                raise InferError(f"graph.input[{i}] '{vi.name}': {e}") from None
+            if vi.name in self.input_shapes:
+                declared = self._override(vi.name, declared)
+            frame.types[vi.name] = declared
+        self.run_graph(frame, inputs_set=True)
+
+    def _override(self, name: str, declared: TypeLike | None) -> TypeLike:
+        dims: list[Dim] = []
+        for d in self.input_shapes[name]:
+            if d is None:
+                dims.append(self.fresh())
+            elif isinstance(d, str):
+                dims.append(evaluate(parse_dim(d), self.bindings))
+            elif isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= MAX_DIM:
+                raise InferError(f"input_shapes: '{name}' has dim {d!r}, not a size or a symbol")
+            else:
+                dims.append(d)
+        dtype = declared.dtype if isinstance(declared, TensorType) else None
+        return TensorType(dtype, tuple(dims))
+
+    def run_graph(self, frame: _Frame, inputs_set: bool = False
+                  ) -> list[tuple[TypeLike | None, Known | None]]:
+        """Infer the graph of ``frame`` (inputs already in frame.types); returns its outputs'
+        (type, known value) pairs."""
+        g = frame.proto
+        path = frame.path
+        for i, t in enumerate(g.initializer):
+            if t.name in frame.types and not inputs_set:
+                continue
+            overridable = t.name in frame.types  # also a graph input: a default the caller may replace
+            try:
+                frame.types[t.name] = self._tensor_type(t, f"{_where(path)}.initializer[{i}]")
+                if not overridable:
+                    value = self._tensor_value(t, frame.owner)
+                    if value is not None:
+                        frame.values[t.name] = value
+            except (TypeReadError, OnnxliteError) as e:
+                raise InferError(f"{_where(path)}.initializer[{i}] '{t.name}': {e}") from None
+        for s in g.sparse_initializer:
+            try:
+                dims = tuple(int(d) for d in s.dims)
+                if any(d < 0 or d > MAX_DIM for d in dims) or len(dims) > 256:
+                    raise TypeReadError(f"bad dims {list(dims)[:8]}")
+                frame.types[s.values.name] = SparseTensorType(_dtype(s.values.data_type), dims)
+            except TypeReadError as e:
+                raise InferError(f"{_where(path)}: sparse initializer '{s.values.name}': {e}") from None
+        declared = frame.declared
+        for v in g.value_info:
+            if v.HasField("type"):
+                declared.setdefault(v.name, v.type)
+        for v in g.output:
+            if v.HasField("type"):
+                declared[v.name] = v.type
+        owner = frame.owner
+        recording = self.recording
+        if recording:
+            self.node_outputs[path] = [o for n in g.node for o in n.output if o]
+        for index, proto in enumerate(g.node):
+            self.budget -= 1
+            if self.budget < 0:
+                raise InferError("inference budget exhausted (nested function calls or loops too large)")
+            self.run_node(frame, Node(proto, owner, index), index, recording)
+        if recording:
+            self.types[path] = frame.types
+        return [frame.lookup(v.name) if v.name else (None, None) for v in g.output]
+
+    def _tensor_type(self, t: Any, where: str) -> TensorType:
+        dims = tuple(int(d) for d in t.dims)
+        if len(dims) > 256 or any(d < 0 or d > MAX_DIM for d in dims):
+            raise TypeReadError(f"tensor dims {list(dims)[:8]} are not a valid shape")
+        return TensorType(_dtype(t.data_type), dims)
+
+    def _tensor_value(self, t: Any, owner: Any) -> Known | None:
+        """The value of a small integer tensor or of a one-element tensor of a float type."""
+        dtype = _dtype(t.data_type)
+        n = 1
+        for d in t.dims:
+            n *= int(d)
+        if dtype is None or n > MAX_KNOWN or t.HasField("segment"):
+            return None
+        if dtype not in _INT_TYPES and dtype != DataType.BOOL and not (n == 1 and dtype in _FLOAT_SCALARS):
+            return None
+        from onnxlite.model import Tensor
+
+        try:
+            array = Tensor(t, owner.store, "tensor").numpy()
+        except (OnnxliteError, ValueError, TypeError, OSError):
+            return None
+        flat = array.reshape(-1).tolist()
+        if len(flat) != n:
+            return None
+        return Known(tuple(int(d) for d in t.dims), tuple(flat))
+
+    # --- nodes ----------------------------------------------------------------------------------
+    def run_node(self, frame: _Frame, node: Node, index: int, recording: bool) -> None:
+        proto = node.proto
+        names = proto.input
+        inputs: list[TypeLike | None] = []
+        values: list[Known | None] = []
+        for name in names:
+            if name:
+                t, v = frame.lookup(name)
+            else:
+                t, v = None, None
+            inputs.append(t)
+            values.append(v)
+        domain = normalize_domain(proto.domain)
+        opset = frame.opsets.get(domain)
+        ctx = Context(node, opset or 0, inputs, values, self, frame.attr_env, frame)
+        reason = ""
+        fn = self.functions.get((proto.domain, proto.op_type, proto.overload))
+        try:
+            if fn is not None:
+                self.call_function(ctx, fn, frame)
+            elif opset is None:
+                raise RuleUnknown(f"the model imports no opset for domain '{proto.domain}'")
+            else:
+                rule = find_rule(domain, proto.op_type, opset)
+                if rule is not None:
+                    rule(ctx)
+                else:
+                    from onnxlite.infer._generic import generic_rule
+
+                    generic_rule(ctx)
+        except RuleUnknown as e:
+            reason = e.reason
+        except ExprTooLarge:
+            reason = "symbolic expression too large"
+        except RecursionError:
+            reason = "nested too deeply"
+        except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError,
+                OnnxliteError) as e:
+            if isinstance(e, InferError):
+                raise
+            reason = f"rule for {proto.op_type} failed: {type(e).__name__}: {e}"
+        for i, out in enumerate(proto.output):
+            if not out:
+                continue
+            t = ctx.outputs[i]
+            value = ctx.out_values[i]
+            decl = frame.declared.get(out)
+            if decl is not None:
+                t, value = self._refine(frame, index, out, decl, t, value)
+            frame.types[out] = t
+            if value is not None:
+                frame.values[out] = value
+            else:
+                frame.values.pop(out, None)
+            if recording:
+                key = (frame.path, out)
+                if _complete(t):
+                    self.unknown.pop(key, None)
+                else:
+                    why = reason or ("no type" if t is None else "unknown rank" if _rank_unknown(t)
+                                     else "unknown element type")
+                    self.unknown[key] = UnknownValue(out, frame.label(index), proto.op_type, frame.path, why)
+
+    def _refine(self, frame: _Frame, index: int, name: str, decl_proto: Any, t: TypeLike | None,
+                value: Known | None) -> tuple[TypeLike | None, Known | None]:
+        try:
+            declared = self.read_type(decl_proto)
+        except TypeReadError:
+            return t, value
+        if declared is None:
+            return t, value
+        if t is None:
+            return declared, None
+        merged, conflict = self.merge_declared(declared, t)
+        if conflict:
+            if self.recording:
+                self.contradictions[(frame.path, name)] = Contradiction(
+                    name, frame.label(index), frame.path, format_type(declared), format_type(t))
+            return t, value
+        return merged, value if merged == t else None
+
+    def merge_declared(self, declared: TypeLike, inferred: TypeLike) -> tuple[TypeLike, bool]:
+        """(the refined type, whether they contradict)."""
+        if isinstance(declared, (TensorType, SparseTensorType)):
+            if type(inferred) is not type(declared):
+                return inferred, True
+            assert isinstance(inferred, (TensorType, SparseTensorType))
+            dtype = inferred.dtype if inferred.dtype is not None else declared.dtype
+            if declared.dtype is not None and inferred.dtype is not None and declared.dtype != inferred.dtype:
+                return inferred, True
+            if declared.shape is None:
+                shape = inferred.shape
+            elif inferred.shape is None:
+                shape = declared.shape
+            elif len(declared.shape) != len(inferred.shape):
+                return inferred, True
+            else:
+                dims: list[Dim] = []
+                for d, i in zip(declared.shape, inferred.shape, strict=True):
+                    if isinstance(i, int):
+                        if isinstance(d, int) and d != i:
+                            return inferred, True
+                        dims.append(i)
+                    elif isinstance(d, int) or self._is_fresh(i) and not self._is_fresh(d):
+                        dims.append(d)
+                    else:
+                        dims.append(i)
+                shape = tuple(dims)
+            return type(declared)(dtype, shape), False
+        if isinstance(declared, (SequenceType, OptionalType)):
+            if type(inferred) is not type(declared):
+                return inferred, True
+            assert isinstance(inferred, (SequenceType, OptionalType))
+            if declared.elem is None or inferred.elem is None:
+                return type(declared)(inferred.elem or declared.elem), False
+            elem, conflict = self.merge_declared(declared.elem, inferred.elem)
+            return type(declared)(elem), conflict
+        return (inferred, type(inferred) is not type(declared))
+
+    # --- attributes -----------------------------------------------------------------------------
+    def attribute(self, ctx: Context, name: str, default: Any) -> Any:
+        node = ctx.node
+        for a in node.proto.attribute:
+            if a.name != name:
+                continue
+            if a.ref_attr_name:
+                env = ctx._attr_env
+                if env is None or a.ref_attr_name not in env:
+                    return default
+                return Attribute(env[a.ref_attr_name], node.graph, node.where).value
+            return Attribute(a, node.graph, node.where).value
+        return default
+
+    # --- subgraphs ------------------------------------------------------------------------------
+    def run_subgraph(self, ctx: Context, attr_name: str, inputs: Sequence[TypeLike | None],
+                     values: Sequence[Known | None] | None) -> list[tuple[TypeLike | None, Known | None]]:
+        frame: _Frame = ctx._frame
+        node = ctx.node
+        graph_proto = None
+        for a in node.proto.attribute:
+            if a.name == attr_name and a.HasField("g"):
+                graph_proto = a.g
+        if graph_proto is None:
+            raise RuleFailed(f"attribute '{attr_name}' holds no graph")
+        if self.depth >= MAX_DEPTH:
+            raise RuleUnknown(f"subgraphs nested more than {MAX_DEPTH} deep")
+        label = frame.label(node._index)
+        path = f"{frame.path}/{label}.{attr_name}" if frame.path else f"{label}.{attr_name}"
+        parent_graph = frame.owner if isinstance(frame.owner, Graph) else None
+        view = Graph(graph_proto, parent_graph, self.model, f"{node.where}.attribute '{attr_name}'.g")
+        sub = _Frame(frame, path, frame.opsets, view, graph_proto, frame.attr_env)
+        sub.fn_key = frame.fn_key
+        if len(inputs) != len(graph_proto.input):
+            raise RuleFailed(f"'{attr_name}' has {len(graph_proto.input)} inputs, the op gives {len(inputs)}")
+        for k, (vi, t) in enumerate(zip(graph_proto.input, inputs, strict=True)):
+            declared = None
+            if vi.HasField("type"):
+                try:
+                    declared = self.read_type(vi.type)
+                except TypeReadError as e:
+                    raise RuleFailed(f"'{attr_name}' input '{vi.name}': {e}") from None
+            if declared is not None and t is not None:
+                merged, conflict = self.merge_declared(declared, t)
+                t = t if conflict else merged
+            elif t is None:
+                t = declared
+            sub.types[vi.name] = t
+            if values is not None and k < len(values) and values[k] is not None:
+                sub.values[vi.name] = values[k]  # type: ignore[assignment]
+        self.depth += 1
+        try:
+            return self.run_graph(sub)
+        finally:
+            self.depth -= 1
+
+    # --- functions ------------------------------------------------------------------------------
+    def call_function(self, ctx: Context, fn: Any, frame: _Frame) -> None:
+        key = (fn.domain, fn.name, fn.overload)
+        if key in self.fn_stack:
+            raise RuleUnknown(f"function {fn.domain}:{fn.name} calls itself (recursion)")
+        if len(self.fn_stack) >= MAX_DEPTH or self.depth >= MAX_DEPTH:
+            raise RuleUnknown(f"function calls nested more than {MAX_DEPTH} deep")
+        env: dict[str, Any] = {a.name: a for a in fn.attribute_proto}
+        caller_env = frame.attr_env
+        for a in ctx.node.proto.attribute:
+            if a.ref_attr_name:
+                if caller_env is not None and a.ref_attr_name in caller_env:
+                    env[a.name] = caller_env[a.ref_attr_name]
+            else:
+                env[a.name] = a
+        opsets = {normalize_domain(o.domain): int(o.version) for o in fn.opset_import} or dict(frame.opsets)
+        view = Function(fn, self.model, f"fn:{fn.domain}:{fn.name}")
+        sub = _Frame(None, f"fn:{fn.domain}:{fn.name}", opsets, view, fn, env)
+        sub.fn_key = key
+        for k, name in enumerate(fn.input):
+            if name:
+                sub.types[name] = ctx.input_type(k)
+                v = ctx.value(k)
+                if v is not None:
+                    sub.values[name] = v
+        self.fn_stack.append(key)
+        self.depth += 1
+        was = self.recording
+        self.recording = False  # a body's types depend on the call: not recorded as the model's
+        try:
+            g_nodes = fn.node
+            for index, proto in enumerate(g_nodes):
+                self.budget -= 1
+                if self.budget < 0:
+                    raise InferError("inference budget exhausted (nested function calls or loops too large)")
+                self.run_node(sub, Node(proto, view, index), index, False)
+        finally:
+            self.recording = was
+            self.depth -= 1
+            self.fn_stack.pop()
+        for i, name in enumerate(fn.output):
+            if i < ctx.num_outputs:
+                t, v = sub.lookup(name)
+                ctx.set_output(i, t, v)
+
+
+def _taken_fresh_names(model_proto: Any) -> set[str]:
+    """dim_params of the form unk_K anywhere in the model's declared types (fresh symbols skip them)."""
+    taken: set[str] = set()
+    graphs = [model_proto.graph]
+    bodies: list[Any] = list(model_proto.functions)
+    while graphs or bodies:
+        if len(taken) > 1_000_000:
+            break
+        if graphs:
+            g = graphs.pop()
+            for vi in (*g.input, *g.output, *g.value_info):
+                _collect_unk(vi.type, taken)
+        else:
+            g = bodies.pop()
+            for vi in g.value_info:
+                _collect_unk(vi.type, taken)
+        for n in g.node:
+            for a in n.attribute:
+                if a.HasField("g"):
+                    graphs.append(a.g)
+                graphs.extend(a.graphs)
+    return taken
+
+
+def _collect_unk(tp: Any, taken: set[str], depth: int = 0) -> None:
+    if depth > 64:
+        return
+    which = tp.WhichOneof("value")
+    if which in ("tensor_type", "sparse_tensor_type"):
+        for d in getattr(tp, which).shape.dim:
+            if d.dim_param.startswith("unk_") and _UNK.match(d.dim_param):
+                taken.add(d.dim_param)
+    elif which in ("sequence_type", "optional_type"):
+        _collect_unk(getattr(tp, which).elem_type, taken, depth + 1)
+    elif which == "map_type":
+        _collect_unk(tp.map_type.value_type, taken, depth + 1)
+
+
+def _dtype(code: int) -> DataType | None:
+    try:
+        return DataType(code) if code else None
+    except ValueError:
+        return None
+
+
+def _where(path: str) -> str:
+    return "graph" if not path else path
+
+
+def _rank_unknown(t: TypeLike) -> bool:
+    return isinstance(t, (TensorType, SparseTensorType)) and t.shape is None
+
+
+def _complete(t: TypeLike | None) -> bool:
+    if t is None:
+        return False
+    if isinstance(t, (TensorType, SparseTensorType)):
+        return t.dtype is not None and t.shape is not None
+    if isinstance(t, (SequenceType, OptionalType)):
+        return _complete(t.elem)
+    return t.key is not None and _complete(t.value)
+
+
+def run(model: Model, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
+        dims: Mapping[str, int] | None = None) -> Engine:
+    engine = Engine(model, input_shapes, dims)
+    engine.run_model()
+    return engine
