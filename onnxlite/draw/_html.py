@@ -9,6 +9,7 @@ from typing import Any
 
 from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Type
 
+from onnxlite.draw._names import as_text
 from onnxlite.draw._page import PAGE_CSS, PAGE_JS
 from onnxlite.draw._scene import GraphInfo, Scene
 from onnxlite.draw._svg import STYLE, esc, svg_document
@@ -57,7 +58,7 @@ def html_document(scene: Scene) -> str:
             if spot is None:
                 continue
             (vid, box), note = spot
-            index.append([label, info.nodes[i].op_type, path, host(vid), f"{vid}b{box}", note])
+            index.append([label, as_text(info.nodes[i].op_type), path, host(vid), f"{vid}b{box}", note])
     data = {"views": meta, "details": details, "index": index}
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
     parts = [
@@ -105,14 +106,14 @@ def _resolve(scene: Scene, path: str, i: int) -> tuple[tuple[int, int], str] | N
 def _node_details(scene: Scene, info: GraphInfo, i: int) -> dict[str, Any]:
     n = info.nodes[i]
     types = scene.types
-    facts = [["name", n.name or "(unnamed)"], ["index", str(i)]]
+    facts = [["name", as_text(n.name) or "(unnamed)"], ["index", str(i)]]
     if n.domain:
-        facts.append(["domain", n.domain])
+        facts.append(["domain", as_text(n.domain)])
     if info.scopes[i]:
         facts.append(["scope", info.scopes[i]])
-    attrs = [[a.name, _attr_text(a)] for a in n.attribute]
-    inputs = [[v or "(omitted)", types.get((info.path, v), "?") if v else ""] for v in n.input]
-    outputs = [[v or "(omitted)", types.get((info.path, v), "?") if v else ""] for v in n.output]
+    attrs = [[as_text(a.name), _attr_text(a)] for a in n.attribute]
+    inputs = [[as_text(v) or "(omitted)", types.get((info.path, v), "?") if v else ""] for v in n.input]
+    outputs = [[as_text(v) or "(omitted)", types.get((info.path, v), "?") if v else ""] for v in n.output]
     return {"facts": facts, "attrs": attrs, "inputs": inputs, "outputs": outputs}
 
 
@@ -130,7 +131,7 @@ def _text(raw: bytes) -> str:
 def _attr_text(a: Any) -> str:
     """A short text of an attribute's value; tensors by type only (their data is never read)."""
     if a.ref_attr_name:
-        return f"@{a.ref_attr_name}"
+        return f"@{as_text(a.ref_attr_name)}"
     kind = ATTRIBUTE_TYPE_NAMES.get(a.type, "")
     if kind == "FLOAT":
         return repr(a.f)
@@ -143,7 +144,7 @@ def _attr_text(a: Any) -> str:
     if kind == "SPARSE_TENSOR":
         return "sparse tensor " + tensor_type_text(a.sparse_tensor.values.data_type, a.sparse_tensor.dims)
     if kind == "GRAPH":
-        return f"graph {a.g.name!r} ({len(a.g.node)} nodes)"
+        return f"graph {as_text(a.g.name)!r} ({len(a.g.node)} nodes)"
     if kind == "TYPE_PROTO":
         return str(Type(a.tp))
     if kind == "FLOATS":

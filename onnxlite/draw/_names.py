@@ -13,9 +13,14 @@ from typing import Any
 _SCOPES_KEY = "pkg.torch.onnx.name_scopes"
 
 
+def as_text(name: str | bytes) -> str:
+    """A name as text: names that are not UTF-8 (kept as bytes by the model) with escapes."""
+    return name if isinstance(name, str) else bytes(name).decode("utf-8", "backslashreplace")
+
+
 def node_labels(graph_proto: Any) -> list[str]:
     """A label per node: its name when non-empty and unique in the graph, else NAME#INDEX / #INDEX."""
-    names = [n.name for n in graph_proto.node]
+    names = [as_text(n.name) for n in graph_proto.node]
     seen: dict[str, int] = {}
     for name in names:
         seen[name] = seen.get(name, 0) + 1
@@ -52,7 +57,7 @@ def node_scope(node_proto: Any) -> str:
                 scope = _dynamo_scope(p.value)
                 if scope is not None:
                     return scope
-    name = node_proto.name
+    name = as_text(node_proto.name)
     if "/" not in name:
         return ""
     head = name.rsplit("/", 1)[0].strip("/")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onnxlite.draw._layout import layout
-from onnxlite.draw._names import node_labels, node_scope, scope_parts, subgraphs
+from onnxlite.draw._names import as_text, node_labels, node_scope, scope_parts, subgraphs
 from onnxlite.draw._types import tensor_type_text
 
 CHAR_W = 7.0
@@ -291,8 +291,10 @@ class Scene:
             for a in n.attribute:
                 if a.HasField("t"):
                     lines.append(tensor_type_text(a.t.data_type, a.t.dims))
-        box = Box("node", info.labels[i], n.op_type, n.op_type, lines, group)
-        box.title = f"{n.name or info.labels[i]} ({(n.domain + '.') if n.domain else ''}{n.op_type})"
+        op = as_text(n.op_type)
+        box = Box("node", info.labels[i], op, op, lines, group)
+        domain = f"{as_text(n.domain)}." if n.domain else ""
+        box.title = f"{as_text(n.name) or info.labels[i]} ({domain}{op})"
         box.node = i
         box.scope = info.scopes[i]
         if n.attribute:
@@ -337,7 +339,7 @@ class Scene:
             if b is None:
                 b = io[(name, role)] = len(boxes)
                 text = types.get((path, name), "?")
-                box = Box("io", name, role, _short(name, 40), [text], ())
+                box = Box("io", as_text(name), role, _short(name, 40), [text], ())
                 box.role = role
                 boxes.append(box)
             return b
@@ -345,7 +347,7 @@ class Scene:
         def add(src: int, dst: int, value: str) -> None:
             if src != dst and (src, dst, value) not in seen:
                 seen.add((src, dst, value))
-                view.edges.append(Edge(src, dst, value, types.get((path, value), "")))
+                view.edges.append(Edge(src, dst, as_text(value), types.get((path, value), "")))
 
         if graph_io:
             for name in info.inputs:
@@ -421,5 +423,6 @@ def _frames(boxes: list[Box]) -> list[tuple[str, float, float, float, float]]:
     return out
 
 
-def _short(name: str, limit: int = 28) -> str:
+def _short(name: str | bytes, limit: int = 28) -> str:
+    name = as_text(name)
     return name if len(name) <= limit else "\u2026" + name[-(limit - 1):]

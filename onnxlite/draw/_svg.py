@@ -3,6 +3,7 @@ g.node[data-name][data-op] > rect, path.edge[data-from][data-to][data-value], g.
 
 from __future__ import annotations
 
+from onnxlite.draw._names import as_text
 from onnxlite.draw._scene import BODY_TITLE, LINE_H, Box, View, body_places
 
 STYLE = """
@@ -26,8 +27,8 @@ STYLE = """
 _ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
-def esc(text: str) -> str:
-    return text.translate(_ESC)
+def esc(text: str | bytes) -> str:
+    return as_text(text).translate(_ESC)
 
 
 def f(v: float) -> str:
