@@ -23,11 +23,12 @@ Steps repeat until nothing new pairs. Whatever is left is added (B) or removed (
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from onnxlite.diff._graphinfo import GraphInfo
 from onnxlite.diff._signature import backward, forward, value_sig
+from onnxlite.diff._tensorbytes import TensorRef, digest
 
 
 class Matching:
@@ -49,6 +50,9 @@ class Matching:
         self._leaf_pairs: list[tuple[int, int]] = []
         self._pos_a = _positions(a)
         self._pos_b = _positions(b)
+        self._digests_a: dict[int, Any] = {}
+        self._digests_b: dict[int, Any] = {}
+        self._deferred: list[tuple[list[int], list[int]]] = []
 
     # --- the stages --------------------------------------------------------------------------
 
@@ -73,6 +77,9 @@ class Matching:
             if self._count() != before:
                 continue
             self._skip()
+            if self._count() != before:
+                continue
+            self._resolve_deferred()
             if self._count() != before:
                 continue
             if swept:
@@ -131,7 +138,13 @@ class Matching:
             ra = [i for i in la if self.pa[i] < 0]
             rb = [j for j in lb if self.pb[j] < 0]
             if ra and rb:
-                self._pair(ra[0], rb[0])
+                if len(ra) > 1 or len(rb) > 1:
+                    ka = {c: self._content(self.a, c, self._digests_a) for c in ra}
+                    kb = {c: self._content(self.b, c, self._digests_b) for c in rb}
+                    match = next(((x, y) for x in ra for y in rb if ka[x] == kb[y]), (ra[0], rb[0]))
+                else:
+                    match = (ra[0], rb[0])
+                self._pair(*match)
                 self._drain()
 
     def _drain(self) -> None:
@@ -224,6 +237,68 @@ class Matching:
                 _pair_unique(la, lb, sa, sb, self)
                 la = [c for c in la if self.pa[c] < 0]
                 lb = [c for c in lb if self.pb[c] < 0]
+            if la and len(la) == len(lb):
+                labels = [self.sfa, self.sfb] if not relaxed else [self.a.local, self.b.local]
+                if len({labels[0][c] for c in la} | {labels[1][c] for c in lb}) == 1:
+                    self._deferred.append((la, lb))  # interchangeable so far: decided later
+
+    def _resolve_deferred(self) -> None:
+        """Groups of interchangeable candidates: paired by the neighbours paired since, then
+        by the content of the initializers they read, then in topological order."""
+        groups, self._deferred = self._deferred, []
+        for la, lb in groups:
+            la = [c for c in la if self.pa[c] < 0]
+            lb = [c for c in lb if self.pb[c] < 0]
+            if la and lb:
+                self._tiebreak(la, lb)
+                self._drain()
+
+    def _neighbours(self, x: int, y: int) -> int:
+        a, b = self.a, self.b
+        score = 0
+        for vx, vy in zip(a.outs[x], b.outs[y], strict=False):
+            if vx < 0 or vy < 0:
+                continue
+            users_y = {(c, s) for c, s in b.consumers[vy]}
+            score += sum(1 for c, s in a.consumers[vx] if self.pa[c] >= 0 and (self.pa[c], s) in users_y)
+        for vx, vy in zip(a.ins[x], b.ins[y], strict=False):
+            if vx >= 0 and vy >= 0 and a.producer[vx][0] >= 0 and self.values_paired(vx, vy):
+                score += 1
+        return score
+
+    def _tiebreak(self, la: list[int], lb: list[int]) -> None:
+        """Pair equally good candidates: by the content of the initializers they read (so
+        parallel identical branches keep their own weights), then in topological order."""
+        score = {(x, y): self._neighbours(x, y) for x in la for y in lb}
+        for x in la:  # a pair whose paired neighbours agree better than any rival's
+            best = max(score[x, y] for y in lb)
+            ys = [y for y in lb if score[x, y] == best]
+            if len(ys) == 1 and [z for z in la if score[z, ys[0]] >= best] == [x]:
+                self._pair(x, ys[0])
+        la = [c for c in la if self.pa[c] < 0]
+        lb = [c for c in lb if self.pb[c] < 0]
+        if not la or not lb:
+            return
+        ka = {c: self._content(self.a, c, self._digests_a) for c in la}
+        kb = {c: self._content(self.b, c, self._digests_b) for c in lb}
+        _pair_unique(la, lb, [ka.get(c, 0) for c in range(max(la) + 1)],
+                     [kb.get(c, 0) for c in range(max(lb) + 1)], self)
+        ra = sorted((c for c in la if self.pa[c] < 0), key=self._pos_a.__getitem__)
+        rb = sorted((c for c in lb if self.pb[c] < 0), key=self._pos_b.__getitem__)
+        for x, y in zip(ra, rb, strict=False):
+            self._pair(x, y)
+
+    @staticmethod
+    def _content(info: GraphInfo, node: int, cache: dict[int, Any]) -> Any:
+        keys = []
+        for vid in info.ins[node]:
+            leaf = info.leaf.get(vid) if vid >= 0 else None
+            if leaf is None or leaf.kind != "initializer":
+                continue
+            if vid not in cache:
+                cache[vid] = digest(TensorRef(leaf.tensor, info.store, f"initializer '{info.names[vid]}'"))
+            keys.append(cache[vid])
+        return hash(tuple(sorted(keys) if info.commutative[node] else keys))
 
     def _outputs(self, *, relaxed: bool) -> None:
         a, b = self.a, self.b
@@ -261,12 +336,15 @@ class Matching:
             left.remove(y)
             out.append((x, y))
         if rest and left:
-            sig = {y: value_sig(self.b, self.sfb, self.lb, y) for y in left}
+            sig_b = {y: value_sig(self.b, self.sfb, self.lb, y) for y in left}
+            sig_a = {x: value_sig(self.a, self.sfa, self.la, x) for x in rest}
+            count_a = Counter(sig_a.values())
+            count_b = Counter(sig_b.values())
             rest2 = []
             for x in rest:
-                sx = value_sig(self.a, self.sfa, self.la, x)
-                y = next((y for y in left if sig[y] == sx), None)
-                if y is None:
+                sx = sig_a[x]
+                y = next((y for y in left if sig_b[y] == sx), None)
+                if y is None or count_a[sx] != 1 or count_b[sx] != 1:  # only an unambiguous match
                     rest2.append(x)
                     continue
                 left.remove(y)
