@@ -3,8 +3,6 @@ custom rules, bounds, and `apply`. Models are written in the ONNX textual syntax
 
 from __future__ import annotations
 
-import onnx
-import onnx.checker
 import pytest
 
 import onnxlite

@@ -34,7 +34,8 @@ def render() -> str:
     def params(formals: list) -> tuple:
         return tuple((p.name, p.type_str, options[p.option], bool(p.is_homogeneous)) for p in formals)
 
-    every = sorted(onnx.defs.get_all_schemas_with_history(), key=lambda s: (s.domain, s.name, s.since_version))
+    every = sorted(onnx.defs.get_all_schemas_with_history(),
+                   key=lambda s: (s.domain, s.name, s.since_version))
     for s in every:
         attrs = {name: (int(a.type), bool(a.required)) for name, a in sorted(s.attributes.items())}
         constraints = {}

@@ -8,6 +8,7 @@ from typing import Any
 
 from onnxlite import _proto
 from onnxlite.infer._engine import Contradiction, UnknownValue, node_label, run
+from onnxlite.infer._sym import format_dim
 from onnxlite.infer._types import (
     OptionalType,
     SequenceType,
@@ -15,6 +16,7 @@ from onnxlite.infer._types import (
     TensorType,
     TypeLike,
     format_type,
+    to_type_proto,
     write_type_proto,
 )
 from onnxlite.model import Model
@@ -118,6 +120,7 @@ def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model
         raise ValueError(f"prefer must be 'declared' or 'inferred', not {prefer!r}")
     new = _proto.ModelProto()
     new.CopyFrom(model.proto)
+    encoded: dict[TypeLike, bytes] = {}
     for path, g in _graphs(new.graph, ""):
         types = inference.types.get(path)
         if types is None:
@@ -127,28 +130,82 @@ def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model
         infos = {v.name: v for v in g.value_info}
         for v in g.output:
             t = types.get(v.name)
-            if not _writable(t):
+            if t is None or not _writable(t):
                 continue
-            if not v.HasField("type") or (prefer == "inferred" and _differs(v.type, t)):
-                v.ClearField("type")
-                write_type_proto(t, v.type)  # type: ignore[arg-type]
+            _write(v, t, prefer)
+        added: list[bytes] = []  # new value_info entries, serialized: one parse appends them all
         for n in g.node:
-            for name in n.output:
+            for name in n.output[:]:
                 if not name or name in outputs or name in inputs:
                     continue
                 t = types.get(name)
-                if not _writable(t):
+                if t is None or not _writable(t):
                     continue
                 vi = infos.get(name)
                 if vi is None:
-                    vi = g.value_info.add()
-                    vi.name = name
-                    infos[name] = vi
-                elif vi.HasField("type") and not (prefer == "inferred" and _differs(vi.type, t)):
+                    tb = encoded.get(t)
+                    if tb is None:
+                        tb = encoded[t] = _proto.TypeProto.SerializeToString(to_type_proto(t))
+                    nb = name.encode()
+                    entry = b"\x0a" + _varint(len(nb)) + nb + b"\x12" + _varint(len(tb)) + tb
+                    added.append(b"\x6a" + _varint(len(entry)) + entry)  # GraphProto.value_info = 13
+                    infos[name] = None  # type: ignore[assignment]
                     continue
-                vi.ClearField("type")
-                write_type_proto(t, vi.type)  # type: ignore[arg-type]
+                if vi is not None:
+                    _write(vi, t, prefer)
+        if added:
+            g.MergeFromString(b"".join(added))
     return Model(new, model.store)
+
+
+def _write(vi: Any, t: TypeLike, prefer: str) -> None:
+    """Put ``t`` into ValueInfoProto ``vi``: whole when nothing is declared or ``prefer`` is
+    'inferred'; else only into what the declaration leaves unset (element type, shape, dims)."""
+    if not vi.HasField("type") or prefer == "inferred":
+        if vi.HasField("type") and not _differs(vi.type, t):
+            return
+        vi.ClearField("type")
+        write_type_proto(t, vi.type)
+        return
+    _fill(vi.type, t)
+
+
+def _fill(tp: Any, t: TypeLike) -> None:
+    which = tp.WhichOneof("value")
+    if which in ("tensor_type", "sparse_tensor_type") and isinstance(t, (TensorType, SparseTensorType)):
+        target = getattr(tp, which)
+        if not target.elem_type and t.dtype is not None:
+            target.elem_type = int(t.dtype)
+        if t.shape is None:
+            return
+        if not target.HasField("shape"):
+            probe = _proto.TypeProto()
+            write_type_proto(type(t)(None, t.shape), probe)
+            target.shape.CopyFrom(getattr(probe, which).shape)
+        elif len(target.shape.dim) == len(t.shape):
+            for d, value in zip(target.shape.dim, t.shape, strict=True):
+                if not d.dim_param and d.WhichOneof("value") != "dim_value":
+                    if isinstance(value, int):
+                        d.dim_value = value
+                    else:
+                        d.dim_param = format_dim(value)
+    elif which in ("sequence_type", "optional_type") and isinstance(t, (SequenceType, OptionalType)):
+        inner = getattr(tp, which)
+        if t.elem is None:
+            return
+        if not inner.HasField("elem_type"):
+            write_type_proto(t.elem, inner.elem_type)
+        else:
+            _fill(inner.elem_type, t.elem)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
 
 
 def _differs(tp: Any, t: TypeLike | None) -> bool:

@@ -116,6 +116,7 @@ def node_label(graph_proto: Any, index: int) -> str:
 
 
 _UNK = re.compile(r"unk_(\d+)\Z")
+_NO_RULE = object()
 
 
 class Engine:
@@ -141,6 +142,7 @@ class Engine:
         self.unknown: dict[tuple[str, str], UnknownValue] = {}
         self.contradictions: dict[tuple[str, str], Contradiction] = {}
         self.recording = True
+        self._rules: dict[tuple[str, str, int], Any] = {}
 
     # --- symbols --------------------------------------------------------------------------------
     def fresh(self) -> Expr:
@@ -276,28 +278,35 @@ class Engine:
     # --- nodes ----------------------------------------------------------------------------------
     def run_node(self, frame: _Frame, node: Node, index: int, recording: bool) -> None:
         proto = node.proto
-        names = proto.input
+        names = proto.input[:]
+        op_type = proto.op_type
+        raw_domain = proto.domain
+        lookup = frame.lookup
         inputs: list[TypeLike | None] = []
         values: list[Known | None] = []
         for name in names:
             if name:
-                t, v = frame.lookup(name)
+                t, v = lookup(name)
             else:
                 t, v = None, None
             inputs.append(t)
             values.append(v)
-        domain = normalize_domain(proto.domain)
+        domain = normalize_domain(raw_domain) if raw_domain else ""
         opset = frame.opsets.get(domain)
-        ctx = Context(node, opset or 0, inputs, values, self, frame.attr_env, frame)
+        ctx = Context(node, opset or 0, inputs, values, self, frame.attr_env, frame, op_type, domain,
+                      names, len(proto.output))
         reason = ""
-        fn = self.functions.get((proto.domain, proto.op_type, proto.overload))
+        fn = self.functions.get((raw_domain, op_type, proto.overload)) if self.functions else None
         try:
             if fn is not None:
                 self.call_function(ctx, fn, frame)
             elif opset is None:
-                raise RuleUnknown(f"the model imports no opset for domain '{proto.domain}'")
+                raise RuleUnknown(f"the model imports no opset for domain '{raw_domain}'")
             else:
-                rule = find_rule(domain, proto.op_type, opset)
+                key = (domain, op_type, opset)
+                rule = self._rules.get(key, _NO_RULE)
+                if rule is _NO_RULE:
+                    rule = self._rules[key] = find_rule(domain, op_type, opset)
                 if rule is not None:
                     rule(ctx)
                 else:
@@ -314,28 +323,33 @@ class Engine:
                 OnnxliteError) as e:
             if isinstance(e, InferError):
                 raise
-            reason = f"rule for {proto.op_type} failed: {type(e).__name__}: {e}"
-        for i, out in enumerate(proto.output):
+            reason = f"rule for {op_type} failed: {type(e).__name__}: {e}"
+        declared = frame.declared
+        types = frame.types
+        known_values = frame.values
+        for i, out in enumerate(proto.output[:]):
             if not out:
                 continue
             t = ctx.outputs[i]
             value = ctx.out_values[i]
-            decl = frame.declared.get(out)
-            if decl is not None:
-                t, value = self._refine(frame, index, out, decl, t, value)
-            frame.types[out] = t
+            if declared:
+                decl = declared.get(out)
+                if decl is not None:
+                    t, value = self._refine(frame, index, out, decl, t, value)
+            types[out] = t
             if value is not None:
-                frame.values[out] = value
-            else:
-                frame.values.pop(out, None)
+                known_values[out] = value
+            elif known_values:
+                known_values.pop(out, None)
             if recording:
-                key = (frame.path, out)
                 if _complete(t):
-                    self.unknown.pop(key, None)
+                    if self.unknown:
+                        self.unknown.pop((frame.path, out), None)
                 else:
                     why = reason or ("no type" if t is None else "unknown rank" if _rank_unknown(t)
                                      else "unknown element type")
-                    self.unknown[key] = UnknownValue(out, frame.label(index), proto.op_type, frame.path, why)
+                    self.unknown[(frame.path, out)] = UnknownValue(
+                        out, frame.label(index), op_type, frame.path, why)
 
     def _refine(self, frame: _Frame, index: int, name: str, decl_proto: Any, t: TypeLike | None,
                 value: Known | None) -> tuple[TypeLike | None, Known | None]:

@@ -122,18 +122,17 @@ class Context:
                  "out_values", "_engine", "_attr_env", "_frame")
 
     def __init__(self, node: Node, opset: int, inputs: Sequence[TypeLike | None],
-                 values: Sequence[Known | None], engine: Any, attr_env: Any, frame: Any) -> None:
+                 values: Sequence[Known | None], engine: Any, attr_env: Any, frame: Any,
+                 op_type: str, domain: str, names: Sequence[str], n_outputs: int) -> None:
         self.node = node
-        proto = node.proto
-        self.op_type: str = proto.op_type
-        self.domain: str = normalize_domain(proto.domain)
+        self.op_type = op_type
+        self.domain = domain  # normalized: '' for ai.onnx
         self.opset = opset
-        self._names: tuple[str, ...] = tuple(proto.input)
+        self._names = names
         self._inputs = inputs
         self._values = values
-        n_out = len(proto.output)
-        self.outputs: list[TypeLike | None] = [None] * n_out
-        self.out_values: list[Known | None] = [None] * n_out
+        self.outputs: list[TypeLike | None] = [None] * n_outputs
+        self.out_values: list[Known | None] = [None] * n_outputs
         self._engine = engine
         self._attr_env = attr_env
         self._frame = frame
@@ -241,6 +240,8 @@ class Context:
         """The multidirectional (numpy) broadcast of ``shapes``: a dim of 1 takes the other side,
         equal dims stay, a symbol against a number >1 is that number, two unrelated symbols give
         a fresh symbol; two different numbers (neither 1) fail the rule."""
+        if len(shapes) == 2 and shapes[0] == shapes[1]:
+            return tuple(shapes[0])
         rank = max((len(s) for s in shapes), default=0)
         out: list[Dim] = []
         for k in range(rank):

@@ -1,6 +1,9 @@
 """Built-in rules, one module per op family; importing a module registers its rules.
 
 To add a family: write ``onnxlite/infer/_ops/<family>.py`` with `register_rule` functions (see
-``onnxlite/infer/_rules.py``) and import it here."""
+``onnxlite/infer/_rules.py``) and add its import here."""
 
-from onnxlite.infer._ops import control, elementwise, shape, tensor  # noqa: F401
+import onnxlite.infer._ops.control
+import onnxlite.infer._ops.elementwise
+import onnxlite.infer._ops.shape
+import onnxlite.infer._ops.tensor  # noqa: F401

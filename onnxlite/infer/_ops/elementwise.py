@@ -132,8 +132,10 @@ _LOGIC = {"And": lambda a, b: bool(a) and bool(b), "Or": lambda a, b: bool(a) or
 
 def _values(ctx: Context, fn: Callable[..., Any] | None, shape: tuple[Any, ...], dtype: DataType | None,
             ints: bool) -> Known | None:
+    if fn is None:
+        return None
     dims = [d for d in shape if isinstance(d, int)]
-    if fn is None or len(dims) != len(shape):
+    if len(dims) != len(shape):
         return None
     vals = [ctx.value(i) for i in range(ctx.num_inputs)]
     if any(v is None for v in vals):
