@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from typing import Protocol
 
@@ -58,7 +59,8 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
     widths: list[float] = [b.W for b in boxes]
     anchors: list[float] = [b.w / 2 for b in boxes]  # where edges attach: the middle of the box itself
     heights: list[float] = [b.H for b in boxes]
-    routes_ids: dict[tuple[int, int], list[int]] = {}
+    trunks: dict[int, list[int]] = {}  # source -> its dummies, one per layer below it
+    uses: dict[tuple[int, int], int] = {}  # (src, dst) -> how many of the source's dummies it runs through
     budget = max(2000, 3 * n)
     for s in range(n):
         far = [t for t in succ[s] if layer[t] - layer[s] > 1]
@@ -79,23 +81,27 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
             heights.append(0.0)
             groups.append(g)
             layer.append(layer[s] + 1 + (d - trunk[0]))
+        trunks[s] = trunk
         for t in far:
-            routes_ids[(s, t)] = [s, *trunk[: layer[t] - layer[s] - 1], t]
+            uses[(s, t)] = layer[t] - layer[s] - 1
     total = len(widths)
     down: list[list[int]] = [[] for _ in range(total)]
     up: list[list[int]] = [[] for _ in range(total)]
-    seen: set[tuple[int, int]] = set()
+
+    def link(a: int, b: int) -> None:
+        down[a].append(b)
+        up[b].append(a)
+
+    for s, trunk in trunks.items():
+        for a, b in zip([s, *trunk], trunk):
+            link(a, b)
     for s, t in pairs:
-        chain = routes_ids.get((s, t))
-        if chain is None:
-            if layer[t] - layer[s] != 1:
-                continue  # a cycle's closing edge or an edge beyond the dummy budget: drawn directly
-            chain = [s, t]
-        for a, b in zip(chain, chain[1:]):
-            if (a, b) not in seen:
-                seen.add((a, b))
-                down[a].append(b)
-                up[b].append(a)
+        m = uses.get((s, t))
+        if m is not None:
+            link(trunks[s][m - 1], t)
+        elif layer[t] - layer[s] == 1:
+            link(s, t)
+        # else: a cycle's closing edge or an edge beyond the dummy budget, drawn directly
 
     nlayers = max(layer) + 1
     layers: list[list[int]] = [[] for _ in range(nlayers)]
@@ -121,12 +127,25 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
     width = max(x + w for x, w in zip(xs, widths)) + MARGIN
 
     # Routes: ports spread along the bottom of the source and the top of the target.
+    # A trunk is drawn through the dummies where it bends only (a vertical run is one segment),
+    # so a route costs its bends, not its length.
+    bends: dict[int, list[int]] = {}
+    for s, trunk in trunks.items():
+        cx = [xs[d] for d in trunk]
+        k = len(trunk)
+        bends[s] = [j for j in range(k) if j == 0 or j == k - 1 or abs(cx[j] - cx[j - 1]) > 0.5
+                    or abs(cx[j + 1] - cx[j]) > 0.5]
     raw: dict[tuple[int, int], list[Point]] = {}
     for s, t in pairs:
-        chain = routes_ids.get((s, t))
+        m = uses.get((s, t))
         mids: list[Point] = []
-        if chain is not None:
-            for d in chain[1:-1]:
+        if m is not None:
+            trunk = trunks[s]
+            keep = bends[s]
+            picked = keep[: bisect_left(keep, m - 1)]
+            picked.append(m - 1)
+            for j in picked:
+                d = trunk[j]
                 cx = xs[d] + DUMMY_W / 2
                 mids.append((cx, tops[layer[d]]))
                 mids.append((cx, tops[layer[d]] + layer_h[layer[d]]))

@@ -1,0 +1,159 @@
+"""The .html page in a real browser: headless Chromium from the system packages (CI installs
+chromium and chromium-driver with apt-get), driven by selenium. The page opens offline, its SVG as
+first drawn passes the same geometry checks as the .svg, and clicking, searching, expanding,
+collapsing and a screenshot work. Timing lives in tools/bench_draw.py, not here."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import onnxlite
+from onnxlite import draw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_draw import Drawing, build_transformer, expected_edges  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                                reason="chromium and chromium-driver are not installed (apt-get install -y "
+                                       "chromium chromium-driver)")
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1400,900")
+
+
+def start_browser(profile: str) -> object:
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM  # type: ignore[assignment]
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={profile}")
+    return webdriver.Chrome(service=Service(DRIVER), options=opts)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with tempfile.TemporaryDirectory() as profile:
+        driver = start_browser(profile)
+        try:
+            yield driver
+        finally:
+            driver.quit()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, onnxlite.Model]:
+    model = build_transformer(layers=4)
+    path = tmp_path_factory.mktemp("draw") / "model.html"
+    draw.draw(model, path, fold=True)
+    return path, model
+
+
+def _open(browser: object, path: Path) -> None:
+    browser.get(path.as_uri())  # type: ignore[attr-defined]
+
+
+def _svg(browser: object) -> str:
+    return browser.execute_script(  # type: ignore[attr-defined, no-any-return]
+        "return new XMLSerializer().serializeToString(document.querySelector('#canvas svg'))")
+
+
+def test_page_opens_offline_with_the_same_drawing(browser: object, page: tuple[Path, onnxlite.Model]) -> None:
+    path, model = page
+    text = path.read_text()
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in text
+    _open(browser, path)
+    d = Drawing(_svg(browser))
+    d.check_geometry()
+    assert d.clusters == {"/model/layers.0..3": (4 * 110, 4)}
+    box_of = {i: "/model/layers.0..3" for i, n in enumerate(model.graph.nodes) if n.name.startswith("/model/layers.")}
+    drawn = [(f, t, v) for fk, f, tk, t, v, g, _ in d.edges if fk != "io" and tk != "io"]
+    assert sorted(drawn) == expected_edges(model.graph, box_of)
+    assert browser.execute_script("return window.onnxliteDraw.current()") == 0  # type: ignore[attr-defined]
+
+
+def test_click_shows_details_with_types(browser: object, page: tuple[Path, onnxlite.Model]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, page[0])
+    node = browser.find_element(By.CSS_SELECTOR, 'g.node[data-name="/lm_head/MatMul"] rect')  # type: ignore[attr-defined]
+    node.click()
+    details = browser.find_element(By.ID, "details").text  # type: ignore[attr-defined]
+    assert "MatMul /lm_head/MatMul" in details
+    assert "lm_head.weight" in details and "float[16,32]" in details
+    assert "float[batch,sequence,32]" in details
+
+
+def test_search_expand_collapse_and_screenshot(browser: object, page: tuple[Path, onnxlite.Model],
+                                               tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, page[0])
+    box = browser.find_element(By.ID, "search")  # type: ignore[attr-defined]
+    box.send_keys("softmax", Keys.ENTER)
+    assert browser.find_element(By.ID, "count").text == "4 matches"  # type: ignore[attr-defined]
+    hits = browser.find_elements(By.CSS_SELECTOR, "#results div.result")  # type: ignore[attr-defined]
+    assert [h.text.split()[1] for h in hits] == [f"/model/layers.{i}/self_attn/Softmax" for i in range(4)]
+    hits[2].click()  # layers.2 is folded: its counterpart in the first block is shown
+    view = browser.execute_script("return window.onnxliteDraw.current()")  # type: ignore[attr-defined]
+    assert view != 0
+    hit = browser.find_element(By.CSS_SELECTOR, "g.hit")  # type: ignore[attr-defined]
+    assert hit.get_attribute("data-name") == "/model/layers.0/self_attn/Softmax"
+    inner = Drawing(_svg(browser))
+    inner.check_geometry()
+    assert inner.kinds["node"] == 110
+    browser.find_element(By.ID, "collapse").click()  # type: ignore[attr-defined]
+    assert browser.execute_script("return window.onnxliteDraw.current()") == 0  # type: ignore[attr-defined]
+    # expand by clicking the cluster and its Expand button, then collapse with Escape
+    browser.find_element(By.CSS_SELECTOR, "g.cluster rect").click()  # type: ignore[attr-defined]
+    browser.find_element(By.ID, "expand").click()  # type: ignore[attr-defined]
+    assert browser.execute_script("return window.onnxliteDraw.current()") == view  # type: ignore[attr-defined]
+    crumbs = browser.find_element(By.ID, "crumbs").text  # type: ignore[attr-defined]
+    assert crumbs.endswith("/model/layers.0..3")
+    shot = tmp_path / "shot.png"
+    assert browser.save_screenshot(str(shot))  # type: ignore[attr-defined]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)  # type: ignore[attr-defined]
+    assert browser.execute_script("return window.onnxliteDraw.current()") == 0  # type: ignore[attr-defined]
+
+
+def test_pan_and_zoom_move_the_root_group_only(browser: object, page: tuple[Path, onnxlite.Model]) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    _open(browser, page[0])
+    canvas = browser.find_element(By.ID, "canvas")  # type: ignore[attr-defined]
+    ActionChains(browser).move_to_element_with_offset(canvas, 10, 10).click_and_hold().move_by_offset(
+        60, 40).release().perform()
+    transform = browser.find_element(By.CSS_SELECTOR, "#canvas svg > g.viewport").get_attribute("transform")  # type: ignore[attr-defined]
+    assert transform == "translate(60,40) scale(1)"
+    browser.find_element(By.ID, "fit").click()  # type: ignore[attr-defined]
+    transform = browser.find_element(By.CSS_SELECTOR, "#canvas svg > g.viewport").get_attribute("transform")  # type: ignore[attr-defined]
+    assert transform.startswith("translate(0,0) scale(0.")
+
+
+def test_big_transformer_opens_and_answers_a_search(browser: object, tmp_path: Path) -> None:
+    model = build_transformer()  # 10,022 nodes: folded by default
+    path = tmp_path / "big.html"
+    draw.draw(model, path)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, path)
+    browser.find_element(By.ID, "search").send_keys("/model/layers.77/mlp/down_proj", Keys.ENTER)  # type: ignore[attr-defined]
+    assert browser.find_element(By.ID, "count").text == "1 match"  # type: ignore[attr-defined]
+    Drawing(_svg(browser)).check_geometry()
