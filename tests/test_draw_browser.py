@@ -89,12 +89,13 @@ def test_click_shows_details_with_types(browser: object, page: tuple[Path, onnxl
     from selenium.webdriver.common.by import By
 
     _open(browser, page[0])
-    node = browser.find_element(By.CSS_SELECTOR, 'g.node[data-name="/lm_head/MatMul"] rect')  # type: ignore[attr-defined]
+    node = browser.find_element(By.CSS_SELECTOR, 'g.node[data-name="/model/embed_tokens/Gather"] rect')  # type: ignore[attr-defined]
     node.click()
     details = browser.find_element(By.ID, "details").text  # type: ignore[attr-defined]
-    assert "MatMul /lm_head/MatMul" in details
-    assert "lm_head.weight" in details and "float[16,32]" in details
-    assert "float[batch,sequence,32]" in details
+    assert details.startswith("Gather /model/embed_tokens/Gather\n")
+    assert "axis 0" in details
+    assert "model.embed_tokens.weight float[32,16]" in details
+    assert "input_ids int64[batch,sequence]" in details
 
 
 def test_search_expand_collapse_and_screenshot(browser: object, page: tuple[Path, onnxlite.Model],
@@ -113,7 +114,7 @@ def test_search_expand_collapse_and_screenshot(browser: object, page: tuple[Path
     assert view != 0
     hit = browser.find_element(By.CSS_SELECTOR, "g.hit")  # type: ignore[attr-defined]
     assert hit.get_attribute("data-name") == "/model/layers.0/self_attn/Softmax"
-    inner = Drawing(_svg(browser))
+    inner = Drawing(_svg(browser), panned=True)
     inner.check_geometry()
     assert inner.kinds["node"] == 110
     browser.find_element(By.ID, "collapse").click()  # type: ignore[attr-defined]
