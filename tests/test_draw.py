@@ -73,13 +73,22 @@ class Drawing:
                 continue
             nums = [float(v) for v in _NUM.findall(p.get("d", ""))]
             assert p.get("d", "").startswith("M")
-            self.edges.append((p.get("data-from-kind", ""), p.get("data-from", ""), p.get("data-to-kind", ""),
-                               p.get("data-to", ""), p.get("data-value", ""), p.get("data-graph", ""), nums))
+            self.edges.append(
+                (
+                    p.get("data-from-kind", ""),
+                    p.get("data-from", ""),
+                    p.get("data-to-kind", ""),
+                    p.get("data-to", ""),
+                    p.get("data-value", ""),
+                    p.get("data-graph", ""),
+                    nums,
+                )
+            )
 
     def check_geometry(self) -> None:
         nodes = sorted(v for k, v in self.boxes.items() if k[0] in ("node", "cluster"))
         for i, (x, y, w, h) in enumerate(nodes):  # sweep over x: boxes overlapping in x, then in y
-            for x2, y2, w2, h2 in nodes[i + 1:]:
+            for x2, y2, w2, h2 in nodes[i + 1 :]:
                 if x2 >= x + w:
                     break
                 assert y2 >= y + h or y >= y2 + h2, f"boxes overlap: {(x, y, w, h)} {(x2, y2, w2, h2)}"
@@ -141,8 +150,10 @@ def test_bodies_are_drawn_beside_their_node_and_linked() -> None:
     for graph, label in (("branch.then_branch", "relu"), ("branch.else_branch", "sig")):
         x, y, _, _ = d.boxes[("node", graph, label)]
         assert x > ix + iw and y >= iy  # beside, to the right of its node
-    assert d.node_edges("branch.then_branch") == [("neg", "relu", "neg_output_0")] or \
-        len(d.node_edges("branch.then_branch")) == 1
+    assert (
+        d.node_edges("branch.then_branch") == [("neg", "relu", "neg_output_0")]
+        or len(d.node_edges("branch.then_branch")) == 1
+    )
     links = [p for p in d.root.iter(f"{SVG}path") if p.get("class") == "link"]
     assert sorted(p.get("data-to") for p in links) == ["branch.else_branch", "branch.then_branch"]
     subgraphs = [g.get("data-name") for g in d.root.iter(f"{SVG}g") if g.get("class") == "subgraph"]
@@ -160,7 +171,9 @@ def test_repeated_blocks_fold_into_one_cluster(transformer: onnxlite.Model) -> N
     d = Drawing(draw.to_svg(transformer, fold=True))
     d.check_geometry()
     assert d.clusters == {"/model/layers.0..5": (6 * per, 6)}
-    box_of = {i: "/model/layers.0..5" for i, n in enumerate(graph.nodes) if n.name.startswith("/model/layers.")}
+    box_of = {
+        i: "/model/layers.0..5" for i, n in enumerate(graph.nodes) if n.name.startswith("/model/layers.")
+    }
     drawn = [(f, t, v) for fk, f, tk, t, v, g, _ in d.edges if fk != "io" and tk != "io"]
     assert sorted(drawn) == expected_edges(graph, box_of)
     assert d.kinds["node"] == len(graph.nodes) - 6 * per
@@ -182,8 +195,11 @@ def test_expand_splits_the_fold_and_depth_collapses(transformer: onnxlite.Model)
     d.check_geometry()
     per = sum(1 for n in transformer.graph.nodes if n.name.startswith("/model/layers.0/"))
     assert {k: v for k, v in d.clusters.items() if "layers" in k} == {
-        f"/model/layers.{i}": (per, 1) for i in range(6)}
-    assert d.clusters["/model/norm"][0] == sum(1 for n in transformer.graph.nodes if n.name.startswith("/model/norm/"))
+        f"/model/layers.{i}": (per, 1) for i in range(6)
+    }
+    assert d.clusters["/model/norm"][0] == sum(
+        1 for n in transformer.graph.nodes if n.name.startswith("/model/norm/")
+    )
     d = Drawing(draw.to_svg(transformer, depth=1, no_fold=True))
     assert d.kinds["cluster"] == 0 and d.kinds["node"] == len(transformer.graph.nodes)
 
@@ -201,7 +217,9 @@ def test_output_is_deterministic_and_weights_are_summarized(transformer: onnxlit
     assert "float[batch,sequence,16]" in a  # inferred types on edges
 
 
-@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert (librsvg2-bin) is not installed")
+@pytest.mark.skipif(
+    shutil.which("rsvg-convert") is None, reason="rsvg-convert (librsvg2-bin) is not installed"
+)
 def test_svg_converts_with_rsvg(tmp_path: Path) -> None:
     out = tmp_path / "m.svg"
     draw.draw(_body_model(), out)

@@ -21,14 +21,26 @@ from test_draw import Drawing, build_transformer, expected_edges  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
-pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                                reason="chromium and chromium-driver are not installed (apt-get install -y "
-                                       "chromium chromium-driver)")
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')"
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="chromium and chromium-driver are not installed (apt-get install -y chromium chromium-driver)",
+)
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1400,900")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,900",
+)
 
 
 def start_browser(profile: str) -> object:
@@ -67,7 +79,8 @@ def _open(browser: object, path: Path) -> None:
 
 def _svg(browser: object) -> str:
     return browser.execute_script(  # type: ignore[attr-defined, no-any-return]
-        "return new XMLSerializer().serializeToString(document.querySelector('#canvas svg'))")
+        "return new XMLSerializer().serializeToString(document.querySelector('#canvas svg'))"
+    )
 
 
 def test_page_opens_offline_with_the_same_drawing(browser: object, page: tuple[Path, onnxlite.Model]) -> None:
@@ -79,7 +92,11 @@ def test_page_opens_offline_with_the_same_drawing(browser: object, page: tuple[P
     d = Drawing(_svg(browser))
     d.check_geometry()
     assert d.clusters == {"/model/layers.0..3": (4 * 110, 4)}
-    box_of = {i: "/model/layers.0..3" for i, n in enumerate(model.graph.nodes) if n.name.startswith("/model/layers.")}
+    box_of = {
+        i: "/model/layers.0..3"
+        for i, n in enumerate(model.graph.nodes)
+        if n.name.startswith("/model/layers.")
+    }
     drawn = [(f, t, v) for fk, f, tk, t, v, g, _ in d.edges if fk != "io" and tk != "io"]
     assert sorted(drawn) == expected_edges(model.graph, box_of)
     assert browser.execute_script("return window.onnxliteDraw.current()") == 0  # type: ignore[attr-defined]
@@ -98,8 +115,9 @@ def test_click_shows_details_with_types(browser: object, page: tuple[Path, onnxl
     assert "input_ids int64[batch,sequence]" in details
 
 
-def test_search_expand_collapse_and_screenshot(browser: object, page: tuple[Path, onnxlite.Model],
-                                               tmp_path: Path) -> None:
+def test_search_expand_collapse_and_screenshot(
+    browser: object, page: tuple[Path, onnxlite.Model], tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -139,7 +157,8 @@ def test_pan_and_zoom_move_the_root_group_only(browser: object, page: tuple[Path
     _open(browser, page[0])
     canvas = browser.find_element(By.ID, "canvas")  # type: ignore[attr-defined]
     ActionChains(browser).move_to_element_with_offset(canvas, 10, 10).click_and_hold().move_by_offset(
-        60, 40).release().perform()
+        60, 40
+    ).release().perform()
     transform = browser.find_element(By.CSS_SELECTOR, "#canvas svg > g.viewport").get_attribute("transform")  # type: ignore[attr-defined]
     assert transform == "translate(60,40) scale(1)"
     browser.find_element(By.ID, "fit").click()  # type: ignore[attr-defined]

@@ -40,13 +40,16 @@ elif {what!r} == "infer":
 else:
     draw.draw(model, {out!r}, no_fold={no_fold!r})
 t2 = time.perf_counter()
-print(json.dumps({{"load": t1 - t0, "work": t2 - t1, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"load": t1 - t0, "work": t2 - t1, "rss": rss}}))
 """
 
 
 def run_case(src: Path, what: str, out: Path | None = None, no_fold: bool = False) -> dict[str, float]:
     code = _CHILD.format(root=str(ROOT), src=str(src), what=what, out=str(out), no_fold=no_fold)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -54,9 +57,15 @@ def make_chain(path: Path, n: int) -> None:
     import onnx
     from onnx import TensorProto, helper
 
-    nodes = [helper.make_node("Relu" if i % 2 else "Neg", [f"v{i}"], [f"v{i + 1}"], name=f"n{i}") for i in range(n)]
-    graph = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("v0", TensorProto.FLOAT, ["N", 8])],
-                              [helper.make_tensor_value_info(f"v{n}", TensorProto.FLOAT, ["N", 8])])
+    nodes = [
+        helper.make_node("Relu" if i % 2 else "Neg", [f"v{i}"], [f"v{i + 1}"], name=f"n{i}") for i in range(n)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "chain",
+        [helper.make_tensor_value_info("v0", TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info(f"v{n}", TensorProto.FLOAT, ["N", 8])],
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
 
 
@@ -132,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--huge", action="store_true", help="also the 64 GiB sparse model of tools/bench_huge.py")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--grandalf", action="store_true")
-    ap.add_argument("--model", metavar="PATH", help="a transformer already made by tools/make_big_transformer.py")
+    ap.add_argument(
+        "--model", metavar="PATH", help="a transformer already made by tools/make_big_transformer.py"
+    )
     args = ap.parse_args(argv)
     from make_big_transformer import build
 
@@ -179,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             d.draw(onnxlite.load(big), page)
             secs = browser_search(page)
             if secs is not None:
-                print(f"headless Chromium: open the 10k page and answer a search: {secs:.2f} s (target < 2 s)")
+                print(
+                    f"headless Chromium: open the 10k page and answer a search: {secs:.2f} s (target < 2 s)"
+                )
         if args.grandalf:
             print(f"{'nodes':>6} {'grandalf s':>11} {'onnxlite s':>11} {'ratio':>7}")
             for n, ga, ours in grandalf_compare(big, [250, 500, 1000, 2000]):

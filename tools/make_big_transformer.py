@@ -62,10 +62,22 @@ def _heads(b: _Layer, scope: str, x: object, heads: int) -> object:
 
 
 def _rotary(b: _Layer, scope: str, x: object, cos: object, sin: object, half: int) -> object:
-    first = b.op(scope, "Slice", x, b.const(scope, np.array([0], np.int64)),
-                 b.const(scope, np.array([half], np.int64)), b.const(scope, np.array([-1], np.int64)))
-    second = b.op(scope, "Slice", x, b.const(scope, np.array([half], np.int64)),
-                  b.const(scope, np.array([2**62], np.int64)), b.const(scope, np.array([-1], np.int64)))
+    first = b.op(
+        scope,
+        "Slice",
+        x,
+        b.const(scope, np.array([0], np.int64)),
+        b.const(scope, np.array([half], np.int64)),
+        b.const(scope, np.array([-1], np.int64)),
+    )
+    second = b.op(
+        scope,
+        "Slice",
+        x,
+        b.const(scope, np.array([half], np.int64)),
+        b.const(scope, np.array([2**62], np.int64)),
+        b.const(scope, np.array([-1], np.int64)),
+    )
     rotated = b.op(scope, "Concat", b.op(scope, "Neg", second), first, axis=-1)
     return b.op(scope, "Add", b.op(scope, "Mul", x, cos), b.op(scope, "Mul", rotated, sin))
 
@@ -106,13 +118,19 @@ def build(layers: int = 91, hidden: int = 16, heads: int = 2, vocab: int = 32) -
         flat = b.op(sa, "Reshape", attn, shape)
         o = b.op(f"{sa}/o_proj", "MatMul", flat, weight(f"{w}.self_attn.o_proj.weight", hidden, hidden))
         x = b.op(p, "Add", x, o)
-        h = _rms_norm(b, f"{p}/post_attention_layernorm", x, weight(f"{w}.post_attention_layernorm.weight", hidden))
+        h = _rms_norm(
+            b, f"{p}/post_attention_layernorm", x, weight(f"{w}.post_attention_layernorm.weight", hidden)
+        )
         mlp = f"{p}/mlp"
         gate = b.op(f"{mlp}/gate_proj", "MatMul", h, weight(f"{w}.mlp.gate_proj.weight", hidden, 2 * hidden))
         up = b.op(f"{mlp}/up_proj", "MatMul", h, weight(f"{w}.mlp.up_proj.weight", hidden, 2 * hidden))
         act = b.op(f"{mlp}/act_fn", "Mul", gate, b.op(f"{mlp}/act_fn", "Sigmoid", gate))
-        down = b.op(f"{mlp}/down_proj", "MatMul", b.op(mlp, "Mul", act, up),
-                    weight(f"{w}.mlp.down_proj.weight", 2 * hidden, hidden))
+        down = b.op(
+            f"{mlp}/down_proj",
+            "MatMul",
+            b.op(mlp, "Mul", act, up),
+            weight(f"{w}.mlp.down_proj.weight", 2 * hidden, hidden),
+        )
         x = b.op(p, "Add", x, down)
     x = _rms_norm(b, "/model/norm", x, weight("model.norm.weight", hidden))
     logits = b.op("/lm_head", "MatMul", x, weight("lm_head.weight", hidden, vocab))

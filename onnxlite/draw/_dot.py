@@ -10,8 +10,12 @@ def _q(text: str) -> str:
 
 
 def dot_document(scene: Scene) -> str:
-    out = ["digraph onnx {", "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
-           'fontsize=11, fillcolor="#eef3fb"];', '  edge [fontname="Helvetica", fontsize=9, color="#6d7a8c"];']
+    out = [
+        "digraph onnx {",
+        "  rankdir=TB;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, fillcolor="#eef3fb"];',
+        '  edge [fontname="Helvetica", fontsize=9, color="#6d7a8c"];',
+    ]
     _view(out, scene.views, scene.root, "  ")
     out.append("}")
     return "\n".join(out) + "\n"
@@ -49,7 +53,9 @@ def _view(out: list[str], views: list[View], vid: int, indent: str) -> None:
     emit((), indent)
     for e in view.edges:
         label = f", label={_q(e.type)}" if e.type else ""
-        out.append(f"{indent}{_q(f'v{vid}_{e.src}')} -> {_q(f'v{vid}_{e.dst}')} [tooltip={_q(e.value)}{label}];")
+        out.append(
+            f"{indent}{_q(f'v{vid}_{e.src}')} -> {_q(f'v{vid}_{e.dst}')} [tooltip={_q(e.value)}{label}];"
+        )
     for i, b in enumerate(view.boxes):
         for body in b.bodies:
             out.append(f"{indent}subgraph {_q(f'cluster_body_{body}')} {{")
@@ -57,4 +63,6 @@ def _view(out: list[str], views: list[View], vid: int, indent: str) -> None:
             _view(out, views, body, indent + "  ")
             out.append(f"{indent}}}")
             if views[body].boxes:
-                out.append(f"{indent}{_q(f'v{vid}_{i}')} -> {_q(f'v{body}_0')} [style=dashed, arrowhead=none];")
+                out.append(
+                    f"{indent}{_q(f'v{vid}_{i}')} -> {_q(f'v{body}_0')} [style=dashed, arrowhead=none];"
+                )

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Type
-
 from onnxlite.draw._names import as_text
 from onnxlite.draw._page import PAGE_CSS, PAGE_JS
 from onnxlite.draw._scene import GraphInfo, Scene
 from onnxlite.draw._svg import STYLE, esc, svg_document
 from onnxlite.draw._types import tensor_type_text
+from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Type
 
 LIST_ITEMS = 16
 TEXT_CHARS = 200
@@ -23,7 +22,7 @@ def html_document(scene: Scene) -> str:
     views = scene.views
     parent: dict[int, int] = {}
     for view in views:
-        for i, b in enumerate(view.boxes):
+        for b in view.boxes:
             for body in b.bodies:
                 parent[body] = view.id
             if b.kind == "cluster" and b.view >= 0:
@@ -34,20 +33,28 @@ def html_document(scene: Scene) -> str:
             v = parent[v]
         return v
 
-    meta = {v.id: {"title": v.title, "graph": v.graph,
-                   "parent": None if v.id == scene.root else host(parent[v.id]) if v.id in parent else None}
-            for v in views if v.kind != "body"}
+    meta = {
+        v.id: {
+            "title": v.title,
+            "graph": v.graph,
+            "parent": None if v.id == scene.root else host(parent[v.id]) if v.id in parent else None,
+        }
+        for v in views
+        if v.kind != "body"
+    }
     details: dict[str, Any] = {}
     for view in views:
         info = scene.infos[view.graph]
-        for i, b in enumerate(view.boxes):
+        for b in view.boxes:
             key = f"{b.kind}\0{view.graph}\0{b.name}"
             if b.kind == "node":
                 details[key] = _node_details(scene, info, b.node)
             elif b.kind == "cluster":
                 facts = [["scope", b.scope], ["nodes", str(b.count)]]
                 if b.repeat > 1:
-                    facts.append(["folded", f"x {b.repeat} blocks of the same structure; the inside shows the first"])
+                    facts.append(
+                        ["folded", f"x {b.repeat} blocks of the same structure; the inside shows the first"]
+                    )
                 details[key] = {"facts": facts, "view": b.view}
             else:
                 details[key] = {"facts": [["role", b.role], ["type", b.lines[0] if b.lines else "?"]]}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
+from functools import partial
 from typing import Protocol
 
 HGAP = 18.0  # between neighbouring boxes of a layer
@@ -39,8 +40,9 @@ class LayoutBox(Protocol):
 Point = tuple[float, float]
 
 
-def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[tuple[int, int], list[Point]],
-                                                                      float, float]:
+def layout(
+    boxes: list[LayoutBox], pairs: list[tuple[int, int]]
+) -> tuple[dict[tuple[int, int], list[Point]], float, float]:
     """Place ``boxes`` (sets .x/.y) for the directed ``pairs`` (src, dst) of box indices.
     Returns the route of each pair (a polyline from the bottom of src to the top of dst) and the size."""
     n = len(boxes)
@@ -93,7 +95,7 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
         up[b].append(a)
 
     for s, trunk in trunks.items():
-        for a, b in zip([s, *trunk], trunk):
+        for a, b in zip([s, *trunk], trunk, strict=False):
             link(a, b)
     for s, t in pairs:
         m = uses.get((s, t))
@@ -105,7 +107,7 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
 
     nlayers = max(layer) + 1
     layers: list[list[int]] = [[] for _ in range(nlayers)]
-    for v in sorted(range(total), key=lambda v: (rank[v] if v < n else n + v)):
+    for v in sorted(range(total), key=lambda v: rank[v] if v < n else n + v):
         layers[layer[v]].append(v)
     _order(layers, up, down, groups, total)
 
@@ -124,7 +126,7 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
     for v in range(n):
         boxes[v].x = xs[v]
         boxes[v].y = ys[v]
-    width = max(x + w for x, w in zip(xs, widths)) + MARGIN
+    width = max(x + w for x, w in zip(xs, widths, strict=True)) + MARGIN
 
     # Routes: ports spread along the bottom of the source and the top of the target.
     # A trunk is drawn through the dummies where it bends only (a vertical run is one segment),
@@ -133,8 +135,11 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
     for s, trunk in trunks.items():
         cx = [xs[d] for d in trunk]
         k = len(trunk)
-        bends[s] = [j for j in range(k) if j == 0 or j == k - 1 or abs(cx[j] - cx[j - 1]) > 0.5
-                    or abs(cx[j + 1] - cx[j]) > 0.5]
+        bends[s] = [
+            j
+            for j in range(k)
+            if j == 0 or j == k - 1 or abs(cx[j] - cx[j - 1]) > 0.5 or abs(cx[j + 1] - cx[j]) > 0.5
+        ]
     raw: dict[tuple[int, int], list[Point]] = {}
     for s, t in pairs:
         m = uses.get((s, t))
@@ -146,9 +151,9 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
             picked.append(m - 1)
             for j in picked:
                 d = trunk[j]
-                cx = xs[d] + DUMMY_W / 2
-                mids.append((cx, tops[layer[d]]))
-                mids.append((cx, tops[layer[d]] + layer_h[layer[d]]))
+                mx = xs[d] + DUMMY_W / 2
+                mids.append((mx, tops[layer[d]]))
+                mids.append((mx, tops[layer[d]] + layer_h[layer[d]]))
         raw[(s, t)] = mids
     outs: dict[int, list[tuple[float, int, tuple[int, int]]]] = {}
     ins: dict[int, list[tuple[float, int, tuple[int, int]]]] = {}
@@ -162,14 +167,14 @@ def layout(boxes: list[LayoutBox], pairs: list[tuple[int, int]]) -> tuple[dict[t
     end: dict[tuple[int, int], float] = {}
     for s, items in outs.items():
         items.sort()
-        b = boxes[s]
+        sw = boxes[s].w
         for k, (_, _, key) in enumerate(items):
-            start[key] = xs[s] + b.w * (k + 1) / (len(items) + 1)
+            start[key] = xs[s] + sw * (k + 1) / (len(items) + 1)
     for t, items in ins.items():
         items.sort()
-        b = boxes[t]
+        tw = boxes[t].w
         for k, (_, _, key) in enumerate(items):
-            end[key] = xs[t] + b.w * (k + 1) / (len(items) + 1)
+            end[key] = xs[t] + tw * (k + 1) / (len(items) + 1)
     routes: dict[tuple[int, int], list[Point]] = {}
     for s, t in pairs:
         routes[(s, t)] = [(start[(s, t)], ys[s] + boxes[s].h), *raw[(s, t)], (end[(s, t)], ys[t])]
@@ -231,8 +236,13 @@ def _layers(n: int, succ: list[list[int]], pred: list[list[int]], rank: list[int
     return layer
 
 
-def _order(layers: list[list[int]], up: list[list[int]], down: list[list[int]],
-           groups: list[tuple[str, ...]], total: int) -> None:
+def _order(
+    layers: list[list[int]],
+    up: list[list[int]],
+    down: list[list[int]],
+    groups: list[tuple[str, ...]],
+    total: int,
+) -> None:
     pos = [0.0] * total
     for members in layers:
         for i, v in enumerate(members):
@@ -261,15 +271,18 @@ def _order(layers: list[list[int]], up: list[list[int]], down: list[list[int]],
                         acc[1] += 1
                 avg = {g: s / c for g, (s, c) in means.items()}
 
-                def key(v: int) -> tuple[tuple[float, int, object], ...]:
-                    g = groups[v]
-                    return (*((avg[g[:k]], 0, g[k - 1]) for k in range(1, len(g) + 1)), (bc[v], 1, pos[v]))
-
-                members.sort(key=key)
+                members.sort(key=partial(_group_key, groups, avg, bc, pos))
             else:
                 members.sort(key=lambda v: (bc[v], pos[v]))
             for i, v in enumerate(members):
                 pos[v] = float(i)
+
+
+def _group_key(groups: list[tuple[str, ...]], avg: dict[tuple[str, ...], float], bc: dict[int, float],
+               pos: list[float], v: int) -> tuple[tuple[float, int, object], ...]:
+    """Outermost scope first, by its mean barycenter in the layer; then the box's own."""
+    g = groups[v]
+    return (*((avg[g[:k]], 0, g[k - 1]) for k in range(1, len(g) + 1)), (bc[v], 1, pos[v]))
 
 
 def _gap(a: tuple[str, ...], b: tuple[str, ...]) -> float:
@@ -279,9 +292,15 @@ def _gap(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     return HGAP + GROUP_GAP * (len(a) + len(b) - 2 * k)
 
 
-def _coordinates(layers: list[list[int]], up: list[list[int]], down: list[list[int]],
-                 widths: list[float], anchors: list[float], groups: list[tuple[str, ...]],
-                 total: int) -> list[float]:
+def _coordinates(
+    layers: list[list[int]],
+    up: list[list[int]],
+    down: list[list[int]],
+    widths: list[float],
+    anchors: list[float],
+    groups: list[tuple[str, ...]],
+    total: int,
+) -> list[float]:
     xs = [0.0] * total
     gaps: list[list[float]] = []
     for members in layers:
@@ -308,7 +327,7 @@ def _coordinates(layers: list[list[int]], up: list[list[int]], down: list[list[i
                 else:
                     desired.append(xs[v])
             placed = _isotonic(desired, [widths[v] for v in members], gaps[li])
-            for v, x in zip(members, placed):
+            for v, x in zip(members, placed, strict=True):
                 xs[v] = x
     low = min(xs) if xs else 0.0
     shift = MARGIN - low
@@ -319,12 +338,12 @@ def _isotonic(desired: list[float], widths: list[float], gaps: list[float]) -> l
     """Positions closest to ``desired`` (least squares) with x[i+1] >= x[i] + widths[i] + gaps[i]."""
     offsets = []
     off = 0.0
-    for w, g in zip(widths, gaps):
+    for w, g in zip(widths, gaps, strict=True):
         offsets.append(off)
         off += w + g
     sums: list[float] = []
     counts: list[int] = []
-    for d, o in zip(desired, offsets):
+    for d, o in zip(desired, offsets, strict=True):
         sums.append(d - o)
         counts.append(1)
         while len(sums) > 1 and sums[-2] * counts[-1] >= sums[-1] * counts[-2]:
@@ -334,7 +353,7 @@ def _isotonic(desired: list[float], widths: list[float], gaps: list[float]) -> l
             counts[-1] += c
     out: list[float] = []
     i = 0
-    for s, c in zip(sums, counts):
+    for s, c in zip(sums, counts, strict=True):
         value = s / c
         for _ in range(c):
             out.append(value + offsets[i])

@@ -70,12 +70,17 @@ def _dynamo_scope(text: str) -> str | None:
         items = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
-    if not isinstance(items, list) or not items or items[0] != "" or not all(isinstance(s, str) for s in items):
+    if (
+        not isinstance(items, list)
+        or not items
+        or items[0] != ""
+        or not all(isinstance(s, str) for s in items)
+    ):
         return None
     parts: list[str] = []
     previous = ""
     for item in items[1:-1]:
-        part = item[len(previous) + 1:] if previous and item.startswith(previous + ".") else item
+        part = item[len(previous) + 1 :] if previous and item.startswith(previous + ".") else item
         previous = item
         if part:
             parts.append(part.replace("/", "_"))

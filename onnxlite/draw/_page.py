@@ -11,7 +11,8 @@ html, body { margin: 0; height: 100%; font-family: Helvetica, Arial, sans-serif;
 #canvas { position: fixed; top: 38px; left: 0; right: 340px; bottom: 0; overflow: hidden; cursor: grab;
   background: #fff; }
 #canvas.dragging { cursor: grabbing; }
-#side { position: fixed; top: 38px; right: 0; width: 340px; bottom: 0; overflow: auto; border-left: 1px solid #ccd;
+#side { position: fixed; top: 38px; right: 0; width: 340px; bottom: 0; overflow: auto;
+  border-left: 1px solid #ccd;
   background: #fafbfd; padding: 8px; box-sizing: border-box; }
 #results div { padding: 2px 4px; cursor: pointer; border-bottom: 1px solid #eef; word-break: break-all; }
 #results div:hover { background: #e4ecf8; }
@@ -36,7 +37,9 @@ PAGE_JS = r"""
   function apply() {
     viewport().setAttribute('transform', 'translate(' + tx + ',' + ty + ') scale(' + scale + ')');
   }
-  function el(tag, text) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e; }
+  function el(tag, text) {
+    var e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e;
+  }
 
   function showView(id) {
     var svg;
@@ -91,7 +94,8 @@ PAGE_JS = r"""
   function focusBox(id) {
     var g = document.getElementById(id); if (!g) return;
     var r = g.querySelector('rect');
-    var x = +r.getAttribute('x') + (+r.getAttribute('width')) / 2, y = +r.getAttribute('y') + (+r.getAttribute('height')) / 2;
+    var x = +r.getAttribute('x') + (+r.getAttribute('width')) / 2;
+    var y = +r.getAttribute('y') + (+r.getAttribute('height')) / 2;
     scale = 1; tx = canvas.clientWidth / 2 - x; ty = canvas.clientHeight / 2 - y; apply();
     canvas.querySelectorAll('.hit').forEach(function (e) { e.classList.remove('hit'); });
     g.classList.add('hit'); details(g);
@@ -124,7 +128,9 @@ PAGE_JS = r"""
     if (info && info.view !== undefined) showView(info.view);
   });
   var drag = null;
-  canvas.addEventListener('mousedown', function (ev) { drag = [ev.clientX - tx, ev.clientY - ty]; canvas.classList.add('dragging'); });
+  canvas.addEventListener('mousedown', function (ev) {
+    drag = [ev.clientX - tx, ev.clientY - ty]; canvas.classList.add('dragging');
+  });
   window.addEventListener('mouseup', function () { drag = null; canvas.classList.remove('dragging'); });
   window.addEventListener('mousemove', function (ev) {
     if (!drag) return; tx = ev.clientX - drag[0]; ty = ev.clientY - drag[1]; apply();
@@ -144,7 +150,9 @@ PAGE_JS = r"""
   };
   document.getElementById('collapse').onclick = collapse;
   window.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') collapse(); });
-  window.onnxliteDraw = { showView: showView, search: search, focusBox: focusBox, current: function () { return current; } };
+  window.onnxliteDraw = {
+    showView: showView, search: search, focusBox: focusBox, current: function () { return current; }
+  };
   crumbs();
 })();
 """

@@ -37,11 +37,33 @@ class Options:
 
 
 class Box:
-    __slots__ = ("kind", "name", "op", "label", "title", "lines", "w", "h", "W", "H", "x", "y", "group",
-                 "node", "count", "repeat", "view", "bodies", "role", "members", "scope")
+    __slots__ = (
+        "kind",
+        "name",
+        "op",
+        "label",
+        "title",
+        "lines",
+        "w",
+        "h",
+        "W",
+        "H",
+        "x",
+        "y",
+        "group",
+        "node",
+        "count",
+        "repeat",
+        "view",
+        "bodies",
+        "role",
+        "members",
+        "scope",
+    )
 
-    def __init__(self, kind: str, name: str, op: str, label: str, lines: list[str],
-                 group: tuple[str, ...]) -> None:
+    def __init__(
+        self, kind: str, name: str, op: str, label: str, lines: list[str], group: tuple[str, ...]
+    ) -> None:
         self.kind = kind  # 'node' | 'cluster' | 'io'
         self.name = name  # data-name: node label, scope, or value name
         self.op = op  # op type; for io boxes the role
@@ -177,8 +199,11 @@ class Scene:
         self.types = types
         self.opts = options
         main = model.graph.proto
-        self.fold = False if options.no_fold else (
-            options.fold if options.fold is not None else len(main.node) > FOLD_MIN_NODES)
+        self.fold = (
+            False
+            if options.no_fold
+            else (options.fold if options.fold is not None else len(main.node) > FOLD_MIN_NODES)
+        )
         self.depth = None if options.no_fold else options.depth
         self.expand = tuple(e.rstrip("/") for e in options.expand)
         self.views: list[View] = []
@@ -283,10 +308,11 @@ class Scene:
             if v in info.known_inits:
                 t = info.inits.get(v)
                 text = self.types.get((info.path, v)) or (
-                    tensor_type_text(t.data_type, t.dims) if t is not None else "initializer")
+                    tensor_type_text(t.data_type, t.dims) if t is not None else "initializer"
+                )
                 lines.append(f"{_short(v)}: {text}")
         if len(lines) > MAX_INIT_LINES:
-            lines[MAX_INIT_LINES - 1:] = [f"+{len(lines) - MAX_INIT_LINES + 1} more initializers"]
+            lines[MAX_INIT_LINES - 1 :] = [f"+{len(lines) - MAX_INIT_LINES + 1} more initializers"]
         if n.op_type == "Constant" and not n.domain:
             for a in n.attribute:
                 if a.HasField("t"):
@@ -314,7 +340,9 @@ class Scene:
             tail = m.group(3) if m else last
             name = f"{first[0]}/{first[1]}..{tail}"
             per = len(info.members[key[0]])
-            box = Box("cluster", name, "", f"{first[1]}..{tail}", [f"x {len(key)}  ({per} nodes each)"], group)
+            box = Box(
+                "cluster", name, "", f"{first[1]}..{tail}", [f"x {len(key)}  ({per} nodes each)"], group
+            )
             box.members = [i for scope in key for i in info.members[scope]]
             box.repeat = len(key)
             box.scope = key[0]
@@ -326,8 +354,9 @@ class Scene:
         box.count = len(box.members)
         return box
 
-    def _edges(self, view: View, info: GraphInfo, members: list[int], box_of: dict[int, int],
-               graph_io: bool) -> None:
+    def _edges(
+        self, view: View, info: GraphInfo, members: list[int], box_of: dict[int, int], graph_io: bool
+    ) -> None:
         boxes = view.boxes
         io: dict[tuple[str, str], int] = {}
         seen: set[tuple[int, int, str]] = set()
@@ -425,4 +454,4 @@ def _frames(boxes: list[Box]) -> list[tuple[str, float, float, float, float]]:
 
 def _short(name: str | bytes, limit: int = 28) -> str:
     name = as_text(name)
-    return name if len(name) <= limit else "\u2026" + name[-(limit - 1):]
+    return name if len(name) <= limit else "\u2026" + name[-(limit - 1) :]

@@ -38,7 +38,7 @@ def f(v: float) -> str:
 def _path(points: list[tuple[float, float]]) -> str:
     x0, y0 = points[0]
     parts = [f"M{x0:.1f},{y0:.1f}"]
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
         if ax == bx:
             parts.append(f"L{bx:.1f},{by:.1f}")
         else:
@@ -82,7 +82,8 @@ def write_view(out: list[str], views: list[View], vid: int, dx: float, dy: float
         a, b = boxes[e.src], boxes[e.dst]
         title = f"{e.value}: {e.type}" if e.type else e.value
         out.append(
-            f'<path class="edge" data-from="{esc(a.name)}" data-to="{esc(b.name)}" data-value="{esc(e.value)}"'
+            f'<path class="edge" data-from="{esc(a.name)}" data-to="{esc(b.name)}" '
+            f'data-value="{esc(e.value)}"'
             f' data-from-kind="{a.kind}" data-to-kind="{b.kind}"{gattr} d="{_path(pts)}"><title>{esc(title)}'
             "</title></path>"
         )
@@ -103,8 +104,10 @@ def _box(out: list[str], view: View, i: int, b: Box, dx: float, dy: float, gattr
     if b.kind == "node":
         head = f'<g class="node" data-name="{esc(b.name)}" data-op="{esc(b.op)}"{gattr}{ident}>'
     elif b.kind == "cluster":
-        head = (f'<g class="cluster" data-name="{esc(b.name)}" data-count="{b.count}" data-repeat="{b.repeat}"'
-                f'{gattr}{ident}>')
+        head = (
+            f'<g class="cluster" data-name="{esc(b.name)}" data-count="{b.count}" data-repeat="{b.repeat}"'
+            f"{gattr}{ident}>"
+        )
     else:
         head = f'<g class="io {b.role}" data-name="{esc(b.name)}" data-role="{b.role}"{gattr}{ident}>'
     rx = "11" if b.kind == "io" else "4"
@@ -116,13 +119,24 @@ def _box(out: list[str], view: View, i: int, b: Box, dx: float, dy: float, gattr
     ]
     cls = "init" if b.kind == "node" else "sub"
     for k, line in enumerate(b.lines):
-        parts.append(f'<text class="{cls}" x="{f(x + 8)}" y="{f(y + 15 + LINE_H * (k + 1))}">{esc(line)}</text>')
+        parts.append(
+            f'<text class="{cls}" x="{f(x + 8)}" y="{f(y + 15 + LINE_H * (k + 1))}">{esc(line)}</text>'
+        )
     parts.append("</g>")
     out.append("".join(parts))
 
 
-def _body(out: list[str], views: list[View], owner: Box, body: View, x: float, y: float,
-          ox: float, oy: float, ids: bool) -> None:
+def _body(
+    out: list[str],
+    views: list[View],
+    owner: Box,
+    body: View,
+    x: float,
+    y: float,
+    ox: float,
+    oy: float,
+    ids: bool,
+) -> None:
     """A body beside its node (owner's top-left at ox, oy), framed and linked to it."""
     out.append(f'<g class="subgraph" data-name="{esc(body.graph)}">')
     out.append(
