@@ -75,6 +75,8 @@ def diff_graph(a: GraphInfo, b: GraphInfo, sa: Side, sb: Side, input_pairs: list
 
 def _compare_nodes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collected) -> dict[str, Any] | None:
     a, b = m.a, m.b
+    if _plainly_same(m, i, j, sa, sb):
+        return None
     pa, pb = a.protos[i], b.protos[j]
     what: list[str] = []
     rec: dict[str, Any] = {"a": a.labels[i], "b": b.labels[j], "op_type": a.ops[i][1], "graph": a.path}
@@ -121,6 +123,27 @@ def _compare_nodes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collect
     rec["what"] = what
     rec["_node"] = pa
     return rec
+
+
+def _plainly_same(m: Matching, i: int, j: int, sa: Side, sb: Side) -> bool:
+    """The fast path for most pairs: same op and attributes (no bodies), every input paired at
+    its own slot, same output types, same op version."""
+    a, b = m.a, m.b
+    if a.local[i] != b.local[j] or a.implicit[i] or b.implicit[j] or len(a.ins[i]) != len(b.ins[j]):
+        return False
+    if a.attrs[i] and any(v[0] in ("g", "graphs") for v in a.attrs[i].values()):
+        return False  # bodies are compared inside (their initializers may differ)
+    for x, y in zip(a.ins[i], b.ins[j], strict=True):
+        if (x < 0) != (y < 0) or (x >= 0 and not m.values_paired(x, y)):
+            return False
+    for x, y in zip(a.outs[i], b.outs[j], strict=False):
+        if x >= 0 and y >= 0:
+            ta, tb = a.declared.get(a.names[x]), b.declared.get(b.names[y])
+            if ta is not None and tb is not None and ta[0] != tb[0]:
+                return False
+    if sa.opsets.get(a.ops[i][0]) != sb.opsets.get(b.ops[j][0]):
+        return _op_version(a.ops[i], sa.opsets) == _op_version(b.ops[j], sb.opsets)
+    return True
 
 
 def _op_domain(op: tuple[str, str, str]) -> str:

@@ -112,45 +112,69 @@ def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> G
         for v in list(src.value_info) + list(src.output):
             if v.HasField("type"):
                 info.declared[v.name] = (v.type.SerializeToString(deterministic=True), v.type)
-    for i, n in enumerate(protos):
+    ids, names, producer, consumers, leaf = info.ids, info.names, info.producer, info.consumers, info.leaf
+    all_outs = info.outs
+    raw = [(n.input[:], n.output[:]) for n in protos]
+    for i, (_, outputs) in enumerate(raw):
         outs = []
-        for slot, name in enumerate(n.output):
+        for slot, name in enumerate(outputs):
             if not name:
                 outs.append(-1)
                 continue
-            vid = info.value_id(name)
-            info.producer[vid] = (i, slot)
-            info.leaf.pop(vid, None)
+            vid = ids.get(name)
+            if vid is None:
+                vid = ids[name] = len(names)
+                names.append(name)
+                producer.append((i, slot))
+                consumers.append([])
+            else:
+                producer[vid] = (i, slot)
+                leaf.pop(vid, None)
             outs.append(vid)
-        info.outs.append(tuple(outs))
+        all_outs.append(tuple(outs))
+    all_ins, ops, commutative, attrs_list = info.ins, info.ops, info.commutative, info.attrs
+    local, implicit_list = info.local, info.implicit
+    domains: dict[str, str] = {}
     for i, n in enumerate(protos):
-        domain = normalize_domain(n.domain)
-        info.ops.append((domain, n.op_type, n.overload))
-        comm = domain == "" and n.op_type in COMMUTATIVE
-        info.commutative.append(comm)
+        domain = domains.get(n.domain)
+        if domain is None:
+            domain = domains[n.domain] = normalize_domain(n.domain)
+        op_type = n.op_type
+        overload = n.overload
+        ops.append((domain, op_type, overload))
+        commutative.append(not domain and op_type in COMMUTATIVE)
+        inputs, outputs = raw[i]
         ins = []
-        for slot, name in enumerate(n.input):
+        for slot, name in enumerate(inputs):
             if not name:
                 ins.append(-1)
                 continue
-            vid = info.value_id(name)
-            info.consumers[vid].append((i, slot))
+            vid = ids.get(name)
+            if vid is None:
+                vid = info.value_id(name)
+            consumers[vid].append((i, slot))
             ins.append(vid)
-        info.ins.append(tuple(ins))
-        attrs = {}
+        all_ins.append(tuple(ins))
+        attrs: dict[str, Any] = {}
         free: set[str] = set()
-        for a in n.attribute:
-            if a.name not in attrs:
-                attrs[a.name] = canonical_attribute(a, store, free)
-        info.attrs.append(attrs)
+        if len(n.attribute):
+            for a in n.attribute:
+                if a.name not in attrs:
+                    attrs[a.name] = canonical_attribute(a, store, free)
+        attrs_list.append(attrs)
+        if not free:
+            implicit_list.append(())
+            local.append(hash((domain, op_type, overload, len(ins), len(outputs),
+                               tuple(sorted(attrs.items())) if attrs else ())))
+            continue
         implicit = []
         for name in sorted(free):
             vid = info.value_id(name)
             info.consumers[vid].append((i, -1))
             implicit.append(vid)
-        info.implicit.append(tuple(implicit))
-        info.local.append(hash((domain, n.op_type, n.overload, len(n.input), len(n.output),
-                                tuple(sorted(attrs.items())))))
+        implicit_list.append(tuple(implicit))
+        local.append(hash((domain, op_type, overload, len(ins), len(outputs),
+                           tuple(sorted(attrs.items())) if attrs else ())))
     for vid in range(len(info.names)):
         if info.producer[vid][0] < 0 and vid not in info.leaf:
             info.leaf[vid] = Leaf("outer")

@@ -53,12 +53,16 @@ class Matching:
         self._digests_a: dict[int, Any] = {}
         self._digests_b: dict[int, Any] = {}
         self._deferred: list[tuple[list[int], list[int]]] = []
+        self._paired = 0
 
     # --- the stages --------------------------------------------------------------------------
 
     def run(self) -> Matching:
         self._pair_leaves()
-        self._unique(lambda sf, sb: (sf, sb))
+        self._unique("full")
+        if self._paired == len(self.pa) == len(self.pb):  # the common case: nothing left to find
+            self._pair_values()
+            return self
         self._drain()
         for (va, vb) in self._leaf_pairs:
             self._consumers(va, vb, relaxed=False)
@@ -67,8 +71,8 @@ class Matching:
         swept = False
         while True:
             before = self._count()
-            self._unique(lambda sf, sb: ("f", sf))
-            self._unique(lambda sf, sb: ("b", sb))
+            self._unique("forward")
+            self._unique("backward")
             self._drain()
             self._ambiguous()
             if self._count() != before:
@@ -94,13 +98,14 @@ class Matching:
         return self
 
     def _count(self) -> int:
-        return len(self.pa) - self.pa.count(-1)
+        return self._paired
 
     def _pair(self, i: int, j: int) -> None:
         if self.pa[i] >= 0 or self.pb[j] >= 0:
             return
         self.pa[i] = j
         self.pb[j] = i
+        self._paired += 1
         self._exact.append((i, j))
         self._relaxed.append((i, j))
 
@@ -117,15 +122,23 @@ class Matching:
                 self.va[la[0]] = lb[0]
                 self.vb[lb[0]] = la[0]
 
-    def _unique(self, key: Any) -> None:
-        groups: dict[Any, list[list[int]]] = {}
-        for side, sf, sb, p in ((0, self.sfa, self.sba, self.pa), (1, self.sfb, self.sbb, self.pb)):
-            for i, partner in enumerate(p):
-                if partner < 0:
-                    groups.setdefault(key(sf[i], sb[i]), [[], []])[side].append(i)
-        for la, lb in groups.values():
-            if len(la) == 1 and len(lb) == 1:
-                self._pair(la[0], lb[0])
+    def _unique(self, which: str) -> None:
+        """Pair nodes whose signature (``which``: 'full', 'forward', 'backward') is unique and
+        equal among the unpaired nodes of both sides."""
+        def keys(sf: list[int], sb: list[int], p: list[int]) -> dict[Any, int]:
+            seq = zip(sf, sb, strict=True) if which == "full" else (sf if which == "forward" else sb)
+            found: dict[Any, int] = {}
+            for i, k in enumerate(seq):
+                if p[i] < 0:
+                    found[k] = -1 if k in found else i
+            return found
+        ka = keys(self.sfa, self.sba, self.pa)
+        kb = keys(self.sfb, self.sbb, self.pb)
+        for k, i in ka.items():
+            if i >= 0:
+                j = kb.get(k, -1)
+                if j >= 0:
+                    self._pair(i, j)
 
     def _ambiguous(self) -> None:
         groups: dict[Any, list[list[int]]] = {}

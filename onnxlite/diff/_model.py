@@ -187,6 +187,12 @@ def _parameters(model: Model) -> tuple[int, int]:
 def scope_of(node: Any) -> str:
     """The top-level module scope of a node: the dynamo exporter's ``pkg.torch.onnx.name_scopes``
     metadata, else the first part of a ``/scope/.../Op`` name; '' for the root."""
+    if not len(node.metadata_props):
+        name = node.name
+        if not name.startswith("/"):
+            return ""
+        parts = [p for p in name.split("/") if p]
+        return parts[0] if len(parts) > 1 else ""
     for entry in node.metadata_props:
         if entry.key == "pkg.torch.onnx.name_scopes":
             try:
