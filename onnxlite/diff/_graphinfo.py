@@ -121,13 +121,14 @@ def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> G
             if not name:
                 outs.append(-1)
                 continue
-            vid = ids.get(name)
-            if vid is None:
+            found = ids.get(name)
+            if found is None:
                 vid = ids[name] = len(names)
                 names.append(name)
                 producer.append((i, slot))
                 consumers.append([])
             else:
+                vid = found
                 producer[vid] = (i, slot)
                 leaf.pop(vid, None)
             outs.append(vid)
@@ -149,9 +150,8 @@ def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> G
             if not name:
                 ins.append(-1)
                 continue
-            vid = ids.get(name)
-            if vid is None:
-                vid = info.value_id(name)
+            known = ids.get(name)
+            vid = info.value_id(name) if known is None else known
             consumers[vid].append((i, slot))
             ins.append(vid)
         all_ins.append(tuple(ins))
