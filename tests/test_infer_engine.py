@@ -70,3 +70,260 @@ def test_unknown_op_is_reported() -> None:
     assert r.type_of("y") is None
     assert [(u.value, u.node, u.op_type, u.graph) for u in r.unknown] == [("y", "#0", "Mystery", "")]
     assert "test.none.Mystery" in r.unknown[0].reason
+
+
+# --- declared types: refinement and contradictions -------------------------------------------------
+
+def test_declared_types_refine_and_contradictions_are_reported() -> None:
+    m = model("""
+g (float[N, 3] x) => (float[N, 3] y)
+  <float[?, 3] a, float[2, ?] b, int64[N, 3] c, float[N] d, float[N, K] e> {
+  a = Relu(x)
+  b = Relu(a)
+  c = Neg(x)
+  d = Neg(x)
+  e = Neg(x)
+  y = Relu(x)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("a") == tt("float", "N", 3)          # an unknown declared dim is filled in
+    assert r.type_of("e") == tt("float", "N", 3)          # declared symbol K vs inferred 3: the number
+    assert r.type_of("b") == tt("float", 2, 3)            # symbol N vs declared 2: a refinement
+    got = {(c.value, c.node, c.graph, c.declared, c.inferred) for c in r.contradictions}
+    assert got == {
+        ("c", "#2", "", "int64[N,3]", "float[N,3]"),        # element type
+        ("d", "#3", "", "float[N]", "float[N,3]"),          # rank
+    }
+    assert r.type_of("c") == tt("float", "N", 3)          # what flows on is what the model computes
+
+
+def test_contradicting_numbers_and_prefer() -> None:
+    m = model("""
+g (float[2, 3] x) => (float[2, 4] y) <float[5, 3] a> {
+  a = Relu(x)
+  y = Relu(a)
+}""")
+    r = infer.infer_types(m)
+    assert [(c.value, c.declared, c.inferred) for c in r.contradictions] == [
+        ("a", "float[5,3]", "float[2,3]"), ("y", "float[2,4]", "float[2,3]")]
+    kept = infer.apply(m, r)                              # prefer="declared": the model's statements stay
+    assert [str(v.type) for v in kept.graph.value_info] == ["float[5,3]"]
+    assert str(kept.graph.outputs[0].type) == "float[2,4]"
+    fixed = infer.apply(m, r, prefer="inferred")
+    assert [str(v.type) for v in fixed.graph.value_info] == ["float[2,3]"]
+    assert str(fixed.graph.outputs[0].type) == "float[2,3]"
+    assert str(m.graph.outputs[0].type) == "float[2,4]"   # the caller's model is unchanged
+    with pytest.raises(ValueError, match="prefer"):
+        infer.apply(m, r, prefer="mine")
+
+
+# --- subgraphs ---------------------------------------------------------------------------------------
+
+def test_if_branches_merge_and_are_recorded_under_their_paths() -> None:
+    m = model("""
+g (float[N, 3] x, bool c) => (y) {
+  k = Constant<value = int64[1] {5}>()
+  y = If <then_branch = g1 () => (o1) { o1 = Relu(x) },
+          else_branch = g2 () => (o2) { k = Constant<value = int64[1] {1}>()
+                                        o2 = Concat<axis = 1>(x, x) }> (c)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("y") == tt("float", "N", "unk_0")     # 3 vs 6: a fresh symbol
+    assert r.type_of("o1", "#1.then_branch") == tt("float", "N", 3)
+    assert r.type_of("o2", "#1.else_branch") == tt("float", "N", 6)
+    assert r.type_of("k", "#1.else_branch") == tt("int64", 1)   # shadowing: its own k
+    typed = infer.apply(m, r)
+    then_branch = typed.graph.nodes[1].attr("then_branch")
+    assert [str(v.type) for v in then_branch.outputs] == ["float[N,3]"]
+
+
+def test_if_rank_mismatch_gives_unknown_rank() -> None:
+    m = model("""
+g (float[N, 3] x, bool c) => (y) {
+  y = If <then_branch = g1 () => (o1) { o1 = Relu(x) },
+          else_branch = g2 () => (o2) { s = Shape(x)
+                                        o2 = Cast<to = 1>(s) }> (c)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("y") == TensorType(DataType.FLOAT, None)
+    assert [(u.value, u.node, u.op_type, u.reason) for u in r.unknown] == [("y", "#0", "If", "unknown rank")]
+
+
+def test_loop_carried_dims_that_grow_become_fresh_symbols() -> None:
+    """A carried value that grows each iteration: its dim generalizes to a fresh symbol, the body
+    is re-run with it, and the scan output gets the trip count (unknown here: cond is given)."""
+    m = model("""
+g (float[1, 4] x, int64 m, bool c) => (acc, ys) {
+  acc, ys = Loop <body = body (int64 i, bool cond, a) => (co, a2, y) {
+      co = Identity(cond)
+      a2 = Concat<axis = 0>(a, a)
+      y = Relu(a)
+  }> (m, c, x)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("acc") == tt("float", "unk_0", 4)
+    assert r.type_of("a2", "#0.body") == tt("float", "2*unk_0", 4)
+    assert r.type_of("ys") == tt("float", "unk_1", "unk_0", 4)
+
+
+def test_outer_scope_reads_from_nested_subgraphs() -> None:
+    m = model("""
+g (float[N] x, bool c) => (y) {
+  t = Relu(x)
+  y = If <then_branch = g1 () => (o1) {
+            o1 = If <then_branch = g2 () => (p) { p = Neg(t) },
+                     else_branch = g3 () => (q) { q = Abs(t) }> (c)
+          },
+          else_branch = g4 () => (o2) { o2 = Identity(t) }> (c)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("p", "#1.then_branch/#0.then_branch") == tt("float", "N")
+    assert r.type_of("y") == tt("float", "N")
+
+
+# --- functions ---------------------------------------------------------------------------------------
+
+FUNCS = """
+<ir_version: 8, opset_import: ["" : 18, "local" : 1]>
+g (float[N, 4] x) => (y, z) {
+  y = local.Repeat<times = [3]>(x)
+  z = local.Repeat<times = [2]>(y)
+}
+<domain: "local", opset_import: ["" : 18]>
+Repeat <times> (a) => (b) {
+  r = Constant<value_ints: ints = @times>()
+  one = Constant<value = int64[1] {1}>()
+  reps = Concat<axis = 0>(one, r)
+  b = Tile(a, reps)
+}
+"""
+
+
+def test_functions_are_inferred_per_call_with_their_attributes() -> None:
+    r = infer.infer_types(onnxlite.parse_model(FUNCS))
+    assert r.type_of("y") == tt("float", "N", 12)
+    assert r.type_of("z") == tt("float", "N", 24)
+
+
+def test_recursive_function_is_unknown_with_a_reason() -> None:
+    m = onnxlite.parse_model("""
+<ir_version: 8, opset_import: ["" : 18, "local" : 1]>
+g (float[N] x) => (y) { y = local.F(x) }
+<domain: "local", opset_import: ["" : 18, "local" : 1]>
+F (a) => (b) { b = local.F(a) }
+""")
+    r = infer.infer_types(m)
+    assert r.type_of("y") is None
+    assert "recursion" in r.unknown[0].reason
+
+
+# --- hostile input: bounded, clear ---------------------------------------------------------------------
+
+def _onnx_model(graph: object, opset: int = 18, functions: tuple = ()) -> onnxlite.Model:
+    from onnx import helper
+
+    opsets = [helper.make_opsetid("", opset), helper.make_opsetid("local", 1)]
+    m = helper.make_model(graph, opset_imports=opsets, functions=list(functions))
+    m.ir_version = 8
+    return onnxlite.loads(m.SerializeToString())
+
+
+def test_absurd_declared_input_types_are_a_clear_error() -> None:
+    from onnx import TensorProto, helper
+
+    rank = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 300)
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [rank], [])
+    with pytest.raises(infer.InferError, match=r"graph.input\[0\] 'x': declared rank 300 is over 256"):
+        infer.infer_types(_onnx_model(g))
+    huge = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2**63 - 1])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [huge], [])
+    with pytest.raises(infer.InferError, match=r"graph.input\[0\] 'x': declared dim 9223372036854775807"):
+        infer.infer_types(_onnx_model(g))
+
+
+def test_absurd_value_info_is_ignored_not_trusted() -> None:
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"])
+    bad = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1] * 100_000)
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [], value_info=[bad])
+    assert infer.infer_types(_onnx_model(g)).type_of("y") == tt("float", "N")
+
+
+def test_deep_nesting_is_unknown_not_a_crash() -> None:
+    from onnx import TensorProto, helper
+
+    def leaf(k: int) -> object:
+        return helper.make_graph([helper.make_node("Relu", ["x"], [f"l{k}"])], f"leaf{k}", [],
+                                 [helper.make_empty_tensor_value_info(f"l{k}")])
+
+    body = leaf(0)
+    for k in range(30):
+        node = helper.make_node("If", ["c"], [f"o{k}"], then_branch=body, else_branch=leaf(k + 1))
+        body = helper.make_graph([node], f"b{k}", [], [helper.make_empty_tensor_value_info(f"o{k}")])
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"]),
+              helper.make_tensor_value_info("c", TensorProto.BOOL, [])]
+    main = helper.make_graph(list(body.node), "g", inputs, [helper.make_empty_tensor_value_info("o29")])
+    r = infer.infer_types(_onnx_model(main))
+    assert r.type_of("o29") == tt("float", "N")   # 30 levels: within bounds, fully inferred
+
+
+def test_exponential_function_calls_stay_bounded() -> None:
+    """f_k calls f_(k-1) twice, 40 levels (2**40 calls if each were inferred): identical calls
+    are answered once, so this takes milliseconds."""
+    from onnx import TensorProto, helper
+
+    fns = [helper.make_function("local", "f0", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
+                                [helper.make_opsetid("", 18)])]
+    for k in range(1, 40):
+        nodes = [helper.make_node(f"f{k - 1}", ["a"], ["t"], domain="local"),
+                 helper.make_node(f"f{k - 1}", ["t"], ["b"], domain="local")]
+        fns.append(helper.make_function("local", f"f{k}", ["a"], ["b"], nodes,
+                                        [helper.make_opsetid("", 18), helper.make_opsetid("local", 1)]))
+    g = helper.make_graph([helper.make_node("f39", ["x"], ["y"], domain="local")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"])], [])
+    r = infer.infer_types(_onnx_model(g, functions=tuple(fns)))
+    assert r.type_of("y") == tt("float", "N")
+
+
+def test_function_nesting_past_the_bound_is_unknown() -> None:
+    from onnx import TensorProto, helper
+
+    fns = [helper.make_function("local", "f0", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
+                                [helper.make_opsetid("", 18)])]
+    for k in range(1, 80):
+        fns.append(helper.make_function("local", f"f{k}", ["a"], ["b"],
+                                        [helper.make_node(f"f{k - 1}", ["a"], ["b"], domain="local")],
+                                        [helper.make_opsetid("", 18), helper.make_opsetid("local", 1)]))
+    g = helper.make_graph([helper.make_node("f79", ["x"], ["y"], domain="local")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"])], [])
+    r = infer.infer_types(_onnx_model(g, functions=tuple(fns)))
+    assert r.type_of("y") is None
+    assert "nested more than 48 deep" in r.unknown[0].reason
+
+
+# --- apply: a new model, weights untouched ------------------------------------------------------------
+
+def test_apply_writes_value_info_and_keeps_weights_lazy(tmp_path: object) -> None:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((4096, 64), np.float32), "w")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Relu", ["h"], ["y"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4096])],
+                          [helper.make_empty_tensor_value_info("y")], initializer=[w])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    path = f"{tmp_path}/m.onnx"
+    onnx.save(m, path)
+    model = onnxlite.load(path, lazy=True)
+    typed = infer.apply(model, infer.infer_types(model))
+    assert model.graph.initializers["w"].location == "file"       # not read
+    assert typed.graph.initializers["w"].location == "file"
+    assert [(v.name, str(v.type)) for v in typed.graph.value_info] == [("h", "float[N,64]")]
+    assert str(typed.graph.outputs[0].type) == "float[N,64]"
+    assert not model.graph.value_info                                # the source is unchanged
+    onnxlite.save(typed, f"{tmp_path}/typed.onnx")
+    saved = onnx.load(f"{tmp_path}/typed.onnx")
+    onnx.checker.check_model(saved, full_check=True)
+    assert np.array_equal(numpy_helper.to_array(saved.graph.initializer[0]), np.ones((4096, 64), np.float32))

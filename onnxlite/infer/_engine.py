@@ -73,7 +73,7 @@ class _Frame:
     """One graph (or function body) being inferred: its scope, opsets and declarations."""
 
     __slots__ = ("types", "values", "parent", "path", "opsets", "owner", "attr_env", "labels", "proto",
-                 "declared", "fn_key")
+                 "declared", "fn_key", "reasons")
 
     def __init__(self, parent: _Frame | None, path: str, opsets: Mapping[str, int], owner: Any,
                  proto: Any, attr_env: Mapping[str, Any] | None = None) -> None:
@@ -88,6 +88,7 @@ class _Frame:
         self.labels: list[str] | None = None
         self.declared: dict[str, Any] = {}
         self.fn_key: tuple[str, str, str] | None = None
+        self.reasons: dict[str, str] = {}  # why a value is (partly) unknown
 
     def lookup(self, name: str) -> tuple[TypeLike | None, Known | None]:
         f: _Frame | None = self
@@ -143,6 +144,7 @@ class Engine:
         self.contradictions: dict[tuple[str, str], Contradiction] = {}
         self.recording = True
         self._rules: dict[tuple[str, str, int], Any] = {}
+        self._calls: dict[Any, tuple[list[tuple[TypeLike | None, Known | None]], str]] = {}
 
     # --- symbols --------------------------------------------------------------------------------
     def fresh(self) -> Expr:
@@ -341,15 +343,15 @@ class Engine:
                 known_values[out] = value
             elif known_values:
                 known_values.pop(out, None)
-            if recording:
-                if _complete(t):
-                    if self.unknown:
-                        self.unknown.pop((frame.path, out), None)
-                else:
-                    why = reason or ("no type" if t is None else "unknown rank" if _rank_unknown(t)
-                                     else "unknown element type")
+            if not _complete(t):
+                why = reason or ("no type" if t is None else "unknown rank" if _rank_unknown(t)
+                                 else "unknown element type")
+                frame.reasons[out] = why
+                if recording:
                     self.unknown[(frame.path, out)] = UnknownValue(
                         out, frame.label(index), op_type, frame.path, why)
+            elif recording and self.unknown:
+                self.unknown.pop((frame.path, out), None)
 
     def _refine(self, frame: _Frame, index: int, name: str, decl_proto: Any, t: TypeLike | None,
                 value: Known | None) -> tuple[TypeLike | None, Known | None]:
@@ -478,6 +480,15 @@ class Engine:
                     env[a.name] = caller_env[a.ref_attr_name]
             else:
                 env[a.name] = a
+        memo_key = (key, tuple(ctx._inputs), tuple(ctx._values),
+                    tuple(sorted((k, v.SerializeToString()) for k, v in env.items())))
+        cached = self._calls.get(memo_key)
+        if cached is not None:  # the same call again (types, values, attributes): same answer
+            for i, (t, v) in enumerate(cached[0]):
+                ctx.set_output(i, t, v)
+            if cached[1]:
+                raise RuleUnknown(cached[1])
+            return
         opsets = {normalize_domain(o.domain): int(o.version) for o in fn.opset_import} or dict(frame.opsets)
         view = Function(fn, self.model, f"fn:{fn.domain}:{fn.name}")
         sub = _Frame(None, f"fn:{fn.domain}:{fn.name}", opsets, view, fn, env)
@@ -503,10 +514,19 @@ class Engine:
             self.recording = was
             self.depth -= 1
             self.fn_stack.pop()
+        why = ""
+        results: list[tuple[TypeLike | None, Known | None]] = []
         for i, name in enumerate(fn.output):
             if i < ctx.num_outputs:
                 t, v = sub.lookup(name)
                 ctx.set_output(i, t, v)
+                results.append((t, v))
+                if not _complete(t) and not why:
+                    why = sub.reasons.get(name, "no type")
+        why = f"in function {fn.domain}:{fn.name}: {why}" if why else ""
+        self._calls[memo_key] = (results, why)
+        if why:
+            raise RuleUnknown(why)
 
 
 def _taken_fresh_names(model_proto: Any) -> set[str]:

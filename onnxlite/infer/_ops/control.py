@@ -8,7 +8,7 @@ from typing import Any
 
 from onnxlite.dtypes import DataType
 from onnxlite.infer._rules import Context, register_rule
-from onnxlite.infer._sym import Dim
+from onnxlite.infer._sym import Dim, Expr
 from onnxlite.infer._types import MapType, OptionalType, SequenceType, SparseTensorType, TensorType, TypeLike
 
 
@@ -77,10 +77,23 @@ def _carry(ctx: Context, attr: str, prefix: list[TypeLike | None], carried: list
     after = [outs[out_offset + k][0] for k in range(n)]
     general = [merge(ctx, a, b) if a != b else a for a, b in zip(carried, after, strict=True)]
     if general != carried:
+        # the generalized dims stand for "the size at any iteration": what the second run
+        # computes from them (2*unk_0 for a doubling) is covered by them
+        widened = {d for t in general if isinstance(t, TensorType) and t.shape is not None
+                   for d in t.shape if isinstance(d, Expr)}
         outs = ctx.infer_subgraph(attr, prefix + general + suffix)
         after = [outs[out_offset + k][0] for k in range(n)]
-        general = [merge(ctx, a, b) if a != b else a for a, b in zip(general, after, strict=True)]
+        general = [a if a == b else _widen(ctx, a, b, widened) for a, b in zip(general, after, strict=True)]
     return general, outs
+
+
+def _widen(ctx: Context, a: TypeLike | None, b: TypeLike | None, widened: set[Expr]) -> TypeLike | None:
+    if isinstance(a, TensorType) and isinstance(b, TensorType) and a.shape is not None \
+            and b.shape is not None and len(a.shape) == len(b.shape) and a.dtype == b.dtype:
+        dims: list[Dim] = [x if x == y or x in widened else ctx.fresh()
+                           for x, y in zip(a.shape, b.shape, strict=True)]
+        return TensorType(a.dtype, tuple(dims))
+    return merge(ctx, a, b)
 
 
 @register_rule("Loop")
