@@ -21,6 +21,7 @@ from onnxlite.cli import check as cli_check
 from onnxlite.cli import diff as cli_diff
 from onnxlite.cli import draw as cli_draw
 from onnxlite.cli import edit as cli_edit
+from onnxlite.cli import infer as cli_infer
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import load, save
 
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_edit.register(commands, common)
     cli_diff.register(commands, common)
     cli_draw.register(commands, common)
+    cli_infer.register(commands, common)
     return parser
 
 

@@ -367,7 +367,7 @@ class Engine:
         if conflict:
             if self.recording:
                 self.contradictions[(frame.path, name)] = Contradiction(
-                    name, frame.label(index), frame.path, format_type(declared), format_type(t))
+                    name, frame.label(index), frame.path, _declared_text(decl_proto), format_type(t))
             return t, value
         return merged, value if merged == t else None
 
@@ -565,6 +565,12 @@ def _collect_unk(tp: Any, taken: set[str], depth: int = 0) -> None:
         _collect_unk(getattr(tp, which).elem_type, taken, depth + 1)
     elif which == "map_type":
         _collect_unk(tp.map_type.value_type, taken, depth + 1)
+
+
+def _declared_text(tp: Any) -> str:
+    """A declared type as written in the file (unknown dims as '?', no bindings applied)."""
+    unknown = symbol("?")
+    return format_type(from_type_proto(tp, lambda: unknown))
 
 
 def _dtype(code: int) -> DataType | None:
