@@ -54,14 +54,19 @@ def generic_rule(ctx: Context) -> None:
         if i >= len(formals_in) and formal[2] != "variadic":
             break
         t = ctx.input_type(i)
-        if t is not None and formal[1] not in bound:
+        heterogeneous = formal[2] == "variadic" and not formal[3]
+        if t is not None and formal[1] not in bound and not heterogeneous:
             bound[formal[1]] = t
     formals_out = schema.outputs
     for i in range(ctx.num_outputs):
         if not formals_out:
             break
         formal = formals_out[min(i, len(formals_out) - 1)]
+        if i >= len(formals_out) and formal[2] != "variadic":
+            break
         type_str = formal[1]
+        if formal[2] == "variadic" and not formal[3]:
+            continue  # each output of a heterogeneous variadic list has a type of its own
         allowed = schema.type_constraints.get(type_str)
         out: TypeLike | None = None
         if allowed is None:

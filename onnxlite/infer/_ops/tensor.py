@@ -34,7 +34,7 @@ def _constant(ctx: Context) -> None:
         return
     sparse = ctx.attr("sparse_value")
     if sparse is not None:
-        ctx.set_output(0, SparseTensorType(sparse.dtype, tuple(sparse.shape)))
+        ctx.set_output(0, SparseTensorType(sparse.values.dtype, tuple(sparse.shape)))
         return
     for name, dtype, scalar in _LITERALS:
         v = ctx.attr(name)
