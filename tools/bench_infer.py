@@ -6,6 +6,11 @@ Usage:
         output types and value_info, infer, compare with the real output data; prints
         right/wrong/missing and the op types most often missing, and the same for onnx's
         infer_shapes(data_prop=True) measured in this run as the anchor.
+    python tools/bench_infer.py --speed [--repeat 3] [--nodes 100000] [--weights-mb 1200]
+        load + infer + save in FRESH processes (imports included), median wall time and peak RSS:
+        onnxlite (load, infer_types, apply, save) against onnx (load, infer_shapes, save), on a
+        chain of Add/Relu nodes (input float[batch,8]) and on a model with embedded weights
+        (models cached in tools/.bench/). Prints the ratios to the onnx anchor of the same run.
 """
 
 from __future__ import annotations
@@ -76,13 +81,118 @@ def coverage(listing: str | None) -> int:
     return 1 if ours.wrong else 0
 
 
+BENCH = TOOLS / ".bench"
+
+ONNXLITE_RUN = """
+import resource, sys, time
+t = time.perf_counter()
+import onnxlite
+from onnxlite import infer
+m = onnxlite.load(sys.argv[1])
+r = infer.infer_types(m)
+onnxlite.save(infer.apply(m, r), sys.argv[2])
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print(time.perf_counter() - t, hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+ONNX_RUN = """
+import resource, sys, time
+t = time.perf_counter()
+import onnx, onnx.shape_inference
+m = onnx.load(sys.argv[1])
+m = onnx.shape_inference.infer_shapes(m, data_prop=True)
+onnx.save(m, sys.argv[2])
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print(time.perf_counter() - t, hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _chain(nodes: int) -> Path:
+    path = BENCH / f"infer_chain_{nodes}.onnx"
+    if path.exists():
+        return path
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    made = []
+    prev = "input"
+    for k in range(nodes):
+        out = "output" if k == nodes - 1 else f"v{k}"
+        if k % 2 == 0:
+            made.append(helper.make_node("Add", [prev, "bias"], [out], name=f"add{k}"))
+        else:
+            made.append(helper.make_node("Relu", [prev], [out], name=f"relu{k}"))
+        prev = out
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 8])
+    g = helper.make_graph(made, "chain", [x], [helper.make_empty_tensor_value_info("output")],
+                          initializer=[numpy_helper.from_array(np.ones(8, np.float32), "bias")])
+    BENCH.mkdir(exist_ok=True)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def _weights(mb: int) -> Path:
+    """A small MLP whose layers hold ``mb`` MiB of float32 weights, embedded in the file."""
+    path = BENCH / f"infer_weights_{mb}mb.onnx"
+    if path.exists():
+        return path
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    width = 1024
+    layers = max(1, mb * 2**20 // (width * width * 4))
+    inits, nodes, prev = [], [], "x"
+    for k in range(layers):
+        inits.append(numpy_helper.from_array(np.full((width, width), 0.001, np.float32), f"w{k}"))
+        nodes.append(helper.make_node("MatMul", [prev, f"w{k}"], [f"h{k}"]))
+        nodes.append(helper.make_node("Relu", [f"h{k}"], [f"y{k}"]))
+        prev = f"y{k}"
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", width])
+    g = helper.make_graph(nodes, "mlp", [x], [helper.make_empty_tensor_value_info(prev)], initializer=inits)
+    BENCH.mkdir(exist_ok=True)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def _run(code: str, src: Path, repeat: int) -> tuple[float, float]:
+    import statistics
+    import subprocess
+    import tempfile
+
+    times, rss = [], []
+    with tempfile.TemporaryDirectory(dir=BENCH) as tmp:
+        for _ in range(repeat):
+            out = subprocess.run([sys.executable, "-c", code, str(src), f"{tmp}/out.onnx"], check=True,
+                                 capture_output=True, text=True, cwd=str(REPO)).stdout.split()
+            times.append(float(out[0]))
+            rss.append(int(out[1]) / 1024)
+    return statistics.median(times), max(rss)
+
+
+def speed(repeat: int, nodes: int, weights_mb: int) -> int:
+    print("| model | onnx (load + infer_shapes + save) | onnxlite (load + infer + apply + save) | ratio |")
+    print("|---|---|---|---:|")
+    for label, src in ((f"{nodes:,}-node chain (Add/Relu, float[batch,8])", _chain(nodes)),
+                       (f"{weights_mb:,} MiB embedded weights", _weights(weights_mb))):
+        t_onnx, m_onnx = _run(ONNX_RUN, src, repeat)
+        t_ours, m_ours = _run(ONNXLITE_RUN, src, repeat)
+        print(f"| {label} | {t_onnx:.2f} s, {m_onnx:.0f} MiB | {t_ours:.2f} s, {m_ours:.0f} MiB | "
+              f"{t_onnx / t_ours:.1f}x faster, {100 * m_ours / m_onnx:.0f}% RSS |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coverage", action="store_true", help="score over the onnx backend node cases")
     parser.add_argument("--list", choices=["wrong", "missing"], help="list those outputs")
+    parser.add_argument("--speed", action="store_true", help="time load + infer + save in fresh processes")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--weights-mb", type=int, default=1200)
     args = parser.parse_args()
     if args.coverage:
         return coverage(args.list)
+    if args.speed:
+        return speed(args.repeat, args.nodes, args.weights_mb)
     parser.print_help()
     return 2
 
