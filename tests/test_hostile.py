@@ -672,13 +672,18 @@ def _deep_inner_value_lookup(data: bytes) -> str:
     graph = model.graph
     while graph.nodes:
         graph = graph.nodes[0].subgraphs()[0]
-    return graph.value("c").kind + "/" + graph.value("nowhere").kind
+    try:
+        graph.value("nowhere")
+    except KeyError:
+        return graph.value("c").kind + "/KeyError"
+    return graph.value("c").kind + "/found"
 
 
 def test_deepest_graph_scope_lookup_works() -> None:
     outcome = isolated(_deep_inner_value_lookup, wb.model(wb.nested_if(30)))
     assert outcome.ok, f"{outcome.types[:1]} {outcome.message}"
-    assert outcome.value == "undefined/undefined"  # 'c' is never defined: no graph input declares it
+    # 'c' is read but never defined (no graph input declares it); 'nowhere' is neither defined nor read
+    assert outcome.value == "undefined/KeyError"
 
 
 # --- external data -------------------------------------------------------------------------------------

@@ -52,7 +52,11 @@ def test_uses_cross_subgraphs_and_respect_shadowing() -> None:
     # body's own x (a body input of the same name), which is not a use of the outer one
     assert sorted((n.name, i) for n, i in x.uses) == [("loop", 2), ("then_add", 0)]
     assert g.value("y").producer.name == "if"
-    assert g.value("nothing").kind == "undefined"
+    with pytest.raises(KeyError, match="no value named 'nothing'"):  # one rule, as initializers[...]
+        g.value("nothing")
+    with pytest.raises(KeyError):
+        g.initializers["nothing"]
+    assert "nothing" not in g.values
 
 
 def test_subgraph_values_see_the_outer_scope() -> None:

@@ -576,7 +576,7 @@ def walk(nodes: Iterable[Any], where: str) -> Iterator[tuple[Any, str]]:
 def check_node(node: Any, at: str, schema: Any) -> None:
     """A NodeProto against the ``schema`` entry (from `schema_at`) of its op: not deprecated, as
     many inputs and outputs as it takes, known attributes, the required ones present."""
-    since, deprecated, min_in, max_in, min_out, max_out, attributes = schema
+    since, deprecated, min_in, max_in, min_out, max_out, attributes = schema[:7]
     label = f"{node.op_type}-{since}"
     if deprecated:
         raise EditError(f"{at}: {node.op_type} is deprecated since opset {since}")

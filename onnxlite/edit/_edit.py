@@ -529,14 +529,28 @@ def add_input(target: Target, name: str, dtype: Any, shape: Sequence[int | str |
     _reindex(graph)
 
 
-def insert_node(target: Target, op_type: str, *, after: str | None = None, before: str | None = None,
+def _value_of(where: str | Node | None, scope: Graph | Function) -> str:
+    """The value name an ``after=``/``before=`` argument stands for (a Node: its one output)."""
+    if isinstance(where, Node):
+        outputs = [o for o in where.outputs if o]
+        if len(outputs) != 1:
+            raise EditError(f"{_label(scope)}: node {where.label!r} has {len(outputs)} outputs; "
+                            "name the value to insert at instead")
+        return outputs[0]
+    assert where is not None
+    return where
+
+
+def insert_node(target: Target, op_type: str, *, after: str | Node | None = None,
+                before: str | Node | None = None,
                 inputs: Sequence[str] = (), output: str | None = None, name: str = "", domain: str = "",
                 **attributes: Any) -> Node:
     """Insert a node on a value, keeping the graph consistent. Attributes are typed as the
     builder types them (`onnxlite.builder.make_node`), at the graph's opset for ``domain``.
 
     - ``after=v``: the node reads ``v`` (then ``inputs``) and every node that read ``v`` now reads
-      the node's output (named ``output``, default a fresh name); graph outputs keep ``v``.
+      the node's output (named ``output``, default a fresh name); graph outputs keep ``v``. ``v``
+      may be a Node with one output: that output.
     - ``before=v``: the node becomes the producer of ``v``: what produced ``v`` now produces a
       fresh name (or ``output``) that the node reads, so every reader of ``v``, graph outputs
       included, sees the node's result under the same name.
@@ -551,8 +565,7 @@ def insert_node(target: Target, op_type: str, *, after: str | None = None, befor
     p = scope.proto
     if (after is None) == (before is None):
         raise EditError(f"{_label(scope)}: insert_node needs exactly one of after= and before=")
-    value = after if after is not None else before
-    assert value is not None
+    value = _value_of(after if after is not None else before, scope)
     here = _defined(p, isinstance(scope, Function))
     visible = here | _outer_defined(scope)
     for x in (value, *inputs):

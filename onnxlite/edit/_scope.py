@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from onnxlite.model import Function, Graph, Model
+from onnxlite.model import Function, Graph, Model, changed, defined_names, free_reads, graph_attributes
 
 Target = Model | Graph | Function
 
@@ -32,25 +32,12 @@ def _label(scope: Graph | Function) -> str:
 
 def _subgraphs(node: Any) -> Iterator[Any]:
     """GraphProtos held by a NodeProto's attributes."""
-    for a in node.attribute:
-        if a.type == 5 or (a.type == 0 and a.HasField("g")):
-            yield a.g
-        elif a.type == 10 or (a.type == 0 and len(a.graphs)):
-            yield from a.graphs
+    return (g for _, _, g in graph_attributes(node))
 
 
 def _defined(p: Any, function: bool = False) -> set[str]:
     """Names a graph (or function) body defines itself."""
-    if function:
-        names = set(p.input)
-    else:
-        names = {v.name for v in p.input}
-        names.update(t.name for t in p.initializer)
-        names.update(s.values.name for s in p.sparse_initializer)
-    for n in p.node:
-        names.update(n.output)
-    names.discard("")
-    return names
+    return defined_names(p, function)
 
 
 def _all_names(p: Any, function: bool = False) -> set[str]:
@@ -155,25 +142,12 @@ def _apply(sites: list[_Site], new: str) -> None:
 
 
 def _reindex(scope: Graph | Function) -> None:
-    if isinstance(scope, Graph):
-        scope.reindex()
-        model = scope.model
-        if model is not None:
-            model.graph.reindex()
+    changed()  # every live view rebuilds its index on next use
 
 
 def _free_names_of(body: Any) -> set[str]:
     """Names a body reads from outside (not defined anywhere inside it along the path)."""
-    free: set[str] = set()
-    stack = [(body, frozenset[str]())]
-    while stack:
-        g, outer = stack.pop()
-        defined = outer | _defined(g)
-        for n in g.node:
-            free.update(x for x in n.input if x and x not in defined)
-            stack.extend((s, defined) for s in _subgraphs(n))
-        free.update(v.name for v in g.output if v.name not in defined)
-    return free
+    return free_reads(body)
 
 
 def _producers(p: Any) -> dict[str, int]:

@@ -42,3 +42,19 @@ def string_list(name: str, doc: str = "") -> Any:
         return tuple(getattr(self.proto, name))
 
     return property(get, doc=doc or f"`{name}` as a tuple.")
+
+
+def value_name(name: str, doc: str = "") -> Any:
+    """A property over a field holding a value name: readable, but assigning raises EditError naming
+    `onnxlite.edit.rename`, which renames every reference in every scope at once (setting the field
+    alone would break the graph silently)."""
+    from onnxlite.errors import EditError
+
+    def get(self: Any) -> Any:
+        return getattr(self.proto, name)
+
+    def set_(self: Any, value: Any) -> None:
+        raise EditError(f"cannot set the name of {type(self).__name__} {getattr(self.proto, name)!r} here: "
+                        "a value name is read by nodes and graphs; use onnxlite.edit.rename(model, old, new)")
+
+    return property(get, set_, doc=doc or f"The `{name}` field (rename with onnxlite.edit.rename).")

@@ -13,10 +13,21 @@ from typing import IO, Any, Union
 
 from onnxlite import _proto
 from onnxlite._storage import io, writer
-from onnxlite.errors import ModelFormatError
+from onnxlite.errors import EditError, ModelFormatError
 from onnxlite.model._fields import scalar, string_list, string_map
 from onnxlite.model._tensors import SparseTensor, Tensor
 from onnxlite.model._types import Type, ValueInfo
+from onnxlite.model._walk import defined_names, graph_attributes, node_labels
+
+#: Bumped by every edit (`changed`); a Graph's cached producer/uses index is valid only for the
+#: generation it was built in, so every live view answers as a fresh one would after any edit.
+_GENERATION = [0]
+
+
+def changed() -> None:
+    """Tell every view that a model was edited: cached producer/uses indexes are rebuilt on next
+    use. The edit layer calls it after each change; call it after editing ``.proto`` directly."""
+    _GENERATION[0] += 1
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -163,10 +174,28 @@ class Node:
         """Input value names ('' marks an omitted optional input)."""
         return tuple(self.proto.input[:])  # slicing first is ~30% faster with upb
 
+    @inputs.setter
+    def inputs(self, value: Any) -> None:
+        raise EditError(f"{self._describe()}: inputs are read-only here; rewire with "
+                        "onnxlite.edit.replace_all_uses(...) or rename with onnxlite.edit.rename(...)")
+
     @property
     def outputs(self) -> tuple[str, ...]:
         """Output value names."""
         return tuple(self.proto.output[:])
+
+    @outputs.setter
+    def outputs(self, value: Any) -> None:
+        raise EditError(f"{self._describe()}: outputs are read-only here; rename them with "
+                        "onnxlite.edit.rename(...)")
+
+    @property
+    def label(self) -> str:
+        """The node's label in reports: its name when non-empty and unique in its graph, else
+        ``NAME#INDEX`` (``#INDEX`` when unnamed)."""
+        if self._index < 0:
+            return self.proto.name or "#?"  # type: ignore[no-any-return]
+        return node_labels(self.graph.proto)[self._index]
 
     @property
     def where(self) -> str:
@@ -201,11 +230,10 @@ class Node:
         out: list[Graph] = []
         model = self.graph.model
         parent = self.graph if isinstance(self.graph, Graph) else None
-        for a in self.proto.attribute:
-            where = f"{self._describe()}.attribute '{a.name}'"
-            if a.HasField("g"):
-                out.append(Graph(a.g, parent, model, where + ".g"))
-            out.extend(Graph(g, parent, model, f"{where}.graphs[{i}]") for i, g in enumerate(a.graphs))
+        for attr, slot, g in graph_attributes(self.proto):
+            field = f"graphs[{slot}]" if slot is not None else "g"
+            where = f"{self._describe()}.attribute '{attr}'.{field}"
+            out.append(Graph(g, parent, model, where))
         return out
 
     @property
@@ -303,6 +331,7 @@ class Graph:
         self.model = model
         self.where = where
         self._values: dict[str, Value] | None = None
+        self._generation = -1
 
     name = scalar("name")
     doc_string = scalar("doc_string")
@@ -313,20 +342,33 @@ class Graph:
         return self.model.store if self.model is not None else io.DataStore()
 
     @property
-    def nodes(self) -> list[Node]:
-        return [Node(n, self, i) for i, n in enumerate(self.proto.node)]
+    def nodes(self) -> tuple[Node, ...]:
+        """The nodes, in order (a tuple: add and remove nodes with onnxlite.edit)."""
+        return tuple(Node(n, self, i) for i, n in enumerate(self.proto.node))
+
+    def node(self, label: str) -> Node:
+        """The node with this label: its name when unique in the graph, else ``NAME#INDEX``
+        (``#INDEX`` for an unnamed node). KeyError when no node has it."""
+        labels = node_labels(self.proto)
+        try:
+            index = labels.index(label)
+        except ValueError:
+            repeated = [lbl for lbl in labels if lbl.rsplit("#", 1)[0] == label and "#" in lbl]
+            hint = f"; the name is repeated, use one of {', '.join(repeated[:5])}" if repeated else ""
+            raise KeyError(f"{self.where}: no node labelled {label!r}{hint}") from None
+        return Node(self.proto.node[index], self, index)
 
     @property
-    def inputs(self) -> list[ValueInfo]:
-        return [ValueInfo(v) for v in self.proto.input]
+    def inputs(self) -> tuple[ValueInfo, ...]:
+        return tuple(ValueInfo(v) for v in self.proto.input)
 
     @property
-    def outputs(self) -> list[ValueInfo]:
-        return [ValueInfo(v) for v in self.proto.output]
+    def outputs(self) -> tuple[ValueInfo, ...]:
+        return tuple(ValueInfo(v) for v in self.proto.output)
 
     @property
-    def value_info(self) -> list[ValueInfo]:
-        return [ValueInfo(v) for v in self.proto.value_info]
+    def value_info(self) -> tuple[ValueInfo, ...]:
+        return tuple(ValueInfo(v) for v in self.proto.value_info)
 
     @property
     def initializers(self) -> Initializers:
@@ -345,14 +387,17 @@ class Graph:
     # --- producer / uses index ----------------------------------------------------------------
 
     def value(self, name: str) -> Value:
-        """The Value named ``name`` as seen from this graph (defined here or in an outer scope)."""
+        """The Value named ``name`` as seen from this graph: defined or read here, or defined in an
+        enclosing graph. KeyError for a name nothing in scope defines or reads (``values`` lists
+        what exists)."""
         values = self._index()
         found = values.get(name)
         if found is not None:
             return found
-        outer = self.parent.value(name) if self.parent is not None else None
-        kind = "outer" if outer is not None and outer.kind != "undefined" else "undefined"
-        return Value(name, self, kind, None, outer)
+        outer = self.parent.value(name) if self.parent is not None else None  # KeyError goes up
+        if outer is None:
+            raise KeyError(f"{self.where}: no value named {name!r}")
+        return Value(name, self, "outer" if outer.kind != "undefined" else "undefined", None, outer)
 
     @property
     def values(self) -> dict[str, Value]:
@@ -360,11 +405,11 @@ class Graph:
         return dict(self._index())
 
     def reindex(self) -> None:
-        """Forget the cached producer/uses index (call after editing ``.proto`` directly)."""
-        self._values = None
+        """Forget every cached producer/uses index (call after editing ``.proto`` directly)."""
+        changed()
 
     def _index(self) -> dict[str, Value]:
-        if self._values is not None:
+        if self._values is not None and self._generation == _GENERATION[0]:
             return self._values
         values: dict[str, Value] = {}
         for i, t in enumerate(self.proto.initializer):
@@ -391,15 +436,23 @@ class Graph:
             if v.name and v.name not in values:
                 self._use(values, v.name)
         self._values = values
+        self._generation = _GENERATION[0]
         return values
 
     def _use(self, values: dict[str, Value], name: str) -> Value:
         found = values.get(name)
         if found is None:
-            outer = self.parent.value(name) if self.parent is not None else None
+            outer = self.parent._lookup(name) if self.parent is not None else None
             kind = "outer" if outer is not None and outer.kind != "undefined" else "undefined"
             found = values[name] = Value(name, self, kind, None, outer)
         return found
+
+    def _lookup(self, name: str) -> Value | None:
+        """``value(name)`` without the KeyError: None when nothing in scope has the name."""
+        found = self._index().get(name)
+        if found is not None:
+            return found
+        return self.parent._lookup(name) if self.parent is not None else None
 
     def __repr__(self) -> str:
         return f"Graph({self.proto.name!r}, {len(self.proto.node)} nodes)"
@@ -412,19 +465,13 @@ def _free_uses(node: Node) -> Iterator[tuple[str, Node, int]]:
     stack: list[tuple[Graph, frozenset[str]]] = [(g, frozenset()) for g in node.subgraphs()]
     while stack:
         graph, outer_defs = stack.pop()
-        p = graph.proto
-        defined = set(outer_defs)
-        defined.update(t.name for t in p.initializer)
-        defined.update(s.values.name for s in p.sparse_initializer)
-        defined.update(v.name for v in p.input)
-        for n in p.node:
-            defined.update(n.output)
-        frozen = frozenset(defined)
+        frozen = outer_defs | defined_names(graph.proto, False)
         for inner in graph.nodes:
             for i, name in enumerate(inner.proto.input):
                 if name and name not in frozen:
                     yield name, inner, i
-            stack.extend((g, frozen) for g in inner.subgraphs())
+            if inner.proto.attribute:
+                stack.extend((g, frozen) for g in inner.subgraphs())
 
 
 class Function:
@@ -458,16 +505,17 @@ class Function:
         return {a.name: Attribute(a, self, where) for a in self.proto.attribute_proto}
 
     @property
-    def nodes(self) -> list[Node]:
-        return [Node(n, self, i) for i, n in enumerate(self.proto.node)]
+    def nodes(self) -> tuple[Node, ...]:
+        """The nodes, in order (a tuple: add and remove nodes with onnxlite.edit)."""
+        return tuple(Node(n, self, i) for i, n in enumerate(self.proto.node))
 
     @property
     def opset_imports(self) -> dict[str, int]:
         return {o.domain: int(o.version) for o in self.proto.opset_import}
 
     @property
-    def value_info(self) -> list[ValueInfo]:
-        return [ValueInfo(v) for v in self.proto.value_info]
+    def value_info(self) -> tuple[ValueInfo, ...]:
+        return tuple(ValueInfo(v) for v in self.proto.value_info)
 
     @property
     def store(self) -> io.DataStore:

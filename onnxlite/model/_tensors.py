@@ -8,7 +8,7 @@ from onnxlite import _proto
 from onnxlite._storage import io, wire, writer
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
-from onnxlite.model._fields import scalar, string_map
+from onnxlite.model._fields import scalar, string_map, value_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,7 +69,7 @@ class Tensor:
             proto.raw_data = raw
         return cls(proto)
 
-    name = scalar("name", "The tensor's name.")
+    name = value_name("name", "The tensor's name.")
     doc_string = scalar("doc_string")
     metadata_props = string_map("metadata_props")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from onnxlite.dtypes import DataType, data_type_of
-from onnxlite.model._fields import scalar, string_map
+from onnxlite.model._fields import scalar, string_map, value_name
 
 DimValue = int | str | None
 
@@ -161,7 +161,7 @@ class ValueInfo:
     def __init__(self, proto: Any) -> None:
         self.proto = proto
 
-    name = scalar("name")
+    name = value_name("name")
     doc_string = scalar("doc_string")
     metadata_props = string_map("metadata_props")
 

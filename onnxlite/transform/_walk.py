@@ -8,7 +8,7 @@ from typing import Any
 
 from google.protobuf.internal import api_implementation
 
-from onnxlite.model import Function, Graph, Model
+from onnxlite.model import Function, Graph, Model, changed, graph_attributes, iter_nodes
 
 # upb and the pure-Python protobuf move elements when a repeated field is sorted, so references
 # to them stay valid and nothing is copied; other implementations get copies.
@@ -24,11 +24,8 @@ def _node_desc(where: str, index: int, node: Any) -> str:
 
 def _subgraphs(node: Any) -> Iterator[tuple[str, Any]]:
     """(path suffix, GraphProto) of every graph held by ``node``'s attributes."""
-    for a in node.attribute:
-        if a.HasField("g"):
-            yield f"attribute '{a.name}'.g", a.g
-        for k, g in enumerate(a.graphs):
-            yield f"attribute '{a.name}'.graphs[{k}]", g
+    for attr, slot, g in graph_attributes(node):
+        yield f"attribute '{attr}'." + (f"graphs[{slot}]" if slot is not None else "g"), g
 
 
 def _is_function(container: Any) -> bool:
@@ -125,13 +122,7 @@ class _Tree:
 
 def _walk_nodes(container: Any) -> Iterator[Any]:
     """Every node of a graph or function, including those in nested subgraphs."""
-    stack = [container]
-    while stack:
-        g = stack.pop()
-        for n in g.node:
-            yield n
-            if n.attribute:
-                stack.extend(sg for _, sg in _subgraphs(n))
+    return iter_nodes(container)
 
 
 def _containers(target: Model | Graph | Function) -> tuple[list[tuple[Any, str]], Graph | None]:
@@ -153,9 +144,7 @@ def _containers(target: Model | Graph | Function) -> tuple[list[tuple[Any, str]]
 
 
 def _reindex(graph: Graph | None) -> None:
-    while graph is not None:  # an outer graph's index lists uses inside this one
-        graph.reindex()
-        graph = graph.parent
+    changed()  # every live view rebuilds its index on next use
 
 
 # --- reordering and trimming repeated fields --------------------------------------------------
