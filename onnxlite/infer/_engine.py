@@ -118,6 +118,7 @@ def node_label(graph_proto: Any, index: int) -> str:
 
 _UNK = re.compile(r"unk_(\d+)\Z")
 _NO_RULE = object()
+_MEMO_SIZE = 100_000  # distinct (op, input types, values, attributes) answers kept
 
 
 class Engine:
@@ -144,6 +145,7 @@ class Engine:
         self.contradictions: dict[tuple[str, str], Contradiction] = {}
         self.recording = True
         self._rules: dict[tuple[str, str, int], Any] = {}
+        self._memo: dict[Any, tuple[list[TypeLike | None], list[Known | None], str]] = {}
         self._calls: dict[Any, tuple[list[tuple[TypeLike | None, Known | None]], str]] = {}
 
     # --- symbols --------------------------------------------------------------------------------
@@ -245,7 +247,7 @@ class Engine:
             self.budget -= 1
             if self.budget < 0:
                 raise InferError("inference budget exhausted (nested function calls or loops too large)")
-            self.run_node(frame, Node(proto, owner, index), index, recording)
+            self.run_node(frame, proto, owner, index, recording)
         if recording:
             self.types[path] = frame.types
         return [frame.lookup(v.name) if v.name else (None, None) for v in g.output]
@@ -278,8 +280,7 @@ class Engine:
         return Known(tuple(int(d) for d in t.dims), tuple(flat))
 
     # --- nodes ----------------------------------------------------------------------------------
-    def run_node(self, frame: _Frame, node: Node, index: int, recording: bool) -> None:
-        proto = node.proto
+    def run_node(self, frame: _Frame, proto: Any, owner: Any, index: int, recording: bool) -> None:
         names = proto.input[:]
         op_type = proto.op_type
         raw_domain = proto.domain
@@ -295,10 +296,20 @@ class Engine:
             values.append(v)
         domain = normalize_domain(raw_domain) if raw_domain else ""
         opset = frame.opsets.get(domain)
-        ctx = Context(node, opset or 0, inputs, values, self, frame.attr_env, frame, op_type, domain,
-                      names, len(proto.output))
-        reason = ""
+        n_out = len(proto.output)
         fn = self.functions.get((raw_domain, op_type, proto.overload)) if self.functions else None
+        memo = None
+        if fn is None and opset is not None:
+            memo = self._memo_key(proto, domain, op_type, opset, inputs, values)
+            if memo is not None:
+                hit = self._memo.get(memo)
+                if hit is not None:
+                    self._finish(frame, proto, index, recording, op_type, hit[0], hit[1], hit[2])
+                    return
+        ctx = Context(Node(proto, owner, index), opset or 0, inputs, values, self, frame.attr_env, frame,
+                      op_type, domain, names, n_out)
+        reason = ""
+        fresh_before = self._fresh
         try:
             if fn is not None:
                 self.call_function(ctx, fn, frame)
@@ -326,14 +337,35 @@ class Engine:
             if isinstance(e, InferError):
                 raise
             reason = f"rule for {op_type} failed: {type(e).__name__}: {e}"
+        if memo is not None and self._fresh == fresh_before and len(self._memo) < _MEMO_SIZE:
+            self._memo[memo] = (ctx.outputs, ctx.out_values, reason)  # no fresh symbol: safe to share
+        self._finish(frame, proto, index, recording, op_type, ctx.outputs, ctx.out_values, reason)
+
+    def _memo_key(self, proto: Any, domain: str, op_type: str, opset: int, inputs: list[TypeLike | None],
+                  values: list[Known | None]) -> tuple[Any, ...] | None:
+        """What a rule's answer depends on, when it can be shared between nodes: the op, its
+        input types and values, its attributes (not graphs, not function attribute references)."""
+        attrs = proto.attribute
+        akey: tuple[bytes, ...] = ()
+        if len(attrs):
+            keys = []
+            for a in attrs:
+                if a.type in (5, 10) or a.ref_attr_name or a.HasField("g") or len(a.graphs):
+                    return None
+                keys.append(a.SerializeToString())
+            akey = tuple(keys)
+        return (domain, op_type, opset, tuple(inputs), tuple(values), akey, len(proto.output))
+
+    def _finish(self, frame: _Frame, proto: Any, index: int, recording: bool, op_type: str,
+                outputs: list[TypeLike | None], out_values: list[Known | None], reason: str) -> None:
         declared = frame.declared
         types = frame.types
         known_values = frame.values
         for i, out in enumerate(proto.output[:]):
             if not out:
                 continue
-            t = ctx.outputs[i]
-            value = ctx.out_values[i]
+            t = outputs[i]
+            value = out_values[i]
             if declared:
                 decl = declared.get(out)
                 if decl is not None:
@@ -509,7 +541,7 @@ class Engine:
                 self.budget -= 1
                 if self.budget < 0:
                     raise InferError("inference budget exhausted (nested function calls or loops too large)")
-                self.run_node(sub, Node(proto, view, index), index, False)
+                self.run_node(sub, proto, view, index, False)
         finally:
             self.recording = was
             self.depth -= 1

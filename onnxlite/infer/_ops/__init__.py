@@ -5,5 +5,6 @@ To add a family: write ``onnxlite/infer/_ops/<family>.py`` with `register_rule` 
 
 import onnxlite.infer._ops.control
 import onnxlite.infer._ops.elementwise
+import onnxlite.infer._ops.reduce
 import onnxlite.infer._ops.shape
 import onnxlite.infer._ops.tensor  # noqa: F401
