@@ -300,7 +300,7 @@ class Engine:
         fn = self.functions.get((raw_domain, op_type, proto.overload)) if self.functions else None
         memo = None
         if fn is None and opset is not None:
-            memo = self._memo_key(proto, domain, op_type, opset, inputs, values)
+            memo = self._memo_key(proto, domain, op_type, opset, inputs, values, names)
             if memo is not None:
                 hit = self._memo.get(memo)
                 if hit is not None:
@@ -342,7 +342,7 @@ class Engine:
         self._finish(frame, proto, index, recording, op_type, ctx.outputs, ctx.out_values, reason)
 
     def _memo_key(self, proto: Any, domain: str, op_type: str, opset: int, inputs: list[TypeLike | None],
-                  values: list[Known | None]) -> tuple[Any, ...] | None:
+                  values: list[Known | None], names: list[str]) -> tuple[Any, ...] | None:
         """What a rule's answer depends on, when it can be shared between nodes: the op, its
         input types and values, its attributes (not graphs, not function attribute references)."""
         attrs = proto.attribute
@@ -354,7 +354,8 @@ class Engine:
                     return None
                 keys.append(a.SerializeToString())
             akey = tuple(keys)
-        return (domain, op_type, opset, tuple(inputs), tuple(values), akey, len(proto.output))
+        given = tuple(bool(n) for n in names)  # an omitted optional input vs an unknown one
+        return (domain, op_type, opset, tuple(inputs), tuple(values), given, akey, len(proto.output))
 
     def _finish(self, frame: _Frame, proto: Any, index: int, recording: bool, op_type: str,
                 outputs: list[TypeLike | None], out_values: list[Known | None], reason: str) -> None:
