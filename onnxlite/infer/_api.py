@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from onnxlite import _proto
-from onnxlite.infer._engine import Contradiction, UnknownValue, node_label, run
+from onnxlite.infer._engine import Contradiction, UnknownValue, run
 from onnxlite.infer._sym import format_dim
 from onnxlite.infer._types import (
     OptionalType,
@@ -19,7 +19,7 @@ from onnxlite.infer._types import (
     to_type_proto,
     write_type_proto,
 )
-from onnxlite.model import Model
+from onnxlite.model import Model, walk
 
 __all__ = ["Inference", "apply", "infer_types"]
 
@@ -91,21 +91,6 @@ def _writable(t: TypeLike | None) -> bool:
     return t is not None and t.key is not None and _writable(t.value)
 
 
-def _graphs(graph: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """(path, GraphProto) for a graph and every subgraph in it, as the engine names them."""
-    stack = [(path, graph)]
-    while stack:
-        p, g = stack.pop()
-        yield p, g
-        nodes = g.node
-        for i, n in enumerate(nodes):
-            label = None
-            for a in n.attribute:
-                if a.HasField("g"):
-                    label = label or node_label(g, i)
-                    stack.append((f"{p}/{label}.{a.name}" if p else f"{label}.{a.name}", a.g))
-
-
 def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model:
     """A new Model: ``model`` with the inferred types written (value_info for every typed
     intermediate value, graph output types filled in where missing). Graph input types stay as
@@ -121,7 +106,8 @@ def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model
     new = _proto.ModelProto()
     new.CopyFrom(model.proto)
     encoded: dict[TypeLike, bytes] = {}
-    for path, g in _graphs(new.graph, ""):
+    for body in walk(new, functions=False, training=False):
+        path, g = body.path, body.proto
         types = inference.types.get(path)
         if types is None:
             continue

@@ -4,7 +4,6 @@ types, and records what it could not type and where declarations contradict the 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from onnxlite.infer._types import (
     format_type,
     from_type_proto,
 )
-from onnxlite.model import Attribute, Function, Graph, Model, Node
+from onnxlite.model import Attribute, Function, Graph, Model, Node, node_labels, walk
 from onnxlite.versions import normalize_domain
 
 __all__ = ["Contradiction", "InferError", "UnknownValue", "run"]
@@ -100,20 +99,8 @@ class _Frame:
 
     def label(self, index: int) -> str:
         if self.labels is None:
-            nodes = self.proto.node
-            counts = Counter(n.name for n in nodes)
-            self.labels = [n.name if n.name and counts[n.name] == 1 else f"{n.name}#{i}"
-                           for i, n in enumerate(nodes)]
+            self.labels = node_labels(self.proto)
         return self.labels[index] if 0 <= index < len(self.labels) else f"#{index}"
-
-
-def node_label(graph_proto: Any, index: int) -> str:
-    """DESIGN.md's label of node ``index`` of a graph (or function) proto."""
-    nodes = graph_proto.node
-    name = nodes[index].name
-    if name and sum(1 for n in nodes if n.name == name) == 1:
-        return str(name)
-    return f"{name}#{index}"
 
 
 _UNK = re.compile(r"unk_(\d+)\Z")
@@ -565,24 +552,11 @@ class Engine:
 def _taken_fresh_names(model_proto: Any) -> set[str]:
     """dim_params of the form unk_K anywhere in the model's declared types (fresh symbols skip them)."""
     taken: set[str] = set()
-    graphs = [model_proto.graph]
-    bodies: list[Any] = list(model_proto.functions)
-    while graphs or bodies:
-        if len(taken) > 1_000_000:
-            break
-        if graphs:
-            g = graphs.pop()
-            for vi in (*g.input, *g.output, *g.value_info):
-                _collect_unk(vi.type, taken)
-        else:
-            g = bodies.pop()
-            for vi in g.value_info:
-                _collect_unk(vi.type, taken)
-        for n in g.node:
-            for a in n.attribute:
-                if a.HasField("g"):
-                    graphs.append(a.g)
-                graphs.extend(a.graphs)
+    for body in walk(model_proto, training=False):
+        p = body.proto
+        infos = p.value_info if body.is_function else (*p.input, *p.output, *p.value_info)
+        for vi in infos:
+            _collect_unk(vi.type, taken)
     return taken
 
 
