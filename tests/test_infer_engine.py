@@ -327,3 +327,19 @@ def test_apply_writes_value_info_and_keeps_weights_lazy(tmp_path: object) -> Non
     saved = onnx.load(f"{tmp_path}/typed.onnx")
     onnx.checker.check_model(saved, full_check=True)
     assert np.array_equal(numpy_helper.to_array(saved.graph.initializer[0]), np.ones((4096, 64), np.float32))
+
+
+def test_standard_op_without_a_rule_gets_its_element_type_from_the_schema() -> None:
+    """The generic fallback: an output bound to an input's type constraint gets that input's
+    element type, a constraint allowing one type gives that type; the shape stays unknown."""
+    from onnxlite.infer._generic import generic_rule, parse_type_str
+
+    assert parse_type_str("seq(tensor(int64))") == infer.SequenceType(TensorType(DataType.INT64, None))
+    assert parse_type_str("tensor(nope)") is None
+    m = model('g (double[N, 3] x, int64 k) => (v, i) { v, i = TopK(x, k) }')
+    node = m.graph.nodes[0]
+    ctx = infer.Context(node, 18, [tt("double", "N", 3), tt("int64")], [None, None], None, None, None,
+                        "TopK", "", ("x", "k"), 2)
+    with pytest.raises(infer.RuleUnknown, match="no shape rule for TopK"):
+        generic_rule(ctx)
+    assert ctx.outputs == [TensorType(DataType.DOUBLE, None), TensorType(DataType.INT64, None)]

@@ -179,6 +179,14 @@ g (float[C] init, float[T, C] xs) => (total, steps) {
       o = Identity(s2)
   }> (init, xs)
 }""", {"T": 4, "C": 3}),
+    "scan_v8_batch_axis": (8, """
+g (float[B, C] init, float[B, T, C] xs) => (total, steps) {
+  total, steps = Scan <num_scan_inputs = 1,
+                       body = body (float[C] s, float[C] x) => (float[C] s2, float[C] o) {
+      s2 = Add(s, x)
+      o = Identity(s2)
+  }> ("", init, xs)
+}""", {"B": 2, "T": 4, "C": 3}),
 }
 
 _NP = {DataType.FLOAT: np.float32, DataType.INT64: np.int64, DataType.INT32: np.int32,
