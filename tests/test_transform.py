@@ -21,10 +21,10 @@ import pytest
 
 import onnxlite
 from onnxlite import CycleError, EditError, _proto, transform
-from onnxlite.transform._walk import _walk_nodes
-from onnxlite.transform import _walk as _graphwalk
 from onnxlite._storage import wire
 from onnxlite.dtypes import DataType
+from onnxlite.model import _repeated
+from onnxlite.model import iter_nodes as _walk_nodes
 
 HAVE_ONNX = importlib.util.find_spec("onnx") is not None
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -362,7 +362,7 @@ def test_toposort_large_reversed_chain() -> None:
 
 def test_toposort_without_moving_elements(monkeypatch: pytest.MonkeyPatch) -> None:
     # other protobuf implementations: the nodes are copied into place instead of moved
-    monkeypatch.setattr(_graphwalk, "_SORT_MOVES", False)
+    monkeypatch.setattr(_repeated, "_SORT_MOVES", False)
     m = model(chain(10))
     transform.toposort(m)
     assert names(m.proto.graph) == [f"n{k}" for k in range(10)]

@@ -43,8 +43,7 @@ from onnxlite.edit._scope import (
     _training_graphs,
 )
 from onnxlite.errors import EditError
-from onnxlite.model import Function, Graph, Node, Tensor, Type
-from onnxlite.transform._walk import _apply_order
+from onnxlite.model import Function, Graph, Node, Tensor, Type, reorder
 
 # --- rename ------------------------------------------------------------------------------------
 
@@ -670,5 +669,5 @@ def _insert_at(p: Any, position: int, node: Any) -> Any:
     last = len(p.node) - 1
     if position < last:
         order = list(range(position)) + [last] + list(range(position, last))
-        _apply_order(p.node, order)
+        reorder(p.node, order)
     return p.node[position] if position < last else added

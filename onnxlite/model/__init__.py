@@ -22,6 +22,7 @@ from onnxlite.model._model import (
     loads,
     save,
 )
+from onnxlite.model._repeated import keep_only, reorder
 from onnxlite.model._tensors import (
     SparseTensor,
     Tensor,
@@ -46,6 +47,8 @@ from onnxlite.model._walk import (
 )
 
 __all__ = [
+    'keep_only',
+    'reorder',
     'Body',
     'defined_names',
     'free_reads',

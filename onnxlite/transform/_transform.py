@@ -22,13 +22,11 @@ from typing import Any
 
 from onnxlite._proto.opschemas import LATEST_OPSET
 from onnxlite.errors import CycleError
-from onnxlite.model import Function, Graph, Model
+from onnxlite.model import Function, Graph, Model, keep_only, reorder
 from onnxlite.transform._extract import TypeSpec, extract
 from onnxlite.transform._walk import (
-    _apply_order,
     _containers,
     _is_function,
-    _keep_only,
     _node_desc,
     _output_names,
     _reindex,
@@ -62,7 +60,7 @@ def toposort(target: Model | Graph | Function) -> None:
     tree = _Tree(roots)
     plans = [(k, order) for k in range(len(tree.protos)) if (order := _topo_order(tree, k)) is not None]
     for k, order in plans:  # all planned first: a cycle anywhere must leave the model untouched
-        _apply_order(tree.protos[k].node, order)
+        reorder(tree.protos[k].node, order)
     if plans:
         _reindex(view)
 
@@ -411,7 +409,7 @@ def remove_unused(
             f = p.functions[k]
             _plan_opsets(f.opset_import, used, live.function_scopes[k].where + ": ", removed, edits)
     for repeated, keep in edits:
-        _keep_only(repeated, keep)
+        keep_only(repeated, keep)
     model.graph.reindex()
     return removed
 
