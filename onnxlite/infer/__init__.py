@@ -7,7 +7,8 @@
 
 Rules are registered per (domain, op_type, since-version); `register_rule` adds one for a custom
 op (see ``onnxlite/infer/_rules.py`` for how to write a rule). Dims are ints or canonical
-symbolic expressions (`Expr`): ``2*N == N + N``.
+symbolic expressions (`Expr`): ``2*N == N + N``; `add`, `sub`, `mul`, `neg`, `floordiv`, `mod`,
+`dim_max`, `dim_min` compute on them (and on ints) exactly.
 """
 
 from onnxlite.infer import _ops  # noqa: F401  (registers the built-in rules)
@@ -18,6 +19,7 @@ from onnxlite.infer._sym import (
     Dim,
     Expr,
     ExprTooLarge,
+    add,
     dim_max,
     dim_min,
     evaluate,
@@ -25,7 +27,10 @@ from onnxlite.infer._sym import (
     format_dim,
     free_symbols,
     mod,
+    mul,
+    neg,
     parse_dim,
+    sub,
     symbol,
 )
 from onnxlite.infer._types import (
@@ -43,9 +48,10 @@ from onnxlite.infer._types import (
 )
 
 __all__ = [
-    "MAX_KNOWN", "Context", "Contradiction", "Dim", "Expr", "ExprTooLarge", "InferError", "Inference",
-    "Known", "MapType", "OptionalType", "RuleFailed", "RuleUnknown", "SequenceType", "SparseTensorType",
-    "TensorType", "TypeLike", "UnknownValue", "apply", "dim_max", "dim_min", "evaluate", "find_rule",
-    "floordiv", "format_dim", "format_type", "free_symbols", "from_type_proto", "infer_types", "mod",
-    "parse_dim", "register_rule", "registered_ops", "symbol", "to_type_proto",
+    "MAX_KNOWN", "add", "apply", "Context", "Contradiction", "Dim", "dim_max", "dim_min", "evaluate",
+    "Expr", "ExprTooLarge", "find_rule", "floordiv", "format_dim", "format_type", "free_symbols",
+    "from_type_proto", "infer_types", "Inference", "InferError", "Known", "MapType", "mod", "mul",
+    "neg", "OptionalType", "parse_dim", "register_rule", "registered_ops", "RuleFailed", "RuleUnknown",
+    "SequenceType", "SparseTensorType", "sub", "symbol", "TensorType", "to_type_proto", "TypeLike",
+    "UnknownValue",
 ]
