@@ -1,7 +1,8 @@
 """Saving models: where each tensor's bytes go, and atomic, streaming writes.
 
 Everything is checked and laid out before the first byte is written. Each output goes to a
-temporary file beside its target and is renamed into place only when complete; payloads are
+temporary file (unnamed where the OS allows it, see `tempfiles`) and is renamed over its target
+only when complete, so a killed save leaves the previous files and no debris; payloads are
 copied from their source (the memory-mapped model or data file) in the kernel where possible,
 so saving a gigabyte of weights needs no gigabyte of memory.
 """
@@ -12,13 +13,13 @@ import errno
 import hashlib
 import mmap
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from onnxlite import _proto
 from onnxlite._storage import paths as _paths
+from onnxlite._storage import tempfiles as _tempfiles
 from onnxlite._storage import wire
 from onnxlite._storage.io import (
     EXTERNAL,
@@ -35,6 +36,7 @@ from onnxlite._storage.io import (
     resolve_location,
     source_for,
 )
+from onnxlite._storage.tempfiles import TempFile
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError, SaveError, UnsafePathError, WriteError
 
@@ -119,24 +121,28 @@ def write_model(
             f"{path}: the model would be {total / 2**30:.2f} GiB, over protobuf's 2 GiB limit for one "
             "file; save with external_data=True to move weights to a data file")
     targets = {loc: _data_target(dest, loc) for loc in plan.data_files}
-    temps: list[tuple[Path, Path]] = []
+    temps: list[TempFile] = []
     backups: list[tuple[Path, Path]] = []
     try:
+        for target in [dest, *targets.values()]:
+            if target.parent.is_dir():
+                _tempfiles.clean_stale(target)  # what killed saves left here
         for loc, entries in plan.data_files.items():
             targets[loc].parent.mkdir(parents=True, exist_ok=True)
-            temps.append((_write_temp(targets[loc], entries), targets[loc]))
-        temps.append((_write_temp(dest, [(-1, p) for p in pieces]), dest))
-        for _tmp, target in temps[:-1]:
+            temps.append(_write_temp(targets[loc], entries))
+        temps.append(_write_temp(dest, [(-1, p) for p in pieces]))
+        for tmp in temps[:-1]:
+            target = tmp.target
             if target.exists():
                 pin_readers(target)
-                backup = Path(tempfile.mktemp(dir=target.parent, prefix=f".{target.name}.", suffix=".bak"))
+                backup = _tempfiles.temp_name(target, ".bak")
                 os.link(target, backup)
                 backups.append((backup, target))
         replaced: list[Path] = []
         try:
-            for tmp, target in temps:
-                os.replace(tmp, target)
-                replaced.append(target)
+            for tmp in temps:
+                tmp.commit()
+                replaced.append(tmp.target)
         except BaseException:
             # the model file was not replaced: put back the data files the old one refers to
             restored = {target for _backup, target in backups}
@@ -153,8 +159,8 @@ def write_model(
             raise
         raise WriteError(e.errno, f"{path}: could not write: {e.strerror or e}") from e
     finally:
-        for tmp, _target in temps:
-            _unlink_quietly(tmp)
+        for tmp in temps:
+            tmp.discard()
         for backup, _target in backups:
             _unlink_quietly(backup)
 
@@ -371,10 +377,11 @@ def _tensor_file_name(name: str, used: set[str], folder: str | None) -> str:
     return f"{folder.rstrip('/')}/{candidate}" if folder else candidate
 
 
-def _write_temp(target: Path, entries: list[tuple[int, Any]]) -> Path:
-    """Write pieces into a new temporary file beside ``target``; return its path. Offsets of -1
-    mean 'append'; other offsets place the piece there (gaps become holes)."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+def _write_temp(target: Path, entries: list[tuple[int, Any]]) -> TempFile:
+    """Write pieces into a new temporary file for ``target`` (unnamed where the OS allows it).
+    Offsets of -1 mean 'append'; other offsets place the piece there (gaps become holes)."""
+    tmp = TempFile(target)
+    fd = tmp.fd
     try:
         pos = size = 0
         for offset, piece in entries:
@@ -385,14 +392,11 @@ def _write_temp(target: Path, entries: list[tuple[int, Any]]) -> Path:
             size = max(size, pos)
         if size > os.fstat(fd).st_size:  # a trailing gap: make the file as long as its content
             os.ftruncate(fd, size)
-        mode = 0o666 & ~_paths.current_umask()
-        os.fchmod(fd, mode)
+        tmp.finish()
     except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
+        tmp.discard()
         raise
-    os.close(fd)
-    return Path(tmp)
+    return tmp
 
 
 def write_tensor_bytes(fd: int, store: DataStore, tensor: Any, where: str) -> int:

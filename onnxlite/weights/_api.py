@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from onnxlite import _proto
 from onnxlite._storage import paths as _paths
+from onnxlite._storage import tempfiles as _tempfiles
 from onnxlite._version import __version__
 from onnxlite.dtypes import DataType
 from onnxlite.errors import OnnxliteError, WeightsError
@@ -334,7 +334,8 @@ def export_weights(
             reported[0] = done
             progress(done, total)
 
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
+    _tempfiles.clean_stale(dest)  # what killed exports left beside the folder
+    tmp = _tempfiles.make_temp_dir(dest)
     try:
         entries = _write(format, tmp, selected, plans, report)
         report(total)
@@ -392,7 +393,7 @@ def _move_into_place(tmp: Path, dest: Path, force: bool) -> None:
     if dest.is_dir():
         if any(dest.iterdir()) and not force:  # filled while we worked
             raise WeightsError(f"{dest}: folder is not empty; choose another or pass --force to replace it")
-        old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".old"))
+        old = _tempfiles.temp_name(dest, ".old")
         os.replace(dest, old)
         try:
             os.replace(tmp, dest)
