@@ -17,11 +17,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from onnxlite._version import __version__
+from onnxlite.cli import _many
 from onnxlite.cli import check as cli_check
 from onnxlite.cli import diff as cli_diff
 from onnxlite.cli import draw as cli_draw
 from onnxlite.cli import edit as cli_edit
 from onnxlite.cli import infer as cli_infer
+from onnxlite.cli import profile as cli_profile
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import load, save
 
@@ -51,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Summarize a model without reading its weights: sizes, IR version and opsets, "
                     "inputs and outputs, op counts over every graph and function, parameters by "
                     "dtype, external data files, and things worth a look.")
-    info.add_argument("model", metavar="MODEL", help="the .onnx file")
+    _many.add_paths(info)  # MODEL... and --jsonl: several files or folders give one record per file
     info.add_argument("--json", action="store_true", help="print the facts as JSON")
     info.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
-    info.set_defaults(run=_cmd_info)
+    info.set_defaults(run=_many.dispatch(_cmd_info, "info"))
 
     dump = commands.add_parser(
         "dump", parents=[common], help="print the model in ONNX textual syntax",
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_diff.register(commands, common)
     cli_draw.register(commands, common)
     cli_infer.register(commands, common)
+    cli_profile.register(commands, common)
     return parser
 
 
