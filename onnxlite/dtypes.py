@@ -81,12 +81,28 @@ class DataType(enum.IntEnum):
     FLOAT6E2M3 = 27
     FLOAT6E3M2 = 28
 
+    def __str__(self) -> str:
+        """The type's name, as ``print(tensor.dtype)`` shows it; ``repr`` keeps the number.
+
+        >>> print(DataType.FLOAT)
+        FLOAT
+        >>> f"{DataType.INT4}", f"{DataType.INT4:d}", repr(DataType.INT4)
+        ('INT4', '22', '<DataType.INT4: 22>')
+        """
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        # numeric format specs ("{:d}", "{:x}") still format the number
+        if spec and spec[-1] in "bcdoxXn":
+            return format(int(self), spec)
+        return format(self.name, spec)
+
     @property
     def np_dtype(self) -> np.dtype:
         """The numpy / ml_dtypes dtype of one unpacked element (``object`` for STRING).
 
-        >>> DataType.FLOAT6E2M3.np_dtype
-        dtype(float6_e2m3fn)
+        >>> DataType.FLOAT6E2M3.np_dtype.name
+        'float6_e2m3fn'
         """
         name = _TABLE[self].np_dtype
         if name is None:
@@ -198,13 +214,16 @@ del _D
 
 @cache
 def _resolve_dtype(name: str) -> np.dtype:
-    import ml_dtypes  # heavy: imported when a dtype is first needed, not with onnxlite
     import numpy as np
 
     if name == "object":
         return np.dtype(object)
     module, attr = name.split(".")
-    return np.dtype(getattr(np if module == "np" else ml_dtypes, attr))
+    if module == "np":
+        return np.dtype(getattr(np, attr))
+    import ml_dtypes  # heavy (most of a second): only for the types numpy does not have
+
+    return np.dtype(getattr(ml_dtypes, attr))
 
 
 def data_type_of(value: int) -> DataType:

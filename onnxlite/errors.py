@@ -26,6 +26,11 @@ class UnsafePathError(ExternalDataError):
     """An external data location escapes the model folder or names something that is not a regular file."""
 
 
+class ModelClosedError(OnnxliteError, ValueError):
+    """Tensor data was asked of a model after `Model.close` released its files (like reading a
+    closed file, a ValueError); load the model again to read it."""
+
+
 class SaveError(OnnxliteError, ValueError):
     """A model cannot be saved as asked (for example it would exceed protobuf's 2 GiB limit)."""
 

@@ -261,3 +261,76 @@ def test_sparse_external_data_is_copied_as_sparse(tmp_path: Path) -> None:
         for name in ("w0", "w1"):
             a, b = model.graph.initializers[name].numpy(), copy.graph.initializers[name].numpy()
             assert np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def test_data_type_prints_its_name_and_repr_keeps_the_number() -> None:
+    t = onnxlite.load(EXAMPLE).graph.initializers
+    dtype = next(iter(t.values())).dtype
+    assert str(dtype) == "FLOAT" and f"{dtype}" == "FLOAT" and f"{dtype:>7}" == "  FLOAT"
+    assert repr(dtype) == "<DataType.FLOAT: 1>" and f"{dtype:d}" == "1" and dtype == 1
+    assert [str(d) for d in onnxlite.DataType] == [d.name for d in onnxlite.DataType]
+
+
+def test_format_model_is_exported_beside_parse_model_without_importing_the_printer() -> None:
+    import subprocess
+    import sys
+
+    script = ("import sys, onnxlite; assert 'onnxlite.text' not in sys.modules, 'printer imported'; "
+              "f = onnxlite.format_model; from onnxlite.text import format_model; assert f is format_model; "
+              "assert 'format_model' in dir(onnxlite) and 'format_model' in onnxlite.__all__")
+    subprocess.run([sys.executable, "-c", script], check=True)
+    model = onnxlite.load(EXAMPLE)
+    text = onnxlite.format_model(model, full=True)
+    again = onnxlite.parse_model(text)
+    assert onnxlite.format_model(again, full=True) == text
+    with pytest.raises(AttributeError, match="no attribute 'format_models'"):
+        onnxlite.format_models  # noqa: B018
+
+
+def _mapped(path: Path) -> bool:
+    """Whether this process maps or has open ``path`` (per /proc/self)."""
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        if any(line.rstrip("\n").endswith(" " + real) for line in f):
+            return True
+    return any(os.path.realpath(f"/proc/self/fd/{fd}") == real for fd in os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc/self/maps (Linux)")
+def test_close_releases_maps_and_files_at_a_known_point(tmp_path: Path) -> None:
+    model = _model({"small": 8, "big": 400_000, "ext": 300_000})
+    onnxlite.save(model, tmp_path / "e.onnx", external_data=True, size_threshold=1_500_000)
+    assert (tmp_path / "e.onnx").stat().st_size > 1 << 20  # mapped on load, not read whole
+    loaded = onnxlite.load(tmp_path / "e.onnx")
+    tensors = loaded.graph.initializers
+    assert float(tensors["ext"].numpy()[5]) == 7.0 and float(tensors["big"].numpy()[5]) == 6.0
+    assert _mapped(tmp_path / "e.onnx") and _mapped(tmp_path / "e.onnx.data")
+    import gc
+
+    gc.collect()  # the arrays above are gone: nothing holds the maps but the model
+    loaded.close()
+    assert loaded.closed
+    assert not _mapped(tmp_path / "e.onnx") and not _mapped(tmp_path / "e.onnx.data")
+    assert len(loaded.graph.nodes) == 3  # the graph is in memory: it still answers
+    assert float(tensors["small"].numpy()[1]) == 1.0  # embedded bytes need no file
+    for name in ("big", "ext"):
+        with pytest.raises(onnxlite.ModelClosedError, match=r"model '.*e\.onnx' was closed; load it again"):
+            loaded.graph.initializers[name].numpy()
+    with pytest.raises(onnxlite.ModelClosedError, match="was closed"):
+        onnxlite.save(loaded, tmp_path / "again.onnx")  # never the marker bytes in place of data
+    assert not (tmp_path / "again.onnx").exists()
+    loaded.close()  # twice is fine
+
+
+def test_model_is_a_context_manager(tmp_path: Path) -> None:
+    onnxlite.save(_model({"w": 300_000}), tmp_path / "m.onnx")
+    with onnxlite.load(tmp_path / "m.onnx", lazy=True) as model:
+        assert float(model.graph.initializers["w"].numpy()[3]) == 3.0
+        assert not model.closed
+    assert model.closed
+    with pytest.raises(onnxlite.ModelClosedError):
+        model.graph.initializers["w"].numpy()
+    # an array obtained before closing stays valid (its mapping is released when it goes)
+    with onnxlite.load(tmp_path / "m.onnx", lazy=True) as model:
+        kept = model.graph.initializers["w"].numpy()
+    assert float(kept[299_999]) == 299_999.0

@@ -32,7 +32,7 @@ try:  # imported up front: when the descriptors have run out, even an import can
     import resource
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
-from onnxlite.errors import ExternalDataError, ModelFormatError, UnsafePathError
+from onnxlite.errors import ExternalDataError, ModelClosedError, ModelFormatError, UnsafePathError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -46,6 +46,7 @@ EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 
 _LIVE: weakref.WeakValueDictionary[bytes, Source] = weakref.WeakValueDictionary()
 _ISSUED: set[bytes] = set()
+_CLOSED: dict[bytes, str] = {}  # token -> the model it belonged to, once that model was closed
 
 
 class Source:
@@ -63,8 +64,28 @@ class Source:
             self.token = os.urandom(8)
         _ISSUED.add(self.token)
         _LIVE[self.token] = self
-        if fd is not None:
-            weakref.finalize(self, os.close, fd)
+        self._close_fd = weakref.finalize(self, os.close, fd) if fd is not None else None
+
+    def close(self, owner: str) -> None:
+        """Release the mapping and the descriptor now; reading through this source afterwards
+        raises ModelClosedError naming ``owner``. A mapping that numpy arrays obtained from it
+        still use stays until they go (unmapping it would crash them)."""
+        if _CLOSED.get(self.token) is not None:
+            return
+        _CLOSED[self.token] = owner
+        _LIVE.pop(self.token, None)
+        if self._close_fd is not None:
+            self._close_fd()
+        self.fd = None
+        self.view.release()
+        if isinstance(self.buffer, mmap.mmap):
+            try:
+                self.buffer.close()
+            except BufferError:  # arrays still view it: it is unmapped when the last one goes
+                pass
+        self.buffer = b""
+        self.view = memoryview(self.buffer)
+        self.size = 0
 
     def slice(self, offset: int, length: int, where: str) -> memoryview:
         if offset < 0 or length < 0 or offset + length > self.size:
@@ -78,6 +99,17 @@ def source_for(token: bytes) -> Source | None:
     return _LIVE.get(token)
 
 
+def require_source(token: bytes, where: str) -> Source:
+    """The live source of an issued token, or a clear error: its model was closed, or dropped."""
+    source = _LIVE.get(token)
+    if source is not None:
+        return source
+    owner = _CLOSED.get(token)
+    if owner is not None:
+        raise ModelClosedError(f"{where}: model {owner} was closed; load it again to read its tensor data")
+    raise ModelFormatError(f"{where}: tensor data belonged to a model that no longer exists")
+
+
 def has_live_sources() -> bool:
     """Whether any lazily loaded payload exists (else no raw_data can be a marker)."""
     return bool(_LIVE)
@@ -85,6 +117,12 @@ def has_live_sources() -> bool:
 
 def live_tokens() -> set[bytes]:
     return set(_LIVE.keys())
+
+
+def issued_tokens() -> set[bytes]:
+    """Every token onnxlite issued: markers carrying one are never ordinary data (saving one
+    whose source is gone is an error, not a copy of the marker bytes)."""
+    return set(_ISSUED)
 
 
 def _open_regular(path: Path, where: str) -> tuple[int, int]:
@@ -196,13 +234,29 @@ class DataStore:
     _external: dict[Path, Source] = field(default_factory=dict)  # resolved path -> mapped file
     #: When the model was read: an external file modified later may no longer match it.
     loaded_at: int = field(default_factory=time.time_ns)
+    #: How errors name the model (its path), and whether `close` released its files.
+    name: str = "<bytes>"
+    closed: bool = False
 
     def __post_init__(self) -> None:
         if self.base_dir is not None:
             _STORES.add(self)
 
+    def close(self) -> None:
+        """Release the model file's mapping and every external data file now (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        _STORES.discard(self)
+        for source in [*self.sources, *self._external.values()]:
+            source.close(self.name)
+        self._external.clear()
+
     def external(self, location: str, where: str) -> Source:
         """The mapped external file for ``location`` (validated, opened once)."""
+        if self.closed:
+            raise ModelClosedError(
+                f"{where}: model {self.name} was closed; load it again to read external data '{location}'")
         path = self._paths.get(location)
         if path is None:
             path = self._paths[location] = resolve_location(self.base_dir, location, where)
@@ -223,7 +277,7 @@ class DataStore:
     def pin(self, path: Path) -> None:
         """Open ``path`` now if it lies in this model's folder, before a save replaces it, so
         this model keeps reading the bytes it was loaded with."""
-        if self.base_dir is None or path in self._external:
+        if self.base_dir is None or self.closed or path in self._external:
             return
         base = Path(os.path.realpath(self.base_dir))
         if os.path.commonpath([base, path]) != str(base):
@@ -312,10 +366,7 @@ def marker_source(raw: bytes, where: str) -> tuple[Source, wire.Region] | None:
     region = wire.parse_marker(raw)
     if region is None or region.token not in _ISSUED:
         return None
-    source = _LIVE.get(region.token)
-    if source is None:
-        raise ModelFormatError(f"{where}: tensor data belonged to a model that no longer exists")
-    return source, region
+    return require_source(region.token, where), region
 
 
 def lazy_view(raw: bytes, where: str) -> memoryview | None:
@@ -337,7 +388,7 @@ def read_model(
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
         name = str(path)
-        store = DataStore(Path(base_dir) if base_dir is not None else path.absolute().parent)
+        store = DataStore(Path(base_dir) if base_dir is not None else path.absolute().parent, name=repr(name))
         fd, size = _open_regular(path, name)
         if lazy is False or (lazy is None and size < _MMAP_MIN):
             try:
@@ -370,7 +421,7 @@ def read_bytes(
     payloads stay in (an immutable copy of) ``data`` instead of being copied by protobuf."""
     if not isinstance(data, bytes):
         data = bytes(data)  # a mutable buffer could change under our lazy views
-    store = DataStore(Path(base_dir) if base_dir is not None else None)
+    store = DataStore(Path(base_dir) if base_dir is not None else None, name=repr(name))
     if lazy is None:
         lazy = len(data) >= _MMAP_MIN
     source = Source(data) if lazy and len(data) >= wire.LAZY_MIN else None

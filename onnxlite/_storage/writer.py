@@ -29,12 +29,12 @@ from onnxlite._storage.io import (
     check_relative,
     external_info,
     external_view,
+    issued_tokens,
     iter_tensors,
-    live_tokens,
     marker_source,
     pin_readers,
+    require_source,
     resolve_location,
-    source_for,
 )
 from onnxlite._storage.tempfiles import TempFile
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
@@ -56,7 +56,7 @@ class _Plan:
 def serialize(model: Any) -> bytes:
     """The complete serialized bytes of a ModelProto whose payloads may still be lazy."""
     data = model.SerializeToString()
-    pieces, total = wire.splice_payloads(data, live_tokens())
+    pieces, total = wire.splice_payloads(data, issued_tokens())
     if len(pieces) == 1:
         return data
     out = bytearray(total)
@@ -70,10 +70,7 @@ def serialize(model: Any) -> bytes:
 
 def _piece_view(piece: Any) -> Any:
     if isinstance(piece, wire.Region):
-        source = source_for(piece.token)
-        if source is None:
-            raise SaveError("tensor data belonged to a model that no longer exists")
-        return source.slice(piece.offset, piece.length, "tensor")
+        return require_source(piece.token, "tensor").slice(piece.offset, piece.length, "tensor")
     return piece
 
 
@@ -115,7 +112,7 @@ def write_model(
             data = plan.model.SerializeToString()
     else:
         plan = _Plan(model)
-    pieces, total = wire.splice_payloads(data, live_tokens())
+    pieces, total = wire.splice_payloads(data, issued_tokens())
     if total > PROTOBUF_LIMIT:
         raise SaveError(
             f"{path}: the model would be {total / 2**30:.2f} GiB, over protobuf's 2 GiB limit for one "
@@ -437,10 +434,7 @@ def tensor_sha256(store: DataStore, tensor: Any, where: str) -> tuple[str, int]:
 
 def _write_piece(fd: int, piece: Any) -> int:
     if isinstance(piece, wire.Region):
-        source = source_for(piece.token)
-        if source is None:
-            raise SaveError("tensor data belonged to a model that no longer exists")
-        piece = _Span(source, piece.offset, piece.length)
+        piece = _Span(require_source(piece.token, "tensor"), piece.offset, piece.length)
     if isinstance(piece, _Span):
         return _copy_region(fd, piece)
     view = memoryview(piece)

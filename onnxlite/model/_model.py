@@ -717,6 +717,27 @@ class Model:
         for where, proto in io.iter_tensors(self.proto):
             yield where, Tensor(proto, self.store, where)
 
+    def close(self) -> None:
+        """Release the model's memory map and external data files now rather than when the
+        Model is garbage collected. Reading (or saving) tensor data that stayed in those files
+        afterwards raises ModelClosedError; everything else still works. Closing twice is fine.
+        A Model is a context manager that closes on exit::
+
+            with onnxlite.load("model.onnx") as model:
+                print(model.graph.initializers["w"].numpy().sum())
+        """
+        self.store.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.store.closed
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return (f"Model(ir_version={self.proto.ir_version}, opsets={self.opset_imports}, "
                 f"producer={self.proto.producer_name!r}, {len(self.proto.graph.node)} nodes)")
