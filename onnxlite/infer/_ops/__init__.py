@@ -8,6 +8,7 @@ import onnxlite.infer._ops.control
 import onnxlite.infer._ops.conv
 import onnxlite.infer._ops.elementwise
 import onnxlite.infer._ops.image
+import onnxlite.infer._ops.indexing
 import onnxlite.infer._ops.linalg
 import onnxlite.infer._ops.loss
 import onnxlite.infer._ops.norm
@@ -16,7 +17,11 @@ import onnxlite.infer._ops.quant
 import onnxlite.infer._ops.random
 import onnxlite.infer._ops.reduce
 import onnxlite.infer._ops.rnn
+import onnxlite.infer._ops.same_shape
+import onnxlite.infer._ops.sequence
 import onnxlite.infer._ops.shape
 import onnxlite.infer._ops.signal
+import onnxlite.infer._ops.split_pad
+import onnxlite.infer._ops.stateful
 import onnxlite.infer._ops.strings
 import onnxlite.infer._ops.tensor  # noqa: F401

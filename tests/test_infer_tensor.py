@@ -1,0 +1,453 @@
+"""Rules of the tensor family (reductions, Split/Pad, indexing and selection, sequences and
+optionals, same-shape ops, the opset-27 stateful ops), each case written from the operator spec and
+checked against a runtime: onnxruntime, or onnx's reference evaluator for ops onnxruntime does not
+run yet. The model runs on random inputs of concrete sizes; the types inferred without those sizes,
+evaluated with them, must equal the real output shapes and element types. Every dim must be known
+except those the case lists as data-dependent, which must be fresh symbols (``unk_K``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+import onnx.reference
+import onnxruntime as ort
+import pytest
+
+import onnxlite
+from onnxlite import infer
+from onnxlite.dtypes import DataType
+
+
+class Case:
+    def __init__(self, opset: int, text: str, sizes: dict[str, int], oracle: str = "ort",
+                 free: dict[str, tuple[int, ...]] | None = None, ints: tuple[int, int] = (0, 2)) -> None:
+        self.opset, self.text, self.sizes, self.oracle = opset, text, sizes, oracle
+        self.free = free or {}  # output -> axes whose size depends on the data
+        self.ints = ints  # range of random integer inputs
+
+
+CASES: dict[str, Case] = {
+    "reduce_axes_attribute": Case(11, """
+g (float[N, C, H] x) => (s, m, mx, p, l1) {
+  s = ReduceSum<axes = [1]>(x)
+  m = ReduceMean(x)
+  mx = ReduceMax<axes = [-1, 0], keepdims = 0>(x)
+  p = ReduceProd<axes = [2], keepdims = 0>(x)
+  l1 = ReduceL1<axes = [0, 2]>(x)
+}""", {"N": 2, "C": 3, "H": 4}),
+    "reduce_sum_axes_input_13": Case(13, """
+g (float[N, C, H] x) => (s, k, all, noop) {
+  a = Constant<value = int64[1] {-2}>()
+  s = ReduceSum<keepdims = 0>(x, a)
+  k = ReduceSum(x, a)
+  all = ReduceSum<keepdims = 0>(x)
+  noop = ReduceSum<noop_with_empty_axes = 1>(x)
+}""", {"N": 2, "C": 3, "H": 4}),
+    "reduce_axes_input_18": Case(18, """
+g (float[N, C, H] x) => (l2, lse, ss, ls, mn, e, noop) {
+  a = Constant<value = int64[2] {0, 2}>()
+  l2 = ReduceL2<keepdims = 0>(x, a)
+  lse = ReduceLogSumExp(x, a)
+  ss = ReduceSumSquare<keepdims = 0>(x)
+  ls = ReduceLogSum<keepdims = 1>(x)
+  mn = ReduceMin<keepdims = 0>(x, a)
+  empty = Constant<value = int64[0] {}>()
+  e = ReduceMean<keepdims = 0>(x, empty)
+  noop = ReduceMax<noop_with_empty_axes = 1>(x, empty)
+}""", {"N": 2, "C": 3, "H": 4}),
+    "reduce_prod_of_shape_reshapes": Case(18, """
+g (float[N, C, H] x) => (y) {
+  sh = Shape(x)
+  n = ReduceProd(sh)
+  y = Reshape(x, n)
+}""", {"N": 2, "C": 3, "H": 4}),
+    "reduce_max_min_sum_of_shapes": Case(18, """
+g (float[N, C] x, float[M, C] z) => (y) {
+  a = Shape(x)
+  b = Shape(z)
+  both = Concat<axis = 0>(a, b)
+  two_by_two = Constant<value = int64[2] {2, 2}>()
+  r = Reshape(both, two_by_two)
+  zero = Constant<value = int64[1] {0}>()
+  mx = ReduceMax<keepdims = 0>(r, zero)
+  y = ConstantOfShape(mx)
+}""", {"N": 2, "M": 5, "C": 3}),
+    "argmax_argmin": Case(13, """
+g (float[N, C, H] x) => (a, b, c) {
+  a = ArgMax<axis = 1>(x)
+  b = ArgMin<axis = -1, keepdims = 0, select_last_index = 1>(x)
+  c = ArgMax(x)
+}""", {"N": 2, "C": 3, "H": 4}),
+    "split_attribute_11": Case(11, """
+g (float[N, 6] x) => (a, b, c, d, e) {
+  a, b = Split<axis = 1, split = [2, 4]>(x)
+  c, d, e = Split<axis = -1>(x)
+}""", {"N": 2}),
+    "split_input_13_and_equal_symbolic": Case(13, """
+g (float[N, 6] x, float[C, 3] y) => (a, b, p, q) {
+  s = Constant<value = int64[2] {1, 5}>()
+  a, b = Split<axis = 1>(x, s)
+  p, q = Split<axis = 0>(y)
+}""", {"N": 2, "C": 4}),
+    "split_num_outputs_18": Case(18, """
+g (float[N, 7] x, float[C] y) => (a, b, c, d, p, q, r) {
+  a, b, c, d = Split<axis = 1, num_outputs = 4>(x)
+  p, q, r = Split<num_outputs = 3>(y)
+}""", {"N": 2, "C": 5}),
+    "split_unknown_sizes": Case(18, """
+g (float[N, 6] x, int64[2] s, float[N, 0] z) => (a, b, z1, z2) {
+  a, b = Split<axis = 1>(x, s)
+  zs = Constant<value = int64[2] {0, 0}>()
+  z1, z2 = Split<axis = 1>(z, zs)
+}""", {"N": 2}, free={"a": (1,), "b": (1,)}, ints=(3, 4)),
+    "pad_attribute_2": Case(2, """
+g (float[N, C] x) => (y) {
+  y = Pad<pads = [0, 1, 2, 3], mode = "constant">(x)
+}""", {"N": 2, "C": 3}),
+    "pad_input_11_from_shape": Case(13, """
+g (float[N, C] x) => (y, r) {
+  sh = Shape(x)
+  p = Concat<axis = 0>(sh, sh)
+  y = Pad(x, p)
+  q = Constant<value = int64[4] {1, 1, 1, 0}>()
+  r = Pad<mode = "reflect">(x, q)
+}""", {"N": 2, "C": 3}),
+    "pad_axes_18_negative": Case(18, """
+g (float[N, C, H] x) => (y, w) {
+  p = Constant<value = int64[4] {1, -1, 2, 0}>()
+  ax = Constant<value = int64[2] {-1, 0}>()
+  y = Pad(x, p, "", ax)
+  w = Pad<mode = "edge">(x, p, "", ax)
+}""", {"N": 2, "C": 3, "H": 4}),
+    "pad_unknown_pads_keeps_rank": Case(18, """
+g (float[N, C] x, int64[2] p) => (y) {
+  ax = Constant<value = int64[1] {1}>()
+  y = Pad(x, p, "", ax)
+}""", {"N": 2, "C": 3}, free={"y": (1,)}),
+    "gather_elements_nd_scatter": Case(13, """
+g (float[N, C] x, int64[N, K] i, int64[N, 1] j, float[N, K] u) => (ge, nd, se, snd, sc) {
+  ge = GatherElements<axis = 1>(x, i)
+  nd = GatherND(x, j)
+  se = ScatterElements<axis = 1>(x, i, u)
+  snd_idx = Constant<value = int64[1, 1] {1}>()
+  row = Constant<value = float[1, 3] {1, 2, 3}>()
+  snd = ScatterND(x, snd_idx, row)
+  sc = Identity(se)
+}""", {"N": 2, "C": 3, "K": 2}),
+    "gather_nd_batch_dims": Case(13, """
+g (float[B, C, D] x, int64[B, K, 1] i, int64[B, 2] j) => (y, z) {
+  y = GatherND<batch_dims = 1>(x, i)
+  z = GatherND<batch_dims = 1>(x, j)
+}""", {"B": 2, "C": 3, "D": 4, "K": 5}),
+    "scatter_9": Case(9, """
+g (float[N, C] x, int64[N, K] i, float[N, K] u) => (y) {
+  y = Scatter<axis = 1>(x, i, u)
+}""", {"N": 2, "C": 3, "K": 2}),
+    "onehot_topk": Case(11, """
+g (int64[N, K] i, float[N, C] x) => (h, v, ix, h0) {
+  depth = Constant<value = int64 {5}>()
+  vals = Constant<value = float[2] {0, 1}>()
+  h = OneHot(i, depth, vals)
+  h0 = OneHot<axis = 0>(i, depth, vals)
+  k = Constant<value = int64[1] {2}>()
+  v, ix = TopK<axis = 1, largest = 0>(x, k)
+}""", {"N": 2, "K": 3, "C": 4}),
+    "topk_from_shape_and_attribute": Case(9, """
+g (float[N, C] x) => (v, ix) {
+  v, ix = TopK<k = 2>(x)
+}""", {"N": 2, "C": 4}),
+    "topk_k_from_shape": Case(13, """
+g (float[N, C] x, float[K] s) => (v, ix) {
+  k = Shape(s)
+  v, ix = TopK<axis = 1>(x, k)
+}""", {"N": 2, "C": 4, "K": 3}),
+    "nonzero_compress_unique_nms": Case(13, """
+g (float[N, C] x, float[N, 3] w, float[B, S, 4] boxes, float[B, 1, S] scores)
+  => (nz, c, c0, csym, u, ui, uinv, uc, sel) {
+  nz = NonZero(x)
+  cond = Constant<value = bool[3] {1, 0, 1}>()
+  c = Compress<axis = 1>(w, cond)
+  c0 = Compress(x, cond)
+  csym = Compress<axis = 1>(x, cond)
+  u, ui, uinv, uc = Unique(x)
+  sel = NonMaxSuppression(boxes, scores)
+}""", {"N": 2, "C": 3, "B": 1, "S": 3}, free={"nz": (1,), "c0": (0,), "csym": (1,), "u": (0,), "ui": (0,),
+                                              "uc": (0,), "sel": (0,)}),
+    "nonzero_of_a_known_value": Case(13, """
+g (float[N] x) => (nz, y) {
+  v = Constant<value = int64[2, 3] {0, 1, 2, 0, 0, 5}>()
+  nz = NonZero(v)
+  y = Identity(x)
+}""", {"N": 2}),
+    "unique_axis": Case(13, """
+g (float[N, C] x, float[1] one) => (u, ui, uinv, uc, o) {
+  u, ui, uinv, uc = Unique<axis = 1, sorted = 1>(x)
+  o = Unique(one)
+}""", {"N": 2, "C": 3}, free={"u": (1,), "ui": (0,), "uc": (0,)}),
+    "cumsum_trilu_reverse_lpnorm": Case(14, """
+g (float[N, C] x, int64[C] lens) => (cs, tr, rs, lp) {
+  ax = Constant<value = int64 {1}>()
+  cs = CumSum<exclusive = 1>(x, ax)
+  tr = Trilu<upper = 0>(x)
+  rs = ReverseSequence<batch_axis = 1, time_axis = 0>(x, lens)
+  lp = LpNormalization<axis = -1, p = 1>(x)
+}""", {"N": 3, "C": 2}, ints=(1, 2)),
+    "sequences": Case(13, """
+g (float[N, C] x, float[N, C] y) => (at, l, cat, stacked, after) {
+  s = SequenceConstruct(x, y)
+  i = Constant<value = int64 {1}>()
+  at = SequenceAt(s, i)
+  l = SequenceLength(s)
+  cat = ConcatFromSequence<axis = 1>(s)
+  stacked = ConcatFromSequence<axis = -1, new_axis = 1>(s)
+  e = SequenceEmpty()
+  one = SequenceInsert(e, x)
+  er = SequenceErase(s)
+  zero = Constant<value = int64 {0}>()
+  after = SequenceAt(er, zero)
+}""", {"N": 2, "C": 3}, free={"cat": (1,), "stacked": (2,)}),
+    "split_to_sequence": Case(13, """
+g (float[N, 6] x) => (a, b, c) {
+  s1 = SplitToSequence<axis = 1, keepdims = 0>(x)
+  zero = Constant<value = int64 {0}>()
+  a = SequenceAt(s1, zero)
+  two = Constant<value = int64 {2}>()
+  s2 = SplitToSequence<axis = 1>(x, two)
+  b = SequenceAt(s2, zero)
+  sizes = Constant<value = int64[2] {3, 3}>()
+  s3 = SplitToSequence<axis = 1>(x, sizes)
+  c = SequenceAt(s3, zero)
+}""", {"N": 2}),
+    "sequence_map": Case(17, """
+g (float[N, C] x, float[N, C] y, float[C] t) => (r) {
+  s = SequenceConstruct(x, y)
+  m = SequenceMap <body = body (float[N, C] e, float[C] b) => (float[N, C] o) {
+      o = Add(e, b)
+  }> (s, t)
+  zero = Constant<value = int64 {0}>()
+  r = SequenceAt(m, zero)
+}""", {"N": 2, "C": 3}),
+    "optionals": Case(18, """
+g (float[N, C] x) => (got, has, has_tensor, plain) {
+  o = Optional(x)
+  got = OptionalGetElement(o)
+  has = OptionalHasElement(o)
+  has_tensor = OptionalHasElement(x)
+  plain = OptionalGetElement(x)
+}""", {"N": 2, "C": 3}),
+    "rotary_embedding_23": Case(23, """
+g (float[B, H, S, D] x, float[P, 2] cos, float[P, 2] sin, int64[B, S] pos) => (y) {
+  y = RotaryEmbedding(x, cos, sin, pos)
+}""", {"B": 1, "H": 2, "S": 3, "D": 4, "P": 5}, oracle="ref"),
+    "tensor_scatter_24": Case(24, """
+g (float[B, H, M, D] past, float[B, H, S, D] upd) => (y) {
+  y = TensorScatter<axis = 2>(past, upd)
+}""", {"B": 1, "H": 2, "M": 6, "S": 2, "D": 3}, oracle="ref"),
+    "bitcast_cumprod_swiglu": Case(28, """
+g (float[N, C] x, float[N, C] g2) => (b, cp, sw) {
+  b = BitCast<to = 6>(x)
+  ax = Constant<value = int64 {0}>()
+  cp = CumProd<reverse = 1>(x, ax)
+  sw = SwiGLU(x, g2)
+}""", {"N": 2, "C": 3}, oracle="ref"),
+    "causal_conv_with_state_27": Case(27, """
+g (float[B, C, L] x, float[C, 1, 4] w, float[B, C, 3] past) => (y, st, y2, st2) {
+  y, st = CausalConvWithState<activation = "silu">(x, w)
+  y2, st2 = CausalConvWithState(x, w, "", past)
+}""", {"B": 2, "C": 3, "L": 5}, oracle="ref"),
+    "linear_attention_27_gqa": Case(27, """
+g (float[B, T, 64] q, float[B, T, 32] k, float[B, T, 16] v, float[B, T, 4] beta) => (o, st) {
+  o, st = LinearAttention<q_num_heads = 8, kv_num_heads = 4, update_rule = "delta">(q, k, v, "", "", beta)
+}""", {"B": 2, "T": 3}, oracle="ref"),
+}
+
+_NP = {DataType.FLOAT: np.float32, DataType.INT64: np.int64, DataType.INT32: np.int32,
+       DataType.BOOL: np.bool_}
+
+
+def _model(opset: int, text: str) -> onnxlite.Model:
+    return onnxlite.parse_model(f'<ir_version: 10, opset_import: ["" : {opset}]>\n{text}')
+
+
+def _feeds(model: onnxlite.Model, case: Case) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for vi in model.graph.inputs:
+        shape = [infer.evaluate(infer.parse_dim(d), case.sizes) if isinstance(d, str) else d
+                 for d in vi.shape or ()]
+        dt = _NP[vi.dtype]  # type: ignore[index]
+        if dt is np.bool_:
+            feeds[vi.name] = np.asarray(rng.random(shape) < 0.5)
+        elif dt in (np.int64, np.int32):
+            feeds[vi.name] = rng.integers(*case.ints, shape).astype(dt)
+        else:
+            feeds[vi.name] = rng.standard_normal(shape).astype(dt)
+    return feeds
+
+
+def _run(model: onnxlite.Model, case: Case) -> dict[str, Any]:
+    feeds = _feeds(model, case)
+    names = [o.name for o in model.graph.outputs]
+    if case.oracle == "ort":
+        session = ort.InferenceSession(onnxlite.dumps(model), providers=["CPUExecutionProvider"])
+        results = session.run(None, feeds)
+    else:
+        evaluator = onnx.reference.ReferenceEvaluator(onnx.ModelProto.FromString(onnxlite.dumps(model)))
+        results = evaluator.run(None, feeds)
+    return dict(zip(names, (np.asarray(r) for r in results), strict=True))
+
+
+def _is_fresh(d: Any) -> bool:
+    return isinstance(d, infer.Expr) and infer.format_dim(d).startswith("unk_")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rule_matches_the_runtime(name: str) -> None:
+    case = CASES[name]
+    model = _model(case.opset, case.text)
+    real = _run(model, case)
+    result = infer.infer_types(model)
+    assert result.contradictions == []
+    for out, array in real.items():
+        t = result.type_of(out)
+        assert isinstance(t, infer.TensorType), (out, t)
+        text = infer.format_type(t)
+        assert t.dtype is not None and t.dtype.np_dtype == array.dtype, (out, text, array.dtype)
+        assert t.shape is not None and len(t.shape) == array.ndim, (out, infer.format_type(t), array.shape)
+        free = case.free.get(out, ())
+        for axis, (d, n) in enumerate(zip(t.shape, array.shape, strict=True)):
+            if axis in free:
+                assert _is_fresh(d), f"{out}: {infer.format_type(t)}: axis {axis} depends on the data"
+            else:
+                assert infer.evaluate(d, case.sizes) == n, f"{out}: {text}, real {array.shape}"
+    # the same with the sizes bound up front: every dim a number but the data-dependent ones
+    bound = infer.infer_types(model, dims=case.sizes)
+    for out, array in real.items():
+        t = bound.type_of(out)
+        assert isinstance(t, infer.TensorType) and t.shape is not None, (out, t)
+        free = case.free.get(out, ())
+        assert tuple(n for k, n in enumerate(array.shape) if k not in free) == \
+            tuple(d for k, d in enumerate(t.shape) if k not in free), (out, infer.format_type(t))
+
+
+def _types(name: str) -> dict[str, str]:
+    case = CASES[name]
+    model = _model(case.opset, case.text)
+    r = infer.infer_types(model)
+    return {o.name: infer.format_type(r.type_of(o.name)) for o in model.graph.outputs}
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("reduce_axes_attribute", {"s": "float[N,1,H]", "m": "float[1,1,1]", "mx": "float[C]", "p": "float[N,C]",
+                               "l1": "float[1,C,1]"}),
+    ("reduce_axes_input_18", {"l2": "float[C]", "lse": "float[1,C,1]", "ss": "float[]", "ls": "float[1,1,1]",
+                              "mn": "float[C]", "e": "float[]", "noop": "float[N,C,H]"}),
+    ("reduce_prod_of_shape_reshapes", {"y": "float[C*H*N]"}),
+    ("reduce_max_min_sum_of_shapes", {"y": "float[max(M, N),C]"}),
+    ("split_num_outputs_18", {"a": "float[N,2]", "b": "float[N,2]", "c": "float[N,2]", "d": "float[N,1]",
+                              "p": "float[(C + 2)//3]", "q": "float[(C + 2)//3]",
+                              "r": "float[C - 2*((C + 2)//3)]"}),
+    ("split_input_13_and_equal_symbolic", {"a": "float[N,1]", "b": "float[N,5]", "p": "float[C//2,3]",
+                                           "q": "float[C//2,3]"}),
+    ("pad_input_11_from_shape", {"y": "float[3*N,3*C]", "r": "float[N + 2,C + 1]"}),
+    ("topk_k_from_shape", {"v": "float[N,K]", "ix": "int64[N,K]"}),
+    ("nonzero_compress_unique_nms", {"nz": "int64[2,unk_0]", "c": "float[N,2]", "c0": "float[unk_1]",
+                                     "csym": "float[N,unk_2]", "u": "float[unk_3]", "ui": "int64[unk_3]",
+                                     "uinv": "int64[C*N]", "uc": "int64[unk_3]", "sel": "int64[unk_4,3]"}),
+    ("nonzero_of_a_known_value", {"nz": "int64[2,3]", "y": "float[N]"}),
+    ("gather_nd_batch_dims", {"y": "float[B,K,D]", "z": "float[B]"}),
+    ("linear_attention_27_gqa", {"o": "float[B,T,32]", "st": "float[B,4,8,4]"}),
+    ("causal_conv_with_state_27", {"y": "float[B,C,L]", "st": "float[B,C,3]", "y2": "float[B,C,L]",
+                                   "st2": "float[B,C,3]"}),
+])
+def test_symbolic_results_read_clearly(name: str, expected: dict[str, str]) -> None:
+    """The printed dims users see, including the fresh symbols of data-dependent sizes (the same
+    symbol where the spec says the sizes are equal, as Unique's outputs)."""
+    assert _types(name) == expected
+
+
+def _infer_one(opset: int, text: str) -> infer.Inference:
+    return infer.infer_types(_model(opset, text))
+
+
+@pytest.mark.parametrize(("opset", "text", "reason"), [
+    (13, "g (float[N, 6] x) => (a, b) {\n s = Constant<value = int64[2] {1, 2}>()\n"
+         " a, b = Split<axis = 1>(x, s)\n}", "do not add up"),
+    (18, "g (float[N, 6] x) => (a, b) {\n a, b = Split<axis = 1>(x)\n}",
+     "either the split input or num_outputs"),
+    (11, "g (float[N, 5] x) => (a, b) {\n a, b = Split<axis = 1>(x)\n}", "equal parts"),
+    (11, "g (float[N, 5] x) => (y) {\n p = Constant<value = int64[4] {0, 0, 0, -6}>()\n y = Pad(x, p)\n}",
+     "negative"),
+    (11, "g (float[N, 5] x) => (y) {\n y = ReduceSum<axes = [2]>(x)\n}", "out of range"),
+    (11, "g (float[N, 5] x) => (v, i) {\n k = Constant<value = int64[1] {7}>()\n v, i = TopK(x, k)\n}",
+     "out of range"),
+    (26, "g (float[N, 5] x) => (y) {\n y = BitCast<to = 7>(x)\n}", "bit width"),
+    (28, "g (float[N, 5] x, float[N, 4] z) => (y) {\n y = SwiGLU(x, z)\n}", "differ in shape"),
+])
+def test_spec_violations_are_reported(opset: int, text: str, reason: str) -> None:
+    """A node that breaks its operator's spec leaves its outputs unknown, with the reason."""
+    r = _infer_one(opset, text)
+    reasons = [u.reason for u in r.unknown]
+    assert reasons and all(reason in why for why in reasons), reasons
+
+
+def test_unknown_axes_keep_what_they_can() -> None:
+    """Axes fed at run time: with keepdims the rank stays (and a dim of 1 stays 1); without it
+    nothing about the shape is known; the element type always is."""
+    r = _infer_one(18, """
+g (float[N, 1, C] x, int64[1] a) => (k, d) {
+  k = ReduceSum(x, a)
+  d = ReduceSum<keepdims = 0>(x, a)
+}""")
+    k, d = r.type_of("k"), r.type_of("d")
+    assert isinstance(k, infer.TensorType) and k.shape is not None and k.shape[1] == 1
+    assert _is_fresh(k.shape[0]) and _is_fresh(k.shape[2])
+    assert d == infer.TensorType(DataType.FLOAT, None)
+    assert [u.reason for u in r.unknown if u.value == "d"] == ["axes are not known"]
+
+
+def test_sequence_types() -> None:
+    """Sequence element types merge (differing dims become fresh symbols), SequenceEmpty's
+    element has only its dtype, an inserted tensor merges with it."""
+    r = _infer_one(13, """
+g (float[N, 3] x, float[N, 4] y) => (s, e, ins, l) {
+  s = SequenceConstruct(x, y)
+  e = SequenceEmpty<dtype = 7>()
+  e2 = SequenceEmpty()
+  ins = SequenceInsert(e2, x)
+  l = SequenceLength(s)
+}""")
+    s = r.type_of("s")
+    assert isinstance(s, infer.SequenceType) and isinstance(s.elem, infer.TensorType)
+    assert s.elem.shape is not None and s.elem.shape[0] == infer.symbol("N") and _is_fresh(s.elem.shape[1])
+    assert r.type_of("e") == infer.SequenceType(infer.TensorType(DataType.INT64, None))
+    assert r.type_of("ins") == infer.SequenceType(infer.TensorType(DataType.FLOAT, None))
+    assert r.type_of("l") == infer.TensorType(DataType.INT64, ())
+
+
+def test_optional_from_type_attribute() -> None:
+    """Optional without an input takes its element type from the ``type`` attribute."""
+    from onnx import helper
+
+    seq_float = helper.make_sequence_type_proto(helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, None))
+    nodes = [helper.make_node("Optional", [], ["o"], type=seq_float),
+             helper.make_node("OptionalHasElement", [], ["h"])]
+    graph = helper.make_graph(nodes, "g", [], [helper.make_value_info("o", helper.make_optional_type_proto(
+        seq_float)), helper.make_tensor_value_info("h", onnx.TensorProto.BOOL, [])])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+    for out in proto.graph.output:
+        out.ClearField("type")
+    r = infer.infer_types(onnxlite.loads(proto.SerializeToString()))
+    assert r.type_of("o") == infer.OptionalType(infer.SequenceType(infer.TensorType(DataType.FLOAT, None)))
+    assert r.type_of("h") == infer.TensorType(DataType.BOOL, ())
+
+
+def test_split_opset_1_and_2() -> None:
+    """No runtime runs Split-1 any more: its sizes come from the attribute (or the second input);
+    Split-2 ignores a second input (it has none) and splits equally without the attribute."""
+    r = _infer_one(1, "g (float[N, 6] x) => (a, b) {\n a, b = Split<axis = 1, split = [4, 2]>(x)\n}")
+    assert [infer.format_type(r.type_of(n)) for n in "ab"] == ["float[N,4]", "float[N,2]"]
+    r = _infer_one(2, "g (float[N, 6] x) => (a, b) {\n a, b = Split<axis = 1>(x)\n}")
+    assert [infer.format_type(r.type_of(n)) for n in "ab"] == ["float[N,3]", "float[N,3]"]
