@@ -86,11 +86,37 @@ def judge_declared(inferred: infer.TypeLike | None, declared: Any) -> str:
     if inferred is None:
         return "missing"
     want = infer.from_type_proto(declared, lambda: infer.symbol("?"))
-    if want == inferred:
-        return "right"
-    if type(want) is not type(inferred):
+    return _compare(inferred, want)
+
+
+def _compare(ours: Any, want: Any) -> str:
+    """right when ours says at least what the declaration says (a shape where it has none is
+    more, not different), wrong when they disagree, missing when ours says less."""
+    if want is None:
+        return "right" if ours is not None else "missing"
+    if ours is None:
+        return "missing"
+    if type(ours) is not type(want):
         return "wrong"
-    return "missing"
+    if isinstance(want, (infer.SequenceType, infer.OptionalType)):
+        return _compare(ours.elem, want.elem)
+    if isinstance(want, infer.TensorType):
+        if ours.dtype is not None and want.dtype is not None and ours.dtype != want.dtype:
+            return "wrong"
+        if want.shape is None:
+            return "right" if ours.dtype == want.dtype else "missing"
+        if ours.shape is not None and len(ours.shape) != len(want.shape):
+            return "wrong"
+        if ours.dtype == want.dtype and ours.shape is not None and all(
+                not isinstance(w, int) or o == w for o, w in zip(ours.shape, want.shape, strict=True)):
+            bad = any(isinstance(o, int) and isinstance(w, int) and o != w
+                      for o, w in zip(ours.shape, want.shape, strict=True))
+            return "wrong" if bad else "right"
+        if ours.shape is not None and any(isinstance(o, int) and isinstance(w, int) and o != w
+                                          for o, w in zip(ours.shape, want.shape, strict=True)):
+            return "wrong"
+        return "missing"
+    return "right" if ours == want else "missing"
 
 
 def score_case(case: Any, score: Score) -> None:

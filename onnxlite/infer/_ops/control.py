@@ -9,7 +9,15 @@ from typing import Any
 from onnxlite.dtypes import DataType
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim, Expr
-from onnxlite.infer._types import MapType, OptionalType, SequenceType, SparseTensorType, TensorType, TypeLike
+from onnxlite.infer._types import (
+    Known,
+    MapType,
+    OptionalType,
+    SequenceType,
+    SparseTensorType,
+    TensorType,
+    TypeLike,
+)
 
 
 def merge(ctx: Context, a: TypeLike | None, b: TypeLike | None) -> TypeLike | None:
@@ -67,10 +75,12 @@ def _stack(ctx: Context, t: TypeLike | None, dim: Dim, axis: int = 0) -> TypeLik
 
 
 def _carry(ctx: Context, attr: str, prefix: list[TypeLike | None], carried: list[TypeLike | None],
-           suffix: list[TypeLike | None], out_offset: int) -> tuple[list[TypeLike | None], list[Any]]:
+           suffix: list[TypeLike | None], out_offset: int,
+           prefix_values: list[Known | None] | None = None) -> tuple[list[TypeLike | None], list[Any]]:
     """Run a body once; where carried values change type across an iteration, generalize them
     and run it again. Returns (carried types after the loop, the body's outputs)."""
-    outs = ctx.infer_subgraph(attr, prefix + carried + suffix)
+    values = (prefix_values or [None] * len(prefix)) + [None] * (len(carried) + len(suffix))
+    outs = ctx.infer_subgraph(attr, prefix + carried + suffix, values)
     n = len(carried)
     if len(outs) < out_offset + n:
         ctx.fail(f"'{attr}' has {len(outs)} outputs, fewer than the {n} carried values need")
@@ -81,7 +91,7 @@ def _carry(ctx: Context, attr: str, prefix: list[TypeLike | None], carried: list
         # computes from them (2*unk_0 for a doubling) is covered by them
         widened = {d for t in general if isinstance(t, TensorType) and t.shape is not None
                    for d in t.shape if isinstance(d, Expr)}
-        outs = ctx.infer_subgraph(attr, prefix + general + suffix)
+        outs = ctx.infer_subgraph(attr, prefix + general + suffix, values)
         after = [outs[out_offset + k][0] for k in range(n)]
         general = [a if a == b else _widen(ctx, a, b, widened) for a, b in zip(general, after, strict=True)]
     return general, outs
@@ -103,7 +113,9 @@ def _loop(ctx: Context) -> None:
         ctx.fail("Loop needs its M and cond inputs (empty names allowed)")
     carried = [ctx.input_type(2 + k) for k in range(n)]
     prefix: list[TypeLike | None] = [TensorType(DataType.INT64, ()), TensorType(DataType.BOOL, ())]
-    final, outs = _carry(ctx, "body", prefix, carried, [], 1)
+    # the iteration number is a value the body may compute sizes from (x[i:i+1] has size 1)
+    iteration = Known((), (ctx.fresh(),))
+    final, outs = _carry(ctx, "body", prefix, carried, [], 1, [iteration, None])
     for k in range(n):
         ctx.set_output(k, final[k])
     trip: Dim | None = None
