@@ -11,6 +11,7 @@ import onnxlite.infer._ops.image
 import onnxlite.infer._ops.indexing
 import onnxlite.infer._ops.linalg
 import onnxlite.infer._ops.loss
+import onnxlite.infer._ops.ml
 import onnxlite.infer._ops.norm
 import onnxlite.infer._ops.pool
 import onnxlite.infer._ops.quant
@@ -24,4 +25,5 @@ import onnxlite.infer._ops.signal
 import onnxlite.infer._ops.split_pad
 import onnxlite.infer._ops.stateful
 import onnxlite.infer._ops.strings
-import onnxlite.infer._ops.tensor  # noqa: F401
+import onnxlite.infer._ops.tensor
+import onnxlite.infer._ops.training  # noqa: F401

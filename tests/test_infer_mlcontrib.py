@@ -1,0 +1,354 @@
+"""Rules for ai.onnx.ml, ai.onnx.preview.training and com.microsoft ops, each case written from
+the operator spec and checked against onnxruntime: one-node (or few-node) models run on random
+inputs of concrete sizes; the types inferred without those sizes, symbols evaluated with them,
+must equal the real outputs' element types and shapes (fully inferred: no fresh symbol where the
+spec fixes the size). Then real scikit-learn exports (fixtures and models exported here) must be
+typed completely and agree with onnxruntime on every node output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from corpus import FIXTURES
+from infer_scoring import judge
+
+import onnxlite
+from onnxlite import infer
+from onnxlite.dtypes import DataType
+
+ML = '"ai.onnx.ml" : 3'
+ML4 = '"ai.onnx.ml" : 4'
+MS = '"com.microsoft" : 1'
+
+# name: (extra opset imports, graph text, sizes of the input symbols)
+CASES: dict[str, tuple[str, str, dict[str, int]]] = {
+    "ml_elementwise": (ML, """
+g (float[N, F] x, int64[N, F] i) => (b, im, s, nz, oh, ohi) {
+  b = ai.onnx.ml.Binarizer<threshold = 0.5>(x)
+  im = ai.onnx.ml.Imputer<imputed_value_int64s = [7], replaced_value_int64 = 0>(i)
+  s = ai.onnx.ml.Scaler<offset = [1.0], scale = [2.0]>(i)
+  nz = ai.onnx.ml.Normalizer<norm = "L1">(x)
+  oh = ai.onnx.ml.OneHotEncoder<cats_int64s = [0, 1, 2]>(i)
+  ohi = ai.onnx.ml.OneHotEncoder<cats_int64s = [0, 1]>(x)
+}""", {"N": 3, "F": 4}),
+    "ml_array_feature_extractor": (ML, """
+g (float[N, C, F] x, float[F] v, int64[K] k, int64[2, 1] k2) => (a, b, c) {
+  a = ai.onnx.ml.ArrayFeatureExtractor(x, k)
+  b = ai.onnx.ml.ArrayFeatureExtractor(v, k2)
+  c = ai.onnx.ml.ArrayFeatureExtractor(x, k2)
+}""", {"N": 2, "C": 3, "F": 4, "K": 2}),
+    "ml_feature_vectorizer": (ML, """
+g (float[N, 2] a, float[N, 3] b, double[3] c) => (y, z) {
+  y = ai.onnx.ml.FeatureVectorizer<inputdimensions = [2, 3]>(a, b)
+  z = ai.onnx.ml.FeatureVectorizer<inputdimensions = [3]>(c)
+}""", {"N": 5}),
+    "ml_encoders": ('"ai.onnx.ml" : 2', """
+g (string[N, 2] s, int64[N] i) => (cm, cmi, le, lef) {
+  cm = ai.onnx.ml.CategoryMapper<cats_strings = ["a", "b"], cats_int64s = [1, 2]>(s)
+  cmi = ai.onnx.ml.CategoryMapper<cats_strings = ["a", "b"], cats_int64s = [1, 2]>(i)
+  le = ai.onnx.ml.LabelEncoder<keys_strings = ["a"], values_int64s = [3]>(s)
+  lef = ai.onnx.ml.LabelEncoder<keys_int64s = [1], values_floats = [0.5]>(i)
+}""", {"N": 3}),
+    "ml_label_encoder_v1": ('"ai.onnx.ml" : 1', """
+g (string[N] s, int64[N, 2] i) => (a, b) {
+  a = ai.onnx.ml.LabelEncoder<classes_strings = ["a", "b"], default_int64 = 5>(s)
+  b = ai.onnx.ml.LabelEncoder<classes_strings = ["a", "b"], default_string = "z">(i)
+}""", {"N": 3}),
+    "ml_label_encoder_v4_tensors": (ML4, """
+g (string[N] s, int64[N, 2] i) => (a, b) {
+  a = ai.onnx.ml.LabelEncoder<keys_strings = ["a"], values_tensor = int16[1] {3}>(s)
+  b = ai.onnx.ml.LabelEncoder<keys_tensor = int64[2] {1, 2}, values_tensor = double[2] {0.5, 1.5}>(i)
+}""", {"N": 3}),
+    "ml_linear": (ML, """
+g (float[N, 2] x, float[2] v) => (r, r1, y2, z2, y3, z3, ys, zs) {
+  r = ai.onnx.ml.LinearRegressor<coefficients = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], targets = 3>(x)
+  r1 = ai.onnx.ml.LinearRegressor<coefficients = [1.0, 2.0]>(v)
+  y2, z2 = ai.onnx.ml.LinearClassifier<coefficients = [1.0, 2.0], intercepts = [0.5],
+                                       classlabels_ints = [3, 7], post_transform = "LOGISTIC">(x)
+  y3, z3 = ai.onnx.ml.LinearClassifier<coefficients = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                                       intercepts = [0.0, 0.1, 0.2], classlabels_ints = [0, 1, 2]>(x)
+  ys, zs = ai.onnx.ml.LinearClassifier<coefficients = [1.0, 2.0, 3.0, 4.0], intercepts = [0.0, 0.1],
+                                       classlabels_strings = ["no", "yes"]>(v)
+}""", {"N": 3}),
+    "ml_svm": (ML, """
+g (float[N, 2] x, float[2] v) => (r, y2, z2, yp, zp, y3, z3) {
+  r = ai.onnx.ml.SVMRegressor<coefficients = [1.0, -1.0], support_vectors = [1.0, 0.0, 0.0, 1.0],
+      n_supports = 2, rho = [0.5], kernel_type = "RBF", kernel_params = [0.5, 0.0, 3.0]>(x)
+  y2, z2 = ai.onnx.ml.SVMClassifier<coefficients = [1.0, -1.0], support_vectors = [1.0, 0.0, 0.0, 1.0],
+      vectors_per_class = [1, 1], rho = [0.1], classlabels_ints = [0, 1], kernel_type = "RBF",
+      kernel_params = [0.5, 0.0, 3.0]>(x)
+  yp, zp = ai.onnx.ml.SVMClassifier<coefficients = [1.0, -1.0], support_vectors = [1.0, 0.0, 0.0, 1.0],
+      vectors_per_class = [1, 1], rho = [0.1], classlabels_strings = ["a", "b"], prob_a = [-1.0],
+      prob_b = [0.2], kernel_type = "RBF", kernel_params = [0.5, 0.0, 3.0]>(v)
+  y3, z3 = ai.onnx.ml.SVMClassifier<coefficients = [1.0, -1.0, 1.0, 1.0, -1.0, 1.0],
+      support_vectors = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0], vectors_per_class = [1, 1, 1], rho = [0.1, 0.2, 0.3],
+      classlabels_ints = [4, 5, 6], kernel_type = "RBF", kernel_params = [0.5, 0.0, 3.0]>(x)
+}""", {"N": 3}),
+    "ml_trees": (ML, """
+g (float[N, 2] x, double[N, 2] v) => (r, y2, z2, y3, z3) {
+  r = ai.onnx.ml.TreeEnsembleRegressor<n_targets = 2, nodes_treeids = [0, 0, 0], nodes_nodeids = [0, 1, 2],
+      nodes_featureids = [0, 0, 0], nodes_modes = ["BRANCH_LEQ", "LEAF", "LEAF"],
+      nodes_values = [0.5, 0.0, 0.0],
+      nodes_truenodeids = [1, 0, 0], nodes_falsenodeids = [2, 0, 0], target_treeids = [0, 0],
+      target_nodeids = [1, 2], target_ids = [0, 1], target_weights = [1.0, 2.0]>(x)
+  y2, z2 = ai.onnx.ml.TreeEnsembleClassifier<nodes_treeids = [0, 0, 0], nodes_nodeids = [0, 1, 2],
+      nodes_featureids = [1, 0, 0], nodes_modes = ["BRANCH_LT", "LEAF", "LEAF"],
+      nodes_values = [0.5, 0.0, 0.0],
+      nodes_truenodeids = [1, 0, 0], nodes_falsenodeids = [2, 0, 0], class_treeids = [0, 0],
+      class_nodeids = [1, 2], class_ids = [0, 0], class_weights = [0.2, 0.8], classlabels_int64s = [0, 1]>(x)
+  y3, z3 = ai.onnx.ml.TreeEnsembleClassifier<nodes_treeids = [0, 0, 0], nodes_nodeids = [0, 1, 2],
+      nodes_featureids = [1, 0, 0], nodes_modes = ["BRANCH_LT", "LEAF", "LEAF"],
+      nodes_values = [0.5, 0.0, 0.0],
+      nodes_truenodeids = [1, 0, 0], nodes_falsenodeids = [2, 0, 0], class_treeids = [0, 0, 0],
+      class_nodeids = [1, 2, 2], class_ids = [0, 1, 2], class_weights = [0.2, 0.8, 0.1],
+      classlabels_strings = ["a", "b", "c"]>(v)
+}""", {"N": 3}),
+    "ml_tree_ensemble_v5": ('"ai.onnx.ml" : 5', """
+g (double[N, 2] x) => (y) {
+  y = ai.onnx.ml.TreeEnsemble<n_targets = 3, tree_roots = [0], nodes_featureids = [0],
+      nodes_modes = uint8[1] {0}, nodes_splits = double[1] {0.5}, nodes_truenodeids = [0],
+      nodes_trueleafs = [1], nodes_falsenodeids = [1], nodes_falseleafs = [1], leaf_targetids = [0, 2],
+      leaf_weights = double[2] {1.0, 2.0}>(x)
+}""", {"N": 4}),
+}
+
+_NP_FEEDS = {DataType.FLOAT: np.float32, DataType.DOUBLE: np.float64, DataType.INT64: np.int64,
+             DataType.INT32: np.int32, DataType.BOOL: np.bool_, DataType.UINT8: np.uint8,
+             DataType.INT8: np.int8, DataType.FLOAT16: np.float16, DataType.INT16: np.int16}
+
+
+def _feeds(model: onnxlite.Model, sizes: dict[str, int], ints_high: int = 2) -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    feeds: dict[str, Any] = {}
+    for vi in model.graph.inputs:
+        shape = [d if isinstance(d, int) else sizes[d] for d in vi.shape or ()]
+        if vi.dtype == DataType.STRING:
+            feeds[vi.name] = rng.choice(np.array(["a", "b", "z"], dtype=object), shape)
+            continue
+        dt = _NP_FEEDS[vi.dtype]  # type: ignore[index]
+        if dt is np.bool_:
+            feeds[vi.name] = np.asarray(rng.random(shape) < 0.5)
+        elif np.issubdtype(dt, np.integer):
+            feeds[vi.name] = rng.integers(0, ints_high, shape).astype(dt)
+        else:
+            feeds[vi.name] = rng.standard_normal(shape).astype(dt)
+    return feeds
+
+
+def check_against_onnxruntime(model: onnxlite.Model, sizes: dict[str, int],
+                              feeds: dict[str, Any] | None = None) -> None:
+    """Run ``model`` in onnxruntime and compare every graph output with the inferred type."""
+    session = ort.InferenceSession(onnxlite.dumps(model), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    real = dict(zip(names, session.run(None, feeds if feeds is not None else _feeds(model, sizes)),
+                    strict=True))
+    result = infer.infer_types(model)
+    assert result.contradictions == []
+    assert result.unknown == [], [(u.value, u.reason) for u in result.unknown]
+    for out, array in real.items():
+        t = result.type_of(out)
+        if isinstance(array, list):  # ZipMap: a sequence of maps
+            assert isinstance(t, infer.SequenceType) and isinstance(t.elem, infer.MapType), (out, t)
+            key = next(iter(array[0])) if array and array[0] else None
+            want = DataType.STRING if isinstance(key, str) else DataType.INT64
+            assert t.elem.key == want, (out, t)
+            continue
+        assert isinstance(t, infer.TensorType), (out, t)
+        dtype = DataType.STRING if array.dtype.kind in "OSU" else \
+            DataType(onnx.helper.np_dtype_to_tensor_dtype(array.dtype))
+        assert t.dtype == dtype, (out, infer.format_type(t), array.dtype)
+        assert t.shape is not None, (out, t)
+        evaluated = tuple(infer.evaluate(d, sizes) for d in t.shape)
+        assert evaluated == array.shape, f"{out}: {infer.format_type(t)} -> {evaluated}, real {array.shape}"
+
+
+def _model(imports: str, text: str, default_opset: int = 17) -> onnxlite.Model:
+    return onnxlite.parse_model(f'<ir_version: 9, opset_import: ["" : {default_opset}, {imports}]>\n{text}')
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rule_matches_onnxruntime(name: str) -> None:
+    imports, text, sizes = CASES[name]
+    check_against_onnxruntime(_model(imports, text), sizes)
+
+
+def _map_model(op: str, key: int, value: int, attrs: dict[str, Any]) -> onnx.ModelProto:
+    h = onnx.helper
+    node = h.make_node(op, ["x"], ["y"], domain="ai.onnx.ml", **attrs)
+    x = h.make_value_info("x", h.make_map_type_proto(key, h.make_tensor_type_proto(value, None)))
+    g = h.make_graph([node], "g", [x], [h.make_empty_tensor_value_info("y")])
+    return h.make_model(g, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("ai.onnx.ml", 3)],
+                        ir_version=9)
+
+
+@pytest.mark.parametrize(("op", "key", "value", "attrs", "feed", "expected"), [
+    ("CastMap", 7, 1, {}, {1: 2.0, 3: 4.0, 5: 1.0}, "float[1,unk_0]"),
+    ("CastMap", 7, 1, {"cast_to": "TO_STRING"}, {1: 2.0}, "string[1,unk_0]"),
+    ("CastMap", 7, 1, {"cast_to": "TO_INT64", "map_form": "SPARSE", "max_map": 7}, {1: 2.0}, "int64[1,7]"),
+    ("DictVectorizer", 7, 1, {"int64_vocabulary": [1, 3, 5, 7]}, {1: 2.0, 3: 4.0}, "float[1,4]"),
+    ("DictVectorizer", 8, 1, {"string_vocabulary": ["a", "b", "c"]}, {"a": 1.5}, "float[1,3]"),
+])
+def test_map_inputs(op: str, key: int, value: int, attrs: dict[str, Any], feed: dict[Any, Any],
+                    expected: str) -> None:
+    """Ops on a map input: the inferred type printed, and the shape onnxruntime computes (the
+    dense CastMap's width is the map's size: a fresh symbol)."""
+    m = _map_model(op, key, value, attrs)
+    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    (y,) = session.run(None, {"x": feed})
+    t = infer.infer_types(onnxlite.loads(m.SerializeToString())).type_of("y")
+    assert infer.format_type(t) == expected
+    assert isinstance(t, infer.TensorType) and t.shape is not None
+    assert tuple(infer.evaluate(d, {"unk_0": len(feed)}) for d in t.shape) == y.shape
+
+
+def test_zipmap_sequence_of_maps() -> None:
+    m = _model(ML, """
+g (float[N, 2] x) => (a, b) {
+  a = ai.onnx.ml.ZipMap<classlabels_int64s = [1, 2]>(x)
+  b = ai.onnx.ml.ZipMap<classlabels_strings = ["p", "q"]>(x)
+}""")
+    check_against_onnxruntime(m, {"N": 3})
+    r = infer.infer_types(m)
+    assert infer.format_type(r.type_of("a")) == "seq(map(int64, float[]))"
+    assert infer.format_type(r.type_of("b")) == "seq(map(string, float[]))"
+
+
+@pytest.mark.parametrize(("op", "groups", "states"), [("Adagrad", 3, 1), ("Momentum", 3, 1), ("Adam", 4, 2)])
+def test_training_optimizers(op: str, groups: int, states: int) -> None:
+    """X_new.. then each state's new values, typed as the tensors they replace (onnxruntime has
+    no kernels for these: the spec's layout is the oracle)."""
+    xs = ["float[N, 3] x1", "double[2] x2"]
+    gs = ["float[N, 3] g1", "double[2] g2"]
+    ss = [f"float[N, 3] s{k}1, double[2] s{k}2" for k in range(states)]
+    outs = ["o1", "o2", *[f"ns{k}{j}" for k in range(states) for j in (1, 2)]]
+    attrs = '<alpha = 0.9, beta = 1.0, mode = "standard", norm_coefficient = 0.0>' if op == "Momentum" else ""
+    text = f"""
+g (float r, int64 t, {", ".join(xs)}, {", ".join(gs)}, {", ".join(ss)}) => ({", ".join(outs)}) {{
+  {", ".join(outs)} = ai.onnx.preview.training.{op}{attrs}(r, t, x1, x2, g1, g2,
+      {", ".join(f"s{k}{j}" for k in range(states) for j in (1, 2))})
+}}"""
+    m = _model('"ai.onnx.preview.training" : 1', text)
+    r = infer.infer_types(m)
+    got = [infer.format_type(r.type_of(o)) for o in outs]
+    assert got == ["float[N,3]", "double[2]"] * (1 + states)
+    assert len(m.graph.nodes[0].inputs) == 2 + 2 * groups
+
+
+# --- real scikit-learn exports --------------------------------------------------------------
+
+
+def _typed_everywhere(m: onnx.ModelProto, batch: int) -> tuple[dict[str, int], list[str]]:
+    """Infer ``m`` (value_info stripped), run it with every node output exposed, and compare;
+    returns the verdict counts and the problems (wrong or not fully inferred)."""
+    m2 = onnx.ModelProto()
+    m2.CopyFrom(m)
+    m = m2
+    for vi in m.graph.input:  # skl2onnx leaves the batch dim unnamed: name it so it can be evaluated
+        for d in vi.type.tensor_type.shape.dim:
+            if not d.HasField("dim_value") and not d.dim_param:
+                d.dim_param = "N"
+    probe = onnx.ModelProto()
+    probe.CopyFrom(m)
+    del probe.graph.value_info[:]
+    declared = {o.name for o in probe.graph.output}
+    probe.graph.output.extend(onnx.helper.make_empty_tensor_value_info(o) for n in probe.graph.node
+                              for o in n.output if o and o not in declared)
+    feeds: dict[str, Any] = {}
+    sizes: dict[str, int] = {}
+    rng = np.random.default_rng(1)
+    for vi in m.graph.input:
+        tt = vi.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else sizes.setdefault(d.dim_param, batch)
+                 for d in tt.shape.dim]
+        dtype = DataType(tt.elem_type).np_dtype
+        feeds[vi.name] = (rng.integers(0, 3, shape) if dtype.kind in "iu" else rng.standard_normal(shape)
+                          ).astype(dtype)
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    real = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds), strict=True))
+    stripped = onnx.ModelProto()
+    stripped.CopyFrom(m)
+    del stripped.graph.value_info[:]
+    for o in stripped.graph.output:
+        o.ClearField("type")
+    result = infer.infer_types(onnxlite.loads(stripped.SerializeToString()))
+    counts = {"right": 0, "wrong": 0, "missing": 0}
+    problems = []
+    for name, value in real.items():
+        t = result.type_of(name)
+        if isinstance(value, list):
+            verdict = "right" if isinstance(t, infer.SequenceType) and isinstance(t.elem, infer.MapType) \
+                else "missing"
+        else:
+            if isinstance(t, infer.TensorType) and t.shape is not None:
+                t = infer.TensorType(t.dtype, tuple(infer.evaluate(d, sizes) for d in t.shape))
+            dtype = DataType.STRING if value.dtype.kind in "OSU" else \
+                DataType(onnx.helper.np_dtype_to_tensor_dtype(value.dtype))
+            verdict = judge(t, (dtype, value.shape))
+        counts[verdict] += 1
+        if verdict != "right":
+            problems.append(f"{name}: {verdict}, inferred {infer.format_type(result.type_of(name))}")
+    assert result.contradictions == []
+    return counts, problems
+
+
+@pytest.mark.parametrize("name", ["scaler_logreg", "random_forest_strings"])
+def test_sklearn_fixtures_typed_fully(name: str) -> None:
+    m = onnx.load(str(FIXTURES / "sklearn" / f"{name}.onnx"))
+    counts, problems = _typed_everywhere(m, 3)
+    assert problems == []
+    assert counts["right"] >= 3
+
+
+def _sklearn_exports() -> dict[str, onnx.ModelProto]:
+    sklearn = pytest.importorskip("sklearn")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn import ensemble, linear_model, neighbors, pipeline, preprocessing, svm, tree
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 4)).astype(np.float32)
+    y2 = (x[:, 0] > 0).astype(np.int64)
+    y3 = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0.5).astype(np.int64)
+    yr = x @ np.array([1.0, 2.0, -1.0, 0.5], dtype=np.float32)
+    models: dict[str, Any] = {
+        "logreg3": (linear_model.LogisticRegression(max_iter=200), y3),
+        "linear_svc2": (svm.LinearSVC(), y2),
+        "svc2_prob": (svm.SVC(probability=True, random_state=0), y2),
+        "svc3": (svm.SVC(), y3),
+        "svr": (svm.SVR(), yr),
+        "tree3": (tree.DecisionTreeClassifier(max_depth=3), y3),
+        "forest_reg": (ensemble.RandomForestRegressor(n_estimators=3, max_depth=3), yr),
+        "gbc2": (ensemble.GradientBoostingClassifier(n_estimators=3), y2),
+        "knn": (neighbors.KNeighborsClassifier(n_neighbors=3), y3),
+        "pipeline": (pipeline.make_pipeline(preprocessing.Normalizer(), preprocessing.Binarizer(),
+                                            preprocessing.StandardScaler(), linear_model.LinearRegression()),
+                     yr),
+    }
+    out = {}
+    for name, (est, target) in models.items():
+        est.fit(x, target)
+        out[name] = skl2onnx.to_onnx(est, initial_types=[("x", FloatTensorType([None, 4]))],
+                                     target_opset={"": 17, "ai.onnx.ml": 3})
+    assert sklearn is not None
+    return out
+
+
+@pytest.fixture(scope="module")
+def sklearn_exports() -> dict[str, onnx.ModelProto]:
+    return _sklearn_exports()
+
+
+SKLEARN_MODELS = ["logreg3", "linear_svc2", "svc2_prob", "svc3", "svr", "tree3", "forest_reg", "gbc2", "knn",
+                  "pipeline"]
+
+
+@pytest.mark.parametrize("name", SKLEARN_MODELS)
+def test_sklearn_exports_typed_fully(name: str, sklearn_exports: dict[str, onnx.ModelProto]) -> None:
+    """Every node output of a fresh skl2onnx export: inferred exactly (batch symbol evaluated)."""
+    counts, problems = _typed_everywhere(sklearn_exports[name], 5)
+    assert problems == []
+    assert counts["right"] >= 1
