@@ -1,9 +1,11 @@
 """`onnxlite check`: no false alarm on the corpus, every check caught on a mutated model, the
 onnx checker's verdict on the same models, deep nesting, lazy models and the CLI.
 
-Where onnx.checker (full_check=True) misses something `check` reports, the mutation table says
-so in ``onnx`` (``"accepts"``) with the reason in ``note``; `test_onnx_checker_verdicts` pins
-every entry, so a change in either checker is noticed.
+Severity follows the standard's two consumers: what onnx.checker (full_check=True) and onnxruntime
+both refuse is an error, what both accept at most a warning, and where they disagree a warning that
+says which one refuses. The mutation table pins both verdicts of every entry
+(`test_onnx_checker_verdicts`, `test_onnxruntime_verdicts`), so a change in either is noticed, and
+`test_severity_follows_the_consumers` derives each severity from them.
 """
 
 from __future__ import annotations
@@ -171,9 +173,12 @@ class Mutation:
     where: str
     message: str  # a fragment of the message (it names the node)
     onnx: str  # what onnx.checker.check_model(full_check=True) says: "rejects" | "accepts"
-    severity: str = "error"
+    ort: str  # what onnxruntime does with it: "fails" | "runs"
     note: str = ""
-    ort: str = ""  # where onnx.checker accepts it: what onnxruntime does, "fails" | "runs"
+
+    @property
+    def severity(self) -> str:
+        return "error" if (self.onnx, self.ort) == ("rejects", "fails") else "warning"
 
 
 def _edit(edit: Callable[[Any], Any],
@@ -238,6 +243,14 @@ def _custom_node_with(a: Any) -> Callable[[Any], None]:
     return edit
 
 
+def _leaky_relu_with(a: Any) -> Callable[[Any], None]:
+    def edit(p: Any) -> None:
+        n = node("LeakyRelu", ["x"], ["a"], "relu1")
+        n.attribute.append(a)
+        p.graph.node[0].CopyFrom(n)
+    return edit
+
+
 def _softmax(axis: Any) -> onnxlite.Model:
     a = _proto.AttributeProto()
     a.name, a.type = "axis", 7
@@ -299,56 +312,59 @@ IF = "graph.node[1] 'if1'.attribute 'then_branch'.g"
 MUTATIONS: dict[str, Mutation] = {
     "cycle": Mutation(
         _cycle, "cycle", "graph.node[0] 'p'", "nodes form a cycle: Add 'p' -> Relu 'q' -> Add 'p'",
-        "rejects"),
+        "rejects", ort="fails"),
     "topological-order": Mutation(
         _edit(_swap_first_nodes), "topological-order", "graph.node[0] 'add1'.input[0]",
-        "Add 'add1' reads 'a' before Relu 'relu1' (node[1]) produces it", "rejects"),
+        "Add 'add1' reads 'a' before Relu 'relu1' (node[1]) produces it", "rejects", ort="runs",
+        note="onnxruntime sorts the main graph's nodes itself"),
     "undefined-input": Mutation(
         _edit(lambda p: p.graph.node[1].input.__setitem__(1, "nope")), "undefined-value",
-        "graph.node[1] 'add1'.input[1]", "Add 'add1' reads 'nope', which nothing defines", "rejects"),
+        "graph.node[1] 'add1'.input[1]", "Add 'add1' reads 'nope', which nothing defines", "rejects",
+        ort="fails"),
     "duplicate-output": Mutation(
         _edit(lambda p: p.graph.node[2].output.append("a")), "duplicate-definition",
-        "graph.node[2] 'out'.output[1]", "Identity 'out' defines 'a', already defined by node[0]", "rejects"),
+        "graph.node[2] 'out'.output[1]", "Identity 'out' defines 'a', already defined by node[0]", "rejects",
+        ort="fails"),
     "duplicate-output-of-input": Mutation(
         _edit(lambda p: p.graph.node[0].output.__setitem__(0, "x")), "duplicate-definition",
         "graph.node[0] 'relu1'.output[0]", "Relu 'relu1' defines 'x', already defined by a graph input",
-        "rejects"),
+        "rejects", ort="fails"),
     "missing-opset-import": Mutation(
         _edit(lambda p: p.graph.node.append(node("Foo", ["b"], ["z"], "foo", domain="com.example"))),
         "opset-import", "graph.node[3] 'foo'", "com.example.Foo 'foo' uses domain 'com.example', which the "
-        "model does not import", "rejects"),
+        "model does not import", "rejects", ort="fails"),
     "wrong-attribute-type": Mutation(
         lambda: _softmax([1]), "attribute-type", "graph.node[0] 'sm'.attribute 'axis'",
-        "Softmax 'sm': attribute 'axis' is INTS; Softmax-13 expects INT", "rejects"),
+        "Softmax 'sm': attribute 'axis' is INTS; Softmax-13 expects INT", "rejects", ort="fails"),
     "unknown-op": Mutation(
         _edit(_replace_node(0, node("Frobnicate", ["x"], ["a"], "relu1"))), "unknown-op",
         "graph.node[0] 'relu1'",
-        "Frobnicate 'relu1': ai.onnx has no operator 'Frobnicate'", "rejects"),
+        "Frobnicate 'relu1': ai.onnx has no operator 'Frobnicate'", "rejects", ort="fails"),
     "op-newer-than-opset": Mutation(
         _edit(_replace_node(0, node("Gelu", ["x"], ["a"], "gelu"))), "unknown-op", "graph.node[0] 'gelu'",
-        "Gelu 'gelu': Gelu does not exist in ai.onnx opset 17 (it came in opset 20)", "rejects"),
+        "Gelu 'gelu': Gelu does not exist in ai.onnx opset 17 (it came in opset 20)", "rejects", ort="fails"),
     "input-count": Mutation(
         _edit(lambda p: p.graph.node[0].input.append("x")), "input-count", "graph.node[0] 'relu1'",
-        "Relu 'relu1' has 2 inputs; Relu-14 takes exactly 1", "rejects"),
+        "Relu 'relu1' has 2 inputs; Relu-14 takes exactly 1", "rejects", ort="fails"),
     "missing-attribute": Mutation(
         _edit(_replace_node(0, node("Cast", ["x"], ["a"], "cast"))), "missing-attribute",
         "graph.node[0] 'cast'",
-        "Cast 'cast' lacks attribute 'to', which Cast-13 requires", "rejects"),
+        "Cast 'cast' lacks attribute 'to', which Cast-13 requires", "rejects", ort="fails"),
     "unknown-attribute": Mutation(
         _edit(_with_attr(0, attr("alpha", 0.5))), "unknown-attribute",
         "graph.node[0] 'relu1'.attribute 'alpha'",
-        "Relu 'relu1' has attribute 'alpha', which Relu-14 does not define", "rejects"),
+        "Relu 'relu1' has attribute 'alpha', which Relu-14 does not define", "rejects", ort="fails"),
     "duplicate-attribute": Mutation(
         _edit(lambda p: p.graph.node[0].attribute.extend([attr("k", 1), attr("k", 2)])),
         "duplicate-attribute", "graph.node[0] 'relu1'.attribute 'k'",
-        "Relu 'relu1' has two attributes named 'k'", "rejects"),
+        "Relu 'relu1' has two attributes named 'k'", "rejects", ort="fails"),
     "attribute-two-values": Mutation(
         _edit(_with_attr(1, _two_values())), "attribute", "graph.node[1] 'add1'.attribute 'k'",
-        "Add 'add1': attribute 'k' holds more than one value (FLOAT, INT)", "rejects"),
+        "Add 'add1': attribute 'k' holds more than one value (FLOAT, INT)", "rejects", ort="fails"),
     "ref-attr-outside-function": Mutation(
-        _edit(_custom_node_with(_ref_attr())), "attribute", "graph.node[3] 'foo'.attribute 'alpha'",
-        "refers to 'alpha' (ref_attr_name), which only function bodies may do", "accepts", ort="fails",
-        note="IR.md: ref_attr_name 'can only be used within the function body'; the checker does not look"),
+        _edit(_leaky_relu_with(_ref_attr())), "attribute", "graph.node[0] 'relu1'.attribute 'alpha'",
+        "refers to 'alpha' (ref_attr_name), which only function bodies may do", "accepts", ort="runs",
+        note="IR.md: ref_attr_name 'can only be used within the function body'; neither consumer looks"),
     "ir-feature-float8": Mutation(
         _edit(_float8_initializer), "ir-feature", "graph.initializer[1] 'f8'",
         "float8e4m3fn tensors need IR version 9; the model declares IR 8", "accepts", ort="runs",
@@ -359,74 +375,76 @@ MUTATIONS: dict[str, Mutation] = {
         note="not gated by onnx.checker (onnx.proto: overload came in IR 10)"),
     "initializer-shape": Mutation(
         _edit(_declare_w((3,))), "initializer-mismatch", "graph.initializer[0] 'w'",
-        "initializer 'w' has shape [2]; graph.input[1] 'w' declares [3]", "rejects"),
+        "initializer 'w' has shape [2]; graph.input[1] 'w' declares [3]", "rejects", ort="fails"),
     "initializer-dtype": Mutation(
         _edit(_declare_w((2,), elem=10)), "initializer-mismatch", "graph.initializer[0] 'w'",
-        "initializer 'w' is float; graph.input[1] 'w' declares float16", "rejects"),
+        "initializer 'w' is float; graph.input[1] 'w' declares float16", "rejects", ort="fails"),
     "raw-data-short": Mutation(
         _edit(_raw_w(b"\0" * 7)), "tensor-data", "graph.initializer[0] 'w'",
-        "tensor 'w' has 7 bytes of raw_data; float[2] needs 8", "rejects"),
+        "tensor 'w' has 7 bytes of raw_data; float[2] needs 8", "rejects", ort="fails"),
     "raw-data-long": Mutation(
         _edit(_raw_w(b"\0" * 12)), "tensor-data", "graph.initializer[0] 'w'",
         "tensor 'w' has 12 bytes of raw_data; float[2] needs 8", "accepts", ort="fails",
         note="onnx.checker only refuses raw_data that is too short; numpy_helper.to_array cannot read it"),
     "typed-field": Mutation(
         _edit(_typed_w), "tensor-data", "graph.initializer[0] 'w'",
-        "tensor 'w' holds float values in int32_data; they belong in float_data", "rejects"),
+        "tensor 'w' holds float values in int32_data; they belong in float_data", "rejects", ort="fails"),
     "outer-scope-undefined": Mutation(
         lambda: if_model([node("Identity", ["ghost"], ["t"], "then_id")]), "undefined-value",
         f"{IF}.node[0] 'then_id'.input[0]", "Identity 'then_id' reads 'ghost', which nothing defines",
-        "rejects"),
+        "rejects", ort="fails"),
     "subgraph-redefines-outer": Mutation(
         lambda: if_model([node("Identity", ["x"], ["a"], "then_id")], then_out="a"), "duplicate-definition",
         f"{IF}.node[0] 'then_id'.output[0]",
         "Identity 'then_id' defines 'a', already defined in an enclosing graph",
-        "rejects"),
+        "rejects", ort="fails"),
     "subgraph-reads-later-value": Mutation(
         lambda: if_model([node("Identity", ["late"], ["t"], "then_id")],
                          after=[node("Relu", ["a"], ["late"], "relu_late")]),
         "topological-order", f"{IF}.node[0] 'then_id'.input[0]",
-        "Identity 'then_id' reads 'late' before Relu 'relu_late' (node[2]) produces it", "rejects"),
+        "Identity 'then_id' reads 'late' before Relu 'relu_late' (node[2]) produces it", "rejects",
+        ort="fails"),
     "subgraph-reads-own-output": Mutation(
         lambda: if_model([node("Identity", ["if_out"], ["t"], "then_id")]), "cycle",
         f"{IF}.node[0] 'then_id'.input[0]",
-        "If 'if1' reads 'if_out', its own output (through Identity 'then_id' in a subgraph)", "rejects"),
+        "If 'if1' reads 'if_out', its own output (through Identity 'then_id' in a subgraph)", "rejects",
+        ort="fails"),
     "subgraph-output-from-outer": Mutation(
         lambda: if_model([], then_out="a"), "undefined-value", f"{IF}.output[0] 'a'",
-        "graph output 'a' is a value of an enclosing graph", "rejects"),
+        "graph output 'a' is a value of an enclosing graph", "rejects", ort="fails"),
     "graph-output-undefined": Mutation(
         _edit(lambda p: setattr(p.graph.output[0], "name", "zz")), "undefined-value", "graph.output[0] 'zz'",
-        "graph output 'zz' is not produced", "rejects"),
+        "graph output 'zz' is not produced", "rejects", ort="fails"),
     "duplicate-graph-input": Mutation(
         _edit(lambda p: p.graph.input.append(vi("x"))), "duplicate-input", "graph.input[1] 'x'",
-        "graph input 'x' is listed twice", "rejects"),
+        "graph input 'x' is listed twice", "rejects", ort="fails"),
     "duplicate-graph-output": Mutation(
         _edit(lambda p: p.graph.output.append(vi("y"))), "duplicate-output", "graph.output[1] 'y'",
-        "graph output 'y' is listed twice", "accepts", severity="warning", ort="runs"),
+        "graph output 'y' is listed twice", "accepts", ort="runs"),
     "duplicate-initializer": Mutation(
         _edit(lambda p: p.graph.initializer.append(p.graph.initializer[0])), "duplicate-initializer",
-        "graph.initializer[1] 'w'", "initializer 'w' is defined twice", "rejects"),
+        "graph.initializer[1] 'w'", "initializer 'w' is defined twice", "rejects", ort="runs",
+        note="onnxruntime takes one of the two"),
     "missing-type": Mutation(
         _edit(_untyped_input), "missing-type", "graph.input[0] 'x'",
         "main graph input/output 'x' has no type",
-        "rejects"),
+        "rejects", ort="fails"),
     "no-ir-version": Mutation(
         _edit(lambda p: p.ClearField("ir_version")), "ir-version", "ir_version", "ir_version is not set",
-        "rejects"),
+        "rejects", ort="fails"),
     "deprecated-op": Mutation(
         lambda: model(graph([node("Upsample", ["x", "s"], ["y"], "up")], [vi("x"), vi("s", shape=(1,))],
                             [vi("y")]), opset=10, ir=5),
         "deprecated-op", "graph.node[0] 'up'", "Upsample is deprecated as of opset 10", "rejects",
-        severity="warning",
-        note="onnx.checker refuses deprecated ops; onnxlite warns (runtimes still run them)"),
+        ort="fails"),
     "duplicate-node-name": Mutation(
         _edit(lambda p: setattr(p.graph.node[1], "name", "relu1")), "duplicate-node-name",
         "graph.node[1] 'relu1'",
-        "node name 'relu1' is also used by node[0]", "accepts", ort="fails",
+        "node name 'relu1' is also used by an earlier node of this graph", "accepts", ort="fails",
         note="IR.md: node names MUST be unique in a graph; onnx.checker does not look, onnxruntime refuses"),
     "function-recursion": Mutation(
         _recursive, "recursive-function", "functions[0] 'local.A'",
-        "functions call each other in a cycle: local.A -> local.B -> local.A", "rejects"),
+        "functions call each other in a cycle: local.A -> local.B -> local.A", "rejects", ort="fails"),
     "function-call-inputs": Mutation(
         _function_with(DOUBLE, node("Double", ["x", "x"], ["y"], "call", domain="local")), "function-call",
         "graph.node[0] 'call'", "local.Double 'call' passes 2 inputs; function 'local.Double' takes 1",
@@ -435,11 +453,12 @@ MUTATIONS: dict[str, Mutation] = {
     "function-domain-not-imported": Mutation(
         _function_with(function("Double", ["X"], ["Y"], [node("Add", ["X", "X"], ["Y"], "add")], imports={})),
         "opset-import", "functions[0] 'local.Double'.node[0] 'add'",
-        "Add 'add' uses domain 'ai.onnx', which the function 'local.Double' does not import", "rejects"),
+        "Add 'add' uses domain 'ai.onnx', which the function 'local.Double' does not import", "rejects",
+        ort="fails"),
     "function-undefined-value": Mutation(
         _function_with(function("Double", ["X"], ["Y"], [node("Add", ["X", "Z"], ["Y"], "add")])),
         "undefined-value", "functions[0] 'local.Double'.node[0] 'add'.input[1]",
-        "Add 'add' reads 'Z', which nothing in function 'local.Double' defines", "rejects"),
+        "Add 'add' reads 'Z', which nothing in function 'local.Double' defines", "rejects", ort="fails"),
     "function-output-undefined": Mutation(
         _function_with(function("Double", ["X"], ["Y"], [node("Add", ["X", "X"], ["W"], "add")])),
         "undefined-value", "functions[0] 'local.Double'.output[0] 'Y'",
@@ -449,11 +468,11 @@ MUTATIONS: dict[str, Mutation] = {
     "function-ref-attr": Mutation(
         _function_with(_function_ref(), node("Scaled", ["x"], ["y"], "call", domain="local")), "attribute",
         "functions[0] 'local.Scaled'.node[0] 'elu'.attribute 'alpha'",
-        "refers to 'slope', which function 'local.Scaled' does not declare", "accepts", severity="warning",
+        "refers to 'slope', which function 'local.Scaled' does not declare", "accepts",
         ort="runs", note="onnxruntime treats the reference as an omitted attribute"),
     "duplicate-function": Mutation(
         _edit(_duplicate_function, lambda: function_model([DOUBLE])), "duplicate-function",
-        "functions[1] 'local.Double'", "function 'local.Double' is defined twice", "rejects"),
+        "functions[1] 'local.Double'", "function 'local.Double' is defined twice", "rejects", ort="fails"),
     "overload-without-function": Mutation(
         _edit(lambda p: (setattr(p.graph.node[0], "overload", "v9"), setattr(p, "ir_version", 10)),
               lambda: function_model([DOUBLE])),
@@ -492,13 +511,31 @@ def test_onnx_checker_verdicts(key: str) -> None:
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError):
         verdict = "rejects"
     assert verdict == mutation.onnx, f"{key}: onnx.checker {verdict} it (table says {mutation.onnx})"
-    if verdict == "accepts" and mutation.severity == "error":
-        assert mutation.note, f"{key}: say why onnx.checker misses it"
 
 
-@pytest.mark.parametrize("key", sorted(k for k, m in MUTATIONS.items() if m.ort))
+@pytest.mark.parametrize("key", sorted(MUTATIONS))
+def test_severity_follows_the_consumers(key: str) -> None:
+    """Error when onnx.checker and onnxruntime both refuse; a warning naming the one that refuses
+    when they disagree; a plain warning when both accept."""
+    from onnxlite.check._values import CHECKER_REFUSES, ORT_REFUSES
+
+    mutation = MUTATIONS[key]
+    found = [p for p in check.check_model(mutation.build()) if p.code == mutation.code
+             and p.where == mutation.where]
+    assert found
+    for p in found:
+        assert p.severity == mutation.severity, str(p)
+        says = {("rejects", "runs"): CHECKER_REFUSES, ("accepts", "fails"): ORT_REFUSES}.get(
+            (mutation.onnx, mutation.ort))
+        if says is not None:
+            assert p.message.endswith(says), str(p)
+        else:
+            assert ORT_REFUSES not in p.message and CHECKER_REFUSES not in p.message, str(p)
+
+
+@pytest.mark.parametrize("key", sorted(MUTATIONS))
 def test_onnxruntime_verdicts(key: str) -> None:
-    """Where onnx.checker accepts a model `check` complains about, what onnxruntime does."""
+    """What onnxruntime does with each mutated model (it loads and runs it, or refuses)."""
     ort = pytest.importorskip("onnxruntime")
     ort.set_default_logger_severity(4)
     try:
@@ -658,7 +695,8 @@ def test_lazy_payload_sizes_come_from_the_file(tmp_path: Path) -> None:
     m.proto.graph.output[0].type.tensor_type.shape.dim[0].dim_value = 4095
     problems = check.check_model(m)
     assert [p.message for p in problems] == [
-        "tensor 'w' has 16384 bytes of raw_data; float[4095] needs 16380"]
+        "tensor 'w' has 16384 bytes of raw_data; float[4095] needs 16380 (onnxruntime refuses this; "
+        "onnx.checker accepts it)"]
 
 
 # --- structure details ---------------------------------------------------------------------------------
@@ -686,8 +724,9 @@ def test_order_mistake_outside_a_cycle_is_reported_besides_the_cycle() -> None:
     m = _cycle()
     m.proto.graph.node.append(node("Relu", ["late"], ["z"], "early"))
     m.proto.graph.node.append(node("Relu", ["x"], ["late"], "producer"))
-    codes = [(p.code, p.where) for p in errors(m)]
-    assert codes == [("cycle", "graph.node[0] 'p'"), ("topological-order", "graph.node[3] 'early'.input[0]")]
+    codes = [(p.code, p.where, p.severity) for p in check.check_model(m)]
+    assert codes == [("cycle", "graph.node[0] 'p'", "error"),
+                     ("topological-order", "graph.node[3] 'early'.input[0]", "warning")]
 
 
 def test_node_reading_its_own_output() -> None:
@@ -736,9 +775,9 @@ def test_training_graphs_see_the_main_graph() -> None:
     assert check.check_model(m) == []
     e.key, e.value = "not_an_initializer", "a"
     t.algorithm.node[0].output[0] = t.algorithm.output[0].name = "a"  # the combined graph defines 'a' twice
-    codes = [(p.code, p.where) for p in errors(m)]
-    assert codes == [("duplicate-definition", "training_info[0].algorithm.node[0] 'update'.output[0]"),
-                     ("training-binding", "training_info[0].update_binding[0]")]
+    codes = [(p.code, p.where, p.severity) for p in check.check_model(m)]
+    assert codes == [("duplicate-definition", "training_info[0].algorithm.node[0] 'update'.output[0]", "error"),
+                     ("training-binding", "training_info[0].update_binding[0]", "warning")]
 
 
 def test_opset_newer_than_known_and_ir_gates_for_opsets() -> None:
@@ -764,10 +803,12 @@ def test_symbolic_dims_match_any_size() -> None:
 
 
 def test_ir3_initializer_must_be_an_input() -> None:
-    [p] = errors(model(base_graph(), opset=8, ir=3))
-    assert (p.code, p.where, p.message) == (
-        "ir-feature", "graph.initializer[0] 'w'",
-        "initializers that are not graph inputs need IR version 4; the model declares IR 3")
+    """onnx.checker refuses it, onnxruntime runs it: a warning saying so."""
+    [p] = check.check_model(model(base_graph(), opset=8, ir=3))
+    assert (p.code, p.where, p.severity, p.message) == (
+        "ir-feature", "graph.initializer[0] 'w'", "warning",
+        "initializers that are not graph inputs need IR version 4; the model declares IR 3 (onnx.checker "
+        "refuses this; onnxruntime accepts it)")
 
 
 def test_corrupt_fields_become_problems() -> None:
@@ -906,3 +947,124 @@ def test_importing_the_cli_does_not_load_the_operator_table() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+# --- severity follows onnx.checker and onnxruntime (issue 10) ----------------------------------------------
+
+
+def _verdicts(m: onnxlite.Model) -> tuple[str, str]:
+    """(onnx.checker full_check, onnxruntime load + run) on ``m``."""
+    onnx = oracle()
+    ort = pytest.importorskip("onnxruntime")
+    ort.set_default_logger_severity(4)
+    data = onnxlite.dumps(m)
+    try:
+        onnx.checker.check_model(onnx.ModelProto.FromString(data), full_check=True)
+        checker = "accepts"
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError):
+        checker = "rejects"
+    try:
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        session.run(None, {i.name: np.ones([2] * len(i.shape), np.float32) for i in session.get_inputs()})
+        runtime = "runs"
+    except Exception:  # noqa: BLE001 (any refusal is 'fails')
+        runtime = "fails"
+    return checker, runtime
+
+
+def _chain(names: list[str]) -> Any:
+    """Relu nodes x -> ... -> y named ``names``."""
+    outs = [f"v{k}" for k in range(len(names) - 1)] + ["y"]
+    ins = ["x"] + outs[:-1]
+    return [node("Relu", [i], [o], nm) for i, o, nm in zip(ins, outs, names, strict=True)]
+
+
+def test_ir_and_opset_newer_than_any_release_are_errors() -> None:
+    m = base()
+    m.proto.ir_version, m.proto.opset_import[0].version = 99, 999
+    assert _verdicts(m) == ("rejects", "fails")
+    problems = check.check_model(m)
+    assert [(p.where, p.severity) for p in problems if p.code == "ir-version"] == [("ir_version", "error")]
+    assert not check.is_valid(problems)
+    m.proto.ir_version = 8  # opset 999 alone: onnx.checker accepts it, onnxruntime refuses
+    assert _verdicts(m) == ("accepts", "fails")
+    [p] = [p for p in check.check_model(m) if p.code == "opset-import"]
+    assert p.severity == "warning" and p.message.endswith("(onnxruntime refuses this; onnx.checker accepts it)")
+
+
+def test_negative_dim_is_a_warning() -> None:
+    """ch_ppocr_mobile_v2.0_cls: a -1 dim that both consumers accept."""
+    m = model(graph(_chain(["r"]), [vi("x", shape=(-1,))], [vi("y", shape=(-1,))]))
+    assert _verdicts(m) == ("accepts", "runs")
+    problems = check.check_model(m)
+    assert [(p.code, p.severity, p.where) for p in problems] == [
+        ("bad-type", "warning", "graph.input[0] 'x'"), ("bad-type", "warning", "graph.output[0] 'y'")]
+
+
+def test_duplicate_node_names_in_functions() -> None:
+    """silero_vad_openvino_16k: 'F0::anon' repeated. onnxruntime refuses duplicates only in the
+    graphs it builds, so in a function nothing calls they are a plain warning."""
+    body = [node("Relu", ["X"], ["a"], "F0::anon"), node("Relu", ["a"], ["Y"], "F0::anon")]
+    f0 = function("F0", ["X"], ["Y"], body)
+    uncalled = model(graph(_chain(["r"]), [vi("x")], [vi("y")]), imports={"local": 1}, functions=[f0])
+    assert _verdicts(uncalled) == ("accepts", "runs")
+    [p] = check.check_model(uncalled)
+    assert (p.code, p.severity, p.where) == ("duplicate-node-name", "warning", "functions[0] 'local.F0'.node[1] "
+                                             "'F0::anon'")
+    assert "refuses" not in p.message
+    called = model(graph([node("F0", ["x"], ["y"], "c", domain="local")], [vi("x")], [vi("y")]),
+                   imports={"local": 1}, functions=[f0])
+    assert _verdicts(called) == ("accepts", "fails")
+    [p] = check.check_model(called)
+    assert p.severity == "warning" and p.message.endswith("(onnxruntime refuses this; onnx.checker accepts it)")
+
+
+def test_training_bindings_onnx_checker_allows_are_warnings() -> None:
+    g = base_graph()
+    g.initializer.append(tensor("trip", np.array(0, np.int64)))
+    m = model(g)
+    t = m.proto.training_info.add()
+    t.algorithm.CopyFrom(graph([node("Add", ["trip", "one"], ["trip_new"], "step")], [],
+                               [vi("trip_new", elem=7, shape=())], [tensor("one", np.array(1, np.int64))],
+                               name="algo"))
+    e = t.update_binding.add()
+    e.key, e.value = "trip_new", "trip"  # reversed: IR.md wants key=initializer, value=algorithm output
+    assert _verdicts(m) == ("accepts", "runs")
+    problems = check.check_model(m)
+    assert [(p.code, p.severity) for p in problems] == [("training-binding", "warning")] * 2
+    assert check.is_valid(problems)
+
+
+def test_cli_groups_repeated_problems_and_json_counts_them(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    m = model(graph(_chain(["F0::anon"] * 15), [vi("x")], [vi("y")]))
+    m.proto.graph.node[3].input[0] = "ghost"
+    path = tmp_path / "dup.onnx"
+    onnxlite.save(m, path)
+    code, out, err = run(capsys, "check", str(path))
+    assert (code, err) == (1, "")
+    assert out == (
+        "graph.node[1] 'F0::anon': warning duplicate-node-name: node name 'F0::anon' is also used by an "
+        "earlier node of this graph (onnxruntime refuses this; onnx.checker accepts it) (and 13 more places)\n"
+        "graph.node[3] 'F0::anon'.input[0]: error undefined-value: Relu 'F0::anon' reads 'ghost', which "
+        "nothing defines\n"
+        f"{path}: invalid: 1 error, 14 warnings\n")
+    code, out, _ = run(capsys, "check", "--json", str(path))
+    report = json.loads(out)
+    assert code == 1 and len(report["problems"]) == 15
+    assert report["counts"] == {"errors": 1, "warnings": 14, "by_code": {
+        "warning duplicate-node-name": 14, "error undefined-value": 1}}
+
+
+def test_cli_caps_lines_per_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A shuffled model: hundreds of order problems print as 20 lines and a count."""
+    names = [f"n{k}" for k in range(60)]
+    nodes = _chain(names)[::-1]
+    m = model(graph(nodes, [vi("x")], [vi("y")]))
+    path = tmp_path / "shuffled.onnx"
+    onnxlite.save(m, path)
+    code, out, _ = run(capsys, "check", str(path))
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 22
+    assert lines[-2] == "... 39 more topological-order warnings (--json lists every one)"
+    assert lines[-1] == f"{path}: valid (59 warnings)"

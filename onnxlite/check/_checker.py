@@ -33,9 +33,9 @@ from typing import Any
 
 from onnxlite import versions
 from onnxlite._proto.opschemas import LATEST_OPSET, UNBOUNDED
-from onnxlite.check._values import ERROR, WARNING, Path, Values
+from onnxlite.check._values import CHECKER_REFUSES, ERROR, ORT_REFUSES, WARNING, Path, Values
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Model
+from onnxlite.model import AttributeType, Model, iter_nodes, walk
 from onnxlite.versions import IR_GATES, LATEST_IR_VERSION, normalize_domain, op_schema
 from onnxlite.versions import render_path as render
 
@@ -116,10 +116,11 @@ def _function_id(f: Any) -> str:
 
 # --- static facts -----------------------------------------------------------------------------
 
-_SINGLE_FIELDS = (("f", 1), ("i", 2), ("s", 3), ("t", 4), ("g", 5), ("sparse_tensor", 11), ("tp", 13))
-_LIST_FIELDS = (("floats", 6), ("ints", 7), ("strings", 8), ("tensors", 9), ("graphs", 10),
-                ("sparse_tensors", 12), ("type_protos", 14))
-_NEEDS_VALUE = frozenset({4, 5, 11, 13})  # TENSOR, GRAPH, SPARSE_TENSOR, TYPE_PROTO: no proto default
+_SINGLE_FIELDS = tuple((kind.field, kind) for kind in AttributeType if kind and not kind.is_list)
+_LIST_FIELDS = tuple((kind.field, kind) for kind in AttributeType if kind.is_list)
+#: no proto default: an attribute of these types without a value has none
+_NEEDS_VALUE = frozenset({AttributeType.TENSOR, AttributeType.GRAPH, AttributeType.SPARSE_TENSOR,
+                          AttributeType.TYPE_PROTO})
 #: Ops onnx.checker lets through unverified (its experimental list) when no schema knows them.
 _EXPERIMENTAL = {"ATen", "Affine", "ConstantFill", "Crop", "DynamicSlice", "GRUUnit", "GivenTensorFill",
                  "ImageScaler", "ParametricSoftplus", "Scale", "ScaledTanh"}
@@ -150,8 +151,9 @@ class _Scope:
         self.limit = limit
         self.defs: dict[str, int] = {}
         self.deps: list[list[int]] = []
-        # (reader, producer, name, where, reader label): reads of a value produced at or after the reader
-        self.backward: list[tuple[int, int, str, Path, object]] = []
+        # (reader, producer, name, where, reader label, direct): reads of a value produced at or after the
+        # reader; direct: the reader is the node itself, not a node in one of its subgraphs
+        self.backward: list[tuple[int, int, str, Path, object, bool]] = []
         self.opsets = opsets
         self.function = function  # the FunctionProto whose body this is (or is nested in)
         self.attrs = attrs  # that function's attribute names
@@ -179,6 +181,7 @@ class _Checker:
         self._function_where: dict[tuple[str, str, str], str] = {}
         self.function_domains: set[str] = set()
         self.values = Values(model.store, external_data, self.add)
+        self._reachable: set[tuple[str, str, str]] = set()
 
     def add(self, where: Path, code: str, message: str, severity: str = ERROR) -> None:
         self.problems.append(Problem(render(where), code, message, severity))
@@ -225,6 +228,18 @@ class _Checker:
         for i, t in enumerate(m.training_info):
             self._bindings(i, t)
 
+    def _callees(self, proto: Any) -> dict[tuple[str, str, str], None]:
+        """The model-local functions a graph or function body calls, subgraphs included."""
+        found: dict[tuple[str, str, str], None] = {}
+        for n in iter_nodes(proto):
+            k = (n.domain, n.op_type, n.overload)
+            if k in self.functions:
+                found[k] = None
+        return found
+
+    def _called(self, function: Any) -> bool:
+        return (function.domain, function.name, function.overload) in self._reachable
+
     # --- model ----------------------------------------------------------------------------------
 
     def _model_fields(self) -> None:
@@ -232,8 +247,9 @@ class _Checker:
         if not self.ir:
             self.add("ir_version", "ir-version", "ir_version is not set")
         elif self.ir > LATEST_IR_VERSION:
-            self.add("ir_version", "ir-version", f"IR version {self.ir} is newer than onnxlite knows "
-                     f"({LATEST_IR_VERSION}); checked as {LATEST_IR_VERSION}", WARNING)
+            # onnx.checker and onnxruntime both refuse an IR version newer than they know
+            self.add("ir_version", "ir-version", f"IR version {self.ir} is newer than any ONNX release "
+                     f"onnxlite knows (the newest is {LATEST_IR_VERSION}); checked as {LATEST_IR_VERSION}")
         self.opsets.update(self._imports(m.opset_import, "model"))
         if self.ir >= 3 and not len(m.opset_import):
             self.add("opset_import", "opset-import", f"IR version {self.ir} needs an opset_import, "
@@ -260,7 +276,7 @@ class _Checker:
             latest = LATEST_OPSET.get(domain)
             if latest is not None and version > latest:
                 self.add(w, "opset-import", f"{_domain_label(domain)} opset {version} is newer than onnxlite "
-                         f"knows ({latest}); its ops are checked as of opset {latest}", WARNING)
+                         f"knows ({latest}); its ops are checked as of opset {latest}" + ORT_REFUSES, WARNING)
             if domain in found and found[domain] != version:
                 self.add(w, "opset-import", f"{_domain_label(domain)} is imported twice, at versions "
                          f"{found[domain]} and {version}")
@@ -273,8 +289,10 @@ class _Checker:
         for key, where in versions.used_features(self.proto).items():
             gate = IR_GATES[key]
             if gate.ir_version > self.ir:
+                # onnx.checker gates only initializers outside the inputs; onnxruntime none of these
+                note = CHECKER_REFUSES if key == "initializer-not-input" else ""
                 self.add(where, "ir-feature", f"{gate.what} need IR version {gate.ir_version}; the model "
-                         f"declares IR {self.ir}")
+                         f"declares IR {self.ir}" + note, WARNING)
 
     def _function_index(self) -> None:
         fns = self.proto.functions
@@ -290,19 +308,19 @@ class _Checker:
         # recursion: a cycle in the call graph (calls at any subgraph depth), found iteratively
         calls: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
         for key, f in self.functions.items():
-            callees: dict[tuple[str, str, str], None] = {}
-            stack = list(f.node)
-            while stack:
-                n = stack.pop()
-                k = (n.domain, n.op_type, n.overload)
-                if k in self.functions:
-                    callees[k] = None
-                for a in n.attribute:
-                    if a.HasField("g"):
-                        stack.extend(a.g.node)
-                    for g in a.graphs:
-                        stack.extend(g.node)
-            calls[key] = list(callees)
+            calls[key] = list(self._callees(f))
+        # functions reachable from the model's graphs (onnxruntime inlines only those)
+        roots: dict[tuple[str, str, str], None] = {}
+        for body in walk(self.model, functions=False):
+            if body.parent is None:
+                roots.update(self._callees(body.proto))
+        todo = list(roots)
+        while todo:
+            for k in calls.get(todo.pop(), ()):
+                if k not in roots:
+                    roots[k] = None
+                    todo.append(k)
+        self._reachable = set(roots)
         state: dict[tuple[str, str, str], int] = {}  # 1 on the current path, 2 done
         for root in calls:
             if root in state:
@@ -332,12 +350,14 @@ class _Checker:
             outputs = {o.name for o in graph.output}
             for j, e in enumerate(getattr(t, field)):
                 w = f"training_info[{i}].{field}[{j}]"
+                # onnx.checker does not look at bindings and onnxruntime's inference ignores training
+                # graphs: a binding IR.md does not allow is worth a warning, not an error
                 if e.key not in inits:
                     self.add(w, "training-binding", f"binding target {e.key!r} is not an initializer of the "
-                             "main graph or the algorithm")
+                             "main graph or the algorithm", WARNING)
                 if e.value not in outputs:
                     self.add(w, "training-binding", f"binding source {e.value!r} is not an output of the "
-                             f"{field.split('_')[0]} graph")
+                             f"{field.split('_')[0]} graph", WARNING)
 
     # --- graphs and functions ---------------------------------------------------------------------
 
@@ -379,7 +399,8 @@ class _Checker:
             if not name:
                 self.add(w, "empty-name", "an initializer has no name")
             elif name in inits:
-                self.add(w, "duplicate-initializer", f"initializer {name!r} is defined twice")
+                self.add(w, "duplicate-initializer", f"initializer {name!r} is defined twice" + CHECKER_REFUSES,
+                         WARNING)
             else:
                 inits.add(name)
                 if s.kind == "subgraph" and name in inputs and self.ir >= 4:
@@ -443,7 +464,7 @@ class _Checker:
             outputs.add(name)
             if name not in s.defs:
                 self.add(w, "undefined-value", f"function output {name!r} is not produced by any node or "
-                         f"input of function {fid}")
+                         f"input of function {fid}" + ORT_REFUSES, WARNING)
         for i, v in enumerate(f.value_info):
             self.values.value_info(v, (s.path, f".value_info[{i}] '{v.name}'"), required=False)
 
@@ -467,11 +488,15 @@ class _Checker:
                     s.defs[out] = i
         s.deps = [[] for _ in range(len(nodes))]
         names: dict[str, int] = {}
+        # IR.md: unique in a graph. onnx.checker does not look; onnxruntime refuses duplicates in
+        # every graph it loads (a function body when a call inlines it)
+        note = ORT_REFUSES if s.function is None or self._called(s.function) else ""
         for i, n in enumerate(nodes):
             if n.name:
-                if n.name in names:  # IR.md: unique in a graph (and onnxruntime refuses duplicates)
+                if n.name in names:
                     self.add((s.path, _node_suffix(i, n)), "duplicate-node-name",
-                             f"node name {n.name!r} is also used by node[{names[n.name]}]")
+                             f"node name {n.name!r} is also used by an earlier node of this graph" + note,
+                             WARNING)
                 names.setdefault(n.name, i)
             self._node(s, i, n, children)
 
@@ -504,7 +529,7 @@ class _Checker:
             self._call(node, fn, nw, label)
         elif node.overload:
             self.add(nw, "function-call", f"{label} calls overload {node.overload!r}, and the model has no "
-                     "such function")
+                     "such function" + ORT_REFUSES, WARNING)
         elif version is not None and domain in LATEST_OPSET:
             self._schema(s, node, domain, version, types, nw, label)
         elif node.domain in self.function_domains:
@@ -516,7 +541,7 @@ class _Checker:
         pos = s.defs.get(name)
         if pos is not None:
             if pos >= i:
-                s.backward.append((i, pos, name, where, label))
+                s.backward.append((i, pos, name, where, label, True))
             elif pos >= 0:
                 s.deps[i].append(pos)
             return
@@ -527,7 +552,7 @@ class _Checker:
             if pos is not None:
                 if pos >= 0 and k is not None:
                     if pos >= k:
-                        p.backward.append((k, pos, name, where, label))
+                        p.backward.append((k, pos, name, where, label, False))
                     else:
                         p.deps[k].append(pos)
                 return
@@ -545,21 +570,22 @@ class _Checker:
         if not a.name:
             self.add(where, "attribute", f"{label} has an attribute without a name")
         kind = int(a.type) if a.HasField("type") else 0
-        if a.HasField("type") and kind not in ATTRIBUTE_TYPE_NAMES:
+        if a.HasField("type") and not AttributeType.is_known(kind):
             self.add(where, "attribute", f"{label}: attribute {name} has unknown type {kind}")
             return 0
         if not a.HasField("type") and self.ir >= 2:
             self.add(where, "attribute", f"{label}: attribute {name} has no type (IR 2 and later need one)")
         if len(filled) > 1:
             self.add(where, "attribute", f"{label}: attribute {name} holds more than one value ("
-                     + ", ".join(ATTRIBUTE_TYPE_NAMES[c] for c in filled) + ")")
+                     + ", ".join(AttributeType(c).name for c in filled) + ")")
         elif filled and a.HasField("type") and filled[0] != kind:
-            self.add(where, "attribute", f"{label}: attribute {name} is typed {ATTRIBUTE_TYPE_NAMES[kind]} "
-                     f"but holds a {ATTRIBUTE_TYPE_NAMES[filled[0]]} value")
+            self.add(where, "attribute", f"{label}: attribute {name} is typed {AttributeType(kind).name} "
+                     f"but holds a {AttributeType(filled[0]).name} value")
         if a.ref_attr_name:
             if s.function is None:
                 self.add(where, "attribute", f"{label}: attribute {name} refers to {a.ref_attr_name!r} "
-                         "(ref_attr_name), which only function bodies may do")
+                         "(ref_attr_name), which only function bodies may do (IR.md; onnx.checker and "
+                         "onnxruntime do not look)", WARNING)
             elif filled:
                 self.add(where, "attribute", f"{label}: attribute {name} refers to {a.ref_attr_name!r} "
                          "and also holds a value")
@@ -568,7 +594,7 @@ class _Checker:
                          f"which function {_function_id(s.function)!r} does not declare (so it is "
                          "always omitted)", WARNING)
         elif not filled and kind in _NEEDS_VALUE:
-            self.add(where, "attribute", f"{label}: {ATTRIBUTE_TYPE_NAMES[kind]} attribute {name} has "
+            self.add(where, "attribute", f"{label}: {AttributeType(kind).name} attribute {name} has "
                      "no value")
         if a.HasField("t"):
             self.values.tensor(a.t, (where, ".t"))
@@ -595,10 +621,10 @@ class _Checker:
         fid = repr(_function_id(fn))
         if len(node.input) > len(fn.input):
             self.add(where, "function-call", f"{label} passes {len(node.input)} inputs; function {fid} takes "
-                     f"{len(fn.input)}")
+                     f"{len(fn.input)}" + ORT_REFUSES, WARNING)
         if len(node.output) > len(fn.output):
             self.add(where, "function-call", f"{label} takes {len(node.output)} outputs; function {fid} has "
-                     f"{len(fn.output)}")
+                     f"{len(fn.output)}" + ORT_REFUSES, WARNING)
         declared = set(fn.attribute) | {a.name for a in fn.attribute_proto}
         for a in node.attribute:
             if a.name not in declared:
@@ -624,7 +650,7 @@ class _Checker:
         this = f"{op}-{schema.since_version}"
         if schema.deprecated:
             self.add(where, "deprecated-op", f"{label}: {op} is deprecated as of opset "
-                     f"{schema.since_version}", WARNING)
+                     f"{schema.since_version}")
         if s.function is not None:
             self._function_opset(node, domain, version, where, label)
         n = len(node.input)
@@ -644,9 +670,9 @@ class _Checker:
                 self.add(aw, "unknown-attribute", f"{label} has attribute {name!r}, which {this} does not "
                          "define")
             elif kind and kind != spec[0]:
-                expected = ATTRIBUTE_TYPE_NAMES.get(spec[0], str(spec[0]))
+                expected = AttributeType.name_of(spec[0], str(spec[0]))
                 self.add(aw, "attribute-type", f"{label}: attribute {name!r} is "
-                         f"{ATTRIBUTE_TYPE_NAMES[kind]}; {this} expects {expected}")
+                         f"{AttributeType.name_of(kind)}; {this} expects {expected}")
         for name, (_, required) in schema.attributes.items():
             if required and name not in types:
                 self.add(where, "missing-attribute", f"{label} lacks attribute {name!r}, which {this} "
@@ -680,7 +706,7 @@ class _Checker:
         for k, c in enumerate(comp):
             first.setdefault(c, k)
         reported: set[int] = set()
-        for reader, producer, name, where, label in s.backward:
+        for reader, producer, name, where, label, direct in s.backward:
             c = comp[reader]
             if reader == producer:
                 holder = _label(nodes[reader], reader)
@@ -694,9 +720,12 @@ class _Checker:
                     self.add(at, "cycle", "nodes form a cycle: "
                              + " -> ".join(_label(nodes[k], k) for k in cycle + [cycle[0]]))
             else:
+                # onnxruntime sorts the main graph itself, not subgraphs, nor reads from inside them
+                lenient = direct and s.kind == "main"
                 self.add(where, "topological-order", f"{label} reads {name!r} before "
                          f"{_label(nodes[producer], producer)} (node[{producer}]) produces it; nodes must be "
-                         "in topological order")
+                         "in topological order" + (CHECKER_REFUSES if lenient else ""),
+                         WARNING if lenient else ERROR)
 
 # --- graph algorithms (iterative) -------------------------------------------------------------------
 

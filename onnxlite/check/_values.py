@@ -21,6 +21,11 @@ from onnxlite.versions import render_path as render
 
 ERROR = "error"
 WARNING = "warning"
+#: Severity follows the standard's two consumers: what onnx.checker (full_check) and onnxruntime
+#: both accept is at most a warning, what both refuse an error; where they disagree the problem is
+#: a warning whose message ends with one of these.
+ORT_REFUSES = " (onnxruntime refuses this; onnx.checker accepts it)"
+CHECKER_REFUSES = " (onnx.checker refuses this; onnxruntime accepts it)"
 
 #: A str, or a (parent Path, suffix) pair: paths are built cheaply and formatted only when a
 #: problem is reported (graphs may nest a thousand levels deep).
@@ -86,7 +91,9 @@ class Values:
                 if inner.HasField("shape"):
                     for k, d in enumerate(inner.shape.dim):
                         if d.HasField("dim_value") and d.dim_value < 0:
-                            self.add(where, "bad-type", f"dimension {k} is negative ({d.dim_value})")
+                            # exporters write -1 for "unknown"; onnx.checker and onnxruntime accept it
+                            self.add(where, "bad-type", f"dimension {k} is negative ({d.dim_value}); leave "
+                                     "it unset or name it (dim_param) for an unknown size", WARNING)
                 elif need:
                     self.add(where, "missing-type", "main graph inputs and outputs need a shape (a rank at "
                              "least)")
@@ -154,9 +161,12 @@ class Values:
             if dt == DataType.STRING:
                 self.add(where, "tensor-data", f"{what} is a string tensor with raw_data; strings belong in "
                          "string_data")
-            elif raw_len != raw_nbytes(dt, numel):
+            elif raw_len < raw_nbytes(dt, numel):
                 self.add(where, "tensor-data", f"{what} has {raw_len} bytes of raw_data; {shape} needs "
                          f"{raw_nbytes(dt, numel)}")
+            elif raw_len > raw_nbytes(dt, numel):
+                self.add(where, "tensor-data", f"{what} has {raw_len} bytes of raw_data; {shape} needs "
+                         f"{raw_nbytes(dt, numel)}" + ORT_REFUSES, WARNING)
         elif fields[0] != dt.typed_field:
             self.add(where, "tensor-data", f"{what} holds {dt.short_name} values in {fields[0]}; they belong "
                      f"in {dt.typed_field}")
