@@ -399,8 +399,8 @@ class _Checker:
             if not name:
                 self.add(w, "empty-name", "an initializer has no name")
             elif name in inits:
-                self.add(w, "duplicate-initializer", f"initializer {name!r} is defined twice" + CHECKER_REFUSES,
-                         WARNING)
+                self.add(w, "duplicate-initializer",
+                         f"initializer {name!r} is defined twice" + CHECKER_REFUSES, WARNING)
             else:
                 inits.add(name)
                 if s.kind == "subgraph" and name in inputs and self.ir >= 4:
