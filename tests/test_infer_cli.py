@@ -93,3 +93,15 @@ def test_external_data_beside_in_stays_referenced(tmp_path: Path) -> None:
     typed = onnx.load(str(out), load_external_data=False)
     assert typed.graph.initializer[0].external_data[0].value == "w.bin"
     assert [v.name for v in typed.graph.value_info] == ["h"]
+
+
+def test_readme_inference_example_runs(monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    blocks = re.findall(r"```python\n(.*?)```", (root / "README.md").read_text(), flags=re.S)
+    (block,) = [b for b in blocks if "infer.infer_types(" in b]
+    monkeypatch.chdir(root)
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    assert capsys.readouterr().out == "float[batch,10]\n[]\n"
