@@ -17,7 +17,7 @@ from onnxlite import infer
 pytestmark = needs_onnx(ORACLE, "the node cases the floor was measured on")
 
 #: Raised as coverage grows (measured: see tools/bench_infer.py --coverage).
-RIGHT_FLOOR = 915
+RIGHT_FLOOR = 1988  # of 2321 outputs (85.7%), onnx 1.23.2
 
 
 def test_node_cases_zero_wrong_and_right_floor() -> None:
