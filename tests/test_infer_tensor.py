@@ -451,3 +451,28 @@ def test_split_opset_1_and_2() -> None:
     assert [infer.format_type(r.type_of(n)) for n in "ab"] == ["float[N,4]", "float[N,2]"]
     r = _infer_one(2, "g (float[N, 6] x) => (a, b) {\n a, b = Split<axis = 1>(x)\n}")
     assert [infer.format_type(r.type_of(n)) for n in "ab"] == ["float[N,3]", "float[N,3]"]
+
+
+def test_flex_attention_and_its_modifier_body() -> None:
+    """ai.onnx.preview FlexAttention: Y is (B, Hq, L, Ev); the score_mod body is inferred on
+    the float (B, Hq, L, S) scores (checked against onnx's reference evaluator)."""
+    model = onnxlite.parse_model("""<ir_version: 10, opset_import: ["" : 21, "ai.onnx.preview" : 1]>
+g (float[B, 4, L, 8] q, float[B, 2, S, 8] k, float[B, 2, S, 5] v) => (y) {
+  y = ai.onnx.preview.FlexAttention <score_mod = m (float[B, 4, L, S] s) => (float[B, 4, L, S] o) {
+      half = Constant<value_float = 0.5>()
+      o = Mul(s, half)
+  }> (q, k, v)
+}""")
+    sizes = {"B": 2, "L": 3, "S": 6}
+    rng = np.random.default_rng(0)
+    feeds = {vi.name: rng.standard_normal([sizes[d] if isinstance(d, str) else d for d in vi.shape or ()])
+             .astype(np.float32) for vi in model.graph.inputs}
+    evaluator = onnx.reference.ReferenceEvaluator(onnx.ModelProto.FromString(onnxlite.dumps(model)))
+    (y,) = evaluator.run(None, feeds)
+    r = infer.infer_types(model)
+    assert infer.format_type(r.type_of("y")) == "float[B,4,L,5]"
+    t = r.type_of("y")
+    assert isinstance(t, infer.TensorType) and t.shape is not None
+    assert tuple(infer.evaluate(d, sizes) for d in t.shape) == np.asarray(y).shape
+    assert infer.format_type(r.type_of("o", "#0.score_mod")) == "float[B,4,L,S]"
+    assert r.contradictions == []

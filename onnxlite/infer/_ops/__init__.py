@@ -14,6 +14,7 @@ import onnxlite.infer._ops.loss
 import onnxlite.infer._ops.ml
 import onnxlite.infer._ops.norm
 import onnxlite.infer._ops.pool
+import onnxlite.infer._ops.preview
 import onnxlite.infer._ops.quant
 import onnxlite.infer._ops.random
 import onnxlite.infer._ops.reduce
