@@ -476,3 +476,40 @@ g (float[B, 4, L, 8] q, float[B, 2, S, 8] k, float[B, 2, S, 5] v) => (y) {
     assert tuple(infer.evaluate(d, sizes) for d in t.shape) == np.asarray(y).shape
     assert infer.format_type(r.type_of("o", "#0.score_mod")) == "float[B,4,L,S]"
     assert r.contradictions == []
+
+
+_REDUCE_OPS = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+               "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"]
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+@pytest.mark.parametrize("op", _REDUCE_OPS)
+def test_every_reduction_in_every_axes_form(op: str, opset: int) -> None:
+    """Each reduction with the axes it takes at that opset (attribute, or input: ReduceSum from 13,
+    the others from 18), keepdims both ways, negative and repeated-free axes, and no axes (all
+    axes, or none with noop_with_empty_axes), against onnxruntime."""
+    as_input = opset >= (13 if op == "ReduceSum" else 18)
+    lines, outs = [], []
+    for k, (axes, keep) in enumerate([([0, -1], 1), ([1], 0), (None, 0), (None, 1)]):
+        attrs = [f"keepdims = {keep}"]
+        args = "x"
+        if axes is not None and as_input:
+            lines.append(f"  a{k} = Constant<value = int64[{len(axes)}] {{{', '.join(map(str, axes))}}}>()")
+            args = f"x, a{k}"
+        elif axes is not None:
+            attrs.append(f"axes = [{', '.join(map(str, axes))}]")
+        lines.append(f"  y{k} = {op}<{', '.join(attrs)}>({args})")
+        outs.append(f"y{k}")
+    if as_input:
+        lines.append(f"  noop = {op}<noop_with_empty_axes = 1>(x)")
+        outs.append("noop")
+    text = f"g (float[N, C, H] x) => ({', '.join(outs)}) {{\n" + "\n".join(lines) + "\n}"
+    case = Case(opset, text, {"N": 2, "C": 3, "H": 4})
+    model = _model(opset, text)
+    real = _run(model, case)
+    result = infer.infer_types(model)
+    for out, array in real.items():
+        t = result.type_of(out)
+        assert isinstance(t, infer.TensorType) and t.dtype == DataType.FLOAT and t.shape is not None, (out, t)
+        evaluated = tuple(infer.evaluate(d, case.sizes) for d in t.shape)
+        assert evaluated == array.shape, (out, infer.format_type(t))
