@@ -4,6 +4,8 @@ To add a family: write ``onnxlite/infer/_ops/<family>.py`` with `register_rule` 
 ``onnxlite/infer/_rules.py``) and add its import here."""
 
 import onnxlite.infer._ops.attention
+import onnxlite.infer._ops.contrib
+import onnxlite.infer._ops.contrib_quant
 import onnxlite.infer._ops.control
 import onnxlite.infer._ops.conv
 import onnxlite.infer._ops.elementwise
