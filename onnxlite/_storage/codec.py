@@ -1,14 +1,16 @@
 """Encode and decode tensor payloads between numpy arrays and ONNX storage (raw_data and the
 typed fields), bit-exactly for every data type. The facts per type come from the one table in
 `onnxlite.dtypes`; this module holds the numpy code, imported only when data is decoded.
+ml_dtypes (most of a second to import) is imported only when an array of a type numpy lacks
+(bfloat16, float8, int4...) is made or looked at.
 """
 
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
-import ml_dtypes  # noqa: F401  (registers bfloat16, float8... with numpy)
 import numpy as np
 
 from onnxlite._storage.wire import float_data_bytes
@@ -28,16 +30,22 @@ def _dtype_key(dtype: np.dtype) -> object:
     return dtype.type
 
 
-_BY_DTYPE: dict[object, DataType] = {
-    _dtype_key(dt.np_dtype): dt
-    for dt, row in _TABLE.items()
-    if row.np_dtype is not None and dt != DataType.STRING
-}
+@cache
+def _numpy_types() -> dict[object, DataType]:
+    return {_dtype_key(dt.np_dtype): dt for dt, row in _TABLE.items()
+            if row.np_dtype is not None and row.np_dtype.startswith("np.")}
+
+
+@cache
+def _all_types() -> dict[object, DataType]:
+    return {_dtype_key(dt.np_dtype): dt for dt, row in _TABLE.items()
+            if row.np_dtype is not None and dt != DataType.STRING}
 
 
 def from_np_dtype(dtype: np.dtype | type) -> DataType:
     """The DataType for a numpy / ml_dtypes dtype; object, bytes and str dtypes mean STRING.
 
+    >>> import ml_dtypes
     >>> from_np_dtype(np.dtype("<f4")), from_np_dtype(ml_dtypes.int4), from_np_dtype(np.dtype("U3"))
     (<DataType.FLOAT: 1>, <DataType.INT4: 22>, <DataType.STRING: 8>)
     """
@@ -45,7 +53,11 @@ def from_np_dtype(dtype: np.dtype | type) -> DataType:
     # 'T' is numpy 2's variable-width StringDType.
     if dtype.kind in "OSUT":
         return DataType.STRING
-    found = _BY_DTYPE.get(_dtype_key(dtype))
+    key = _dtype_key(dtype)
+    # a builtin dtype is found without importing ml_dtypes (an ml_dtypes dtype means it is loaded)
+    found = _numpy_types().get(key) if dtype.kind in "biufc" else None
+    if found is None:
+        found = _all_types().get(key)
     if found is None:
         raise ModelFormatError(f"numpy dtype {dtype} has no ONNX data type")
     return found
@@ -125,10 +137,12 @@ def decode_raw(buf: Any, data_type: int, shape: tuple[int, ...], *, where: str =
     to one ml_dtypes element per item. BOOL keeps each byte as it is (like ``onnx.numpy_helper``), so
     a byte other than 0/1 survives a decode/encode round trip; ``arr.view(np.uint8) != 0`` normalises.
 
-    >>> decode_raw(b"\\x00\\x00\\x80?\\x00\\x00\\x00@", DataType.FLOAT, (2,))
-    array([1., 2.], dtype=float32)
-    >>> decode_raw(b"\\xf1\\x07", DataType.INT4, (3,))
-    array([1, -1, 7], dtype=int4)
+    >>> a = decode_raw(b"\\x00\\x00\\x80?\\x00\\x00\\x00@", DataType.FLOAT, (2,))
+    >>> a.tolist(), from_np_dtype(a.dtype)
+    ([1.0, 2.0], <DataType.FLOAT: 1>)
+    >>> a = decode_raw(b"\\xf1\\x07", DataType.INT4, (3,))
+    >>> a.tolist(), from_np_dtype(a.dtype)
+    ([1, -1, 7], <DataType.INT4: 22>)
     """
     dt = _checked_type(data_type, where)
     shape = check_shape(shape, where=where)
@@ -169,6 +183,7 @@ def _native_array(array: np.ndarray) -> tuple[DataType, np.ndarray]:
 def encode_raw(array: np.ndarray) -> tuple[DataType, bytes]:
     """Encode an array as ``raw_data`` bytes (little-endian, sub-byte types packed); inverse of decode_raw.
 
+    >>> import ml_dtypes
     >>> encode_raw(np.array([1, -1, 7], dtype=ml_dtypes.int4))
     (<DataType.INT4: 22>, b'\\xf1\\x07')
     """
@@ -241,8 +256,8 @@ def decode_typed(tensor_proto: Any, *, where: str = "tensor") -> np.ndarray:
 
     >>> from onnxlite._proto import TensorProto
     >>> t = TensorProto(data_type=DataType.FLOAT16, dims=[2], int32_data=[0x3C00, 0xC000])
-    >>> decode_typed(t)
-    array([ 1., -2.], dtype=float16)
+    >>> decode_typed(t).tolist()
+    [1.0, -2.0]
     """
     if tensor_proto.HasField("segment"):
         raise ModelFormatError(f"{where}: segmented tensors are not supported")
@@ -302,6 +317,7 @@ def encode_typed(array: np.ndarray, tensor_proto: Any) -> None:
     as UTF-8); a fixed-width ``S`` array loses trailing NUL bytes, as numpy itself drops them.
 
     >>> from onnxlite._proto import TensorProto
+    >>> import ml_dtypes
     >>> t = TensorProto()
     >>> encode_typed(np.array([1, -1, 7], dtype=ml_dtypes.int4), t)
     >>> t.data_type, list(t.dims), list(t.int32_data)

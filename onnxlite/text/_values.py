@@ -12,12 +12,12 @@ import re
 import struct
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import Tensor
+from onnxlite.text._floats import FORMATS, FloatFormat, float32_text, float64_text, shortest_code_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,68 +150,23 @@ def _as_text(name: Text) -> str:
     return name if isinstance(name, str) else name.decode("utf-8", "surrogateescape")
 
 
-@cache
-def _float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
-    """For a float type of at most 16 bits: the shortest decimal of every code, and the codes
-    (NaN payloads) whose decimal does not parse back to the same bits."""
-    import numpy as np
-
-    with np.errstate(all="ignore"):  # casts of inf/nan/out-of-range values are the point here
-        return _build_float_table(dt)
+def _float_format(dt: DataType) -> FloatFormat:
+    return FORMATS[dt.short_name]
 
 
-def _build_float_table(dt: DataType) -> tuple[list[str], frozenset[int]]:
-    import numpy as np
-
-    bits = dt.bitwidth
-    unit = np.uint16 if bits == 16 else np.uint8
-    codes = np.arange(1 << bits, dtype=np.uint32).astype(unit)
-    np_dtype = dt.np_dtype
-    floats = codes.view(np_dtype).astype(np.float64)
-    values = floats.tolist()
-    table = [""] * len(values)
-    lossy: set[int] = set()
-
-    def code_of(text: str) -> int:
-        return int(np.array(float(text)).astype(np_dtype).reshape(1).view(unit)[0])
-
-    for code in np.flatnonzero(~np.isfinite(floats)).tolist():  # a few thousand at most
-        value = values[code]
-        if math.isnan(value):
-            # "nan" unless only "-nan" gives these bits (fnuz types have one NaN, with the sign bit)
-            text = next((c for c in ("nan", "-nan") if code_of(c) == code), "")
-            if not text:
-                text = "-nan" if code >> (bits - 1) else "nan"
-                lossy.add(code)
-        else:
-            text = "inf" if value > 0 else "-inf"
-        table[code] = text
-    # the shortest decimal that rounds back to the same bits: try 1, 2, ... significant digits,
-    # each round for all the codes still unresolved at once
-    pending = np.flatnonzero(np.isfinite(floats))
-    for digits in range(1, 18):
-        if not pending.size:
-            break
-        shorts = [float(f"{values[i]:.{digits}g}") for i in pending.tolist()]
-        back = np.array(shorts, dtype=np.float64).astype(np_dtype).view(unit)
-        ok = back == codes[pending]
-        for i, short in zip(pending[ok].tolist(), np.array(shorts)[ok].tolist(), strict=True):
-            table[i] = repr(short)
-        pending = pending[~ok]
-    for i in pending.tolist():
-        table[i] = repr(values[i])
-    return table, frozenset(lossy)
-
-
-def _nan_fixup(texts: list[str], flat: np.ndarray) -> None:
-    import numpy as np
-
-    # numpy and repr() print "nan" whatever the sign bit; the sign is expressible, so keep it.
-    nans = np.flatnonzero(np.isnan(flat))
-    if nans.size:
-        negative = np.signbit(flat[nans])
-        for i, neg in zip(nans.tolist(), negative.tolist(), strict=True):
-            texts[i] = "-nan" if neg else "nan"
+def _code_texts(codes: list[int], dt: DataType) -> tuple[list[str], int]:
+    """Literals of bit patterns of a small float type, and how many (NaN payloads) do not read
+    back to the same bits (those print ``nan``/``-nan`` by their sign)."""
+    fmt = _float_format(dt)
+    mask = (1 << fmt.bits) - 1
+    texts = [shortest_code_text(fmt, c & mask) for c in codes]
+    lossy = 0
+    if "" in texts:
+        for i, t in enumerate(texts):
+            if not t:
+                texts[i] = "-nan" if codes[i] & fmt.sign_bit else "nan"
+                lossy += 1
+    return texts, lossy
 
 
 def _format_values(flat: np.ndarray, dt: DataType) -> tuple[list[str], int]:
@@ -221,24 +176,16 @@ def _format_values(flat: np.ndarray, dt: DataType) -> tuple[list[str], int]:
 
     lossy = 0
     if dt == DataType.FLOAT or dt == DataType.COMPLEX64:
-        floats = flat.view(np.float32) if dt == DataType.FLOAT else flat.view(np.float32)
-        texts = [str(v) for v in floats]
-        _nan_fixup(texts, floats)
+        floats = flat.view(np.float32)
+        texts = [float32_text(v) for v in floats.tolist()]
         lossy = _nan_payloads(floats.view(np.uint32), 0x7FC00000, 32)
     elif dt == DataType.DOUBLE or dt == DataType.COMPLEX128:
         floats = flat.view(np.float64)
-        texts = [repr(v) for v in floats.tolist()]
-        _nan_fixup(texts, floats)
+        texts = [float64_text(v) for v in floats.tolist()]
         lossy = _nan_payloads(floats.view(np.uint64), 0x7FF8000000000000, 64)
     elif dt in _FLOAT_TABLE_TYPES:
-        table, bad = _float_table(dt)
         codes = flat.view(np.uint16 if dt.bitwidth == 16 else np.uint8)
-        if dt.bitwidth < 8:
-            codes = codes & np.uint8((1 << dt.bitwidth) - 1)
-        code_list = codes.tolist()
-        texts = [table[c] for c in code_list]
-        if bad:
-            lossy = sum(1 for c in code_list if c in bad)
+        texts, lossy = _code_texts(codes.tolist(), dt)
     elif dt in _SUBBYTE_INTS:
         texts = [str(v) for v in flat.astype(np.int8).tolist()]
     elif dt == DataType.BOOL:
@@ -262,9 +209,7 @@ def _nan_payloads(bits: np.ndarray, quiet: int, width: int) -> int:
 
 def _float32(value: float) -> str:
     """Shortest float32 decimal of a float attribute (stored as float32 in the file)."""
-    if math.isnan(value):
-        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
-    return _float32_text(value)
+    return float32_text(value)
 
 
 # --- tensors ------------------------------------------------------------------------------------
@@ -299,74 +244,105 @@ def _where_data(tensor: Tensor) -> str:
     return f"{tensor.dtype.typed_field} inline"
 
 
-# Plain numeric types whose small literals are formatted with struct, not numpy: a dump of a
-# graph with only small tensors then never imports numpy (100 ms, most of a small dump's time).
+# Types whose literals are formatted from their stored bits with struct, not numpy: a dump of a
+# graph with only small tensors then never imports numpy (100 ms), and a preview of a bfloat16,
+# float8 or int4 tensor never imports ml_dtypes (most of a second).
 _STRUCT_CODES = {
     DataType.FLOAT: "f", DataType.DOUBLE: "d", DataType.INT8: "b", DataType.UINT8: "B",
     DataType.INT16: "h", DataType.UINT16: "H", DataType.INT32: "i", DataType.UINT32: "I",
-    DataType.INT64: "q", DataType.UINT64: "Q",
+    DataType.INT64: "q", DataType.UINT64: "Q", DataType.BOOL: "B",
+    DataType.FLOAT16: "H", DataType.BFLOAT16: "H", DataType.FLOAT8E4M3FN: "B", DataType.FLOAT8E4M3FNUZ: "B",
+    DataType.FLOAT8E5M2: "B", DataType.FLOAT8E5M2FNUZ: "B", DataType.FLOAT8E8M0: "B",
 }
 _PLAIN_TYPED = frozenset([DataType.FLOAT, DataType.DOUBLE, DataType.INT32, DataType.INT64, DataType.UINT64])
+#: int32_data holds the bit pattern of these types' elements (packed bytes for 4/2-bit types)
+_BIT_TYPED = _FLOAT_TABLE_TYPES | _SUBBYTE_INTS | {DataType.BOOL, DataType.INT8, DataType.UINT8,
+                                                  DataType.INT16, DataType.UINT16}
 
 
-def _plain_values(tensor: Tensor, dt: DataType, numel: int, count: int) -> list[str] | None:
-    """Texts of the first ``count`` values of a tensor of a plain numeric type, formatted exactly
-    as `_format_values` would, or None when that needs numpy (NaNs, other types, data that is
-    to be refused with an error). The stored length is checked against all ``numel`` values."""
-    code = _STRUCT_CODES.get(dt)
+def _packed_codes(data: bytes | list[int], bits: int, count: int) -> list[int]:
+    """The first ``count`` codes of a packed stream of 2-, 4- or 6-bit codes (little-endian:
+    the first code in the lowest bits)."""
+    if bits == 6:
+        codes: list[int] = []
+        for i in range(0, len(data), 3):
+            word = int.from_bytes(bytes(data[i:i + 3]), "little")
+            codes += [(word >> s) & 0x3F for s in (0, 6, 12, 18)]
+        return codes[:count]
+    per = 8 // bits
+    mask = (1 << bits) - 1
+    return [(b >> (bits * k)) & mask for b in data for k in range(per)][:count]
+
+
+def _code_values(codes: list[int], dt: DataType) -> tuple[list[str], int]:
+    """Literals of element bit patterns of a type read from its bits (no numpy)."""
+    if dt in _FLOAT_TABLE_TYPES:
+        return _code_texts(codes, dt)
+    if dt in _SUBBYTE_INTS and dt in (DataType.INT4, DataType.INT2):
+        half = 1 << (dt.bitwidth - 1)
+        return [str(c - 2 * half if c >= half else c) for c in codes], 0
+    return [str(c) for c in codes], 0
+
+
+def _plain_values(tensor: Tensor, dt: DataType, numel: int, count: int) -> tuple[list[str], int] | None:
+    """(Texts of the first ``count`` values, NaN payloads among them that print as nan) of a
+    tensor, formatted exactly as `_format_values` would but from the stored bits, without numpy;
+    or None when that needs numpy (other types, data that is to be refused with an error). The
+    stored length is checked against all ``numel`` values."""
     proto = tensor.proto
-    if code is None or proto.HasField("segment"):
+    bits = dt.bitwidth
+    code = _STRUCT_CODES.get(dt)
+    if proto.HasField("segment") or (code is None and dt not in _BIT_TYPED):
         return None
     if proto.data_location == 1 or proto.HasField("raw_data"):
         raw = tensor.raw_bytes()
-        size = struct.calcsize(code)
-        if len(raw) != numel * size:
+        if len(raw) != raw_nbytes(dt, numel):
             return None
-        values: Any = struct.unpack(f"<{count}{code}", raw[: count * size])
+        head = bytes(raw[: raw_nbytes(dt, count)])
+        if code is None:  # packed 2/4/6-bit codes
+            values: Any = _packed_codes(head, bits, count)
+        else:
+            values = struct.unpack(f"<{count}{code}", head)
     elif dt in _PLAIN_TYPED:
         stored = getattr(proto, dt.typed_field or "")
         if len(stored) != numel:
             return None
         values = stored[:count]
+    elif dt in _BIT_TYPED:
+        stored = proto.int32_data
+        packed = bits in (2, 4)
+        if len(stored) != (raw_nbytes(dt, numel) if packed else numel):
+            return None
+        width = 8 if packed else bits
+        entries = stored[: raw_nbytes(dt, count) if packed else count]
+        # a bit pattern may be written sign- or zero-extended (codec's rule); wider is refused there
+        low, high = (0, 63) if bits == 6 else (-(1 << (width - 1)), (1 << width) - 1)
+        if any(v < low or v > high for v in entries):
+            return None
+        mask = (1 << width) - 1
+        entries = [v & mask for v in entries]
+        values = _packed_codes(entries, bits, count) if packed else entries
+        if dt == DataType.INT8 or dt == DataType.INT16:
+            values = [v - (1 << width) if v >> (width - 1) else v for v in values]
     else:
         return None
     if dt == DataType.FLOAT:
+        lossy = 0
         if any(v != v for v in values):
-            return None
-        return [_float32_text(v) for v in values]
+            if code is None or not isinstance(values, tuple):
+                return None  # typed float_data: the numpy path counts NaN payloads from the bits
+            words = struct.unpack(f"<{count}I", head)
+            lossy = sum(1 for w in words if (w & 0x7F800000) == 0x7F800000 and w & 0x7FFFFF
+                        and w & 0x7FFFFFFF != 0x7FC00000)
+        return [float32_text(v) for v in values], lossy
     if dt == DataType.DOUBLE:
-        if any(v != v for v in values):
-            return None
-        return [repr(float(v)) for v in values]
-    return [str(v) for v in values]
-
-
-def _float32_text(value: float) -> str:
-    """The shortest decimal that reads back as this float32, laid out as numpy prints float32
-    scalars (positional for 1e-4 <= |x| < 1e6, else d.ddde+XX)."""
-    if value == 0:  # -0.0 == 0.0 for the cache below, but they print differently
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    return _nonzero_float32_text(value)
-
-
-@lru_cache(maxsize=4096)  # attribute values repeat across nodes (alpha, epsilon...)
-def _nonzero_float32_text(value: float) -> str:
-    digits = 9
-    for p in range(1, 10):
-        try:
-            back = struct.unpack("<f", struct.pack("<f", float(f"{value:.{p}g}")))[0]
-        except OverflowError:  # rounded past the largest float32
-            continue
-        if back == value:
-            digits = p
-            break
-    magnitude = abs(value)
-    if magnitude == math.inf or 1e-4 <= magnitude < 1e6:
-        return repr(float(f"{value:.{digits}g}"))
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    if "." in mantissa:
-        mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{exponent}"
+        lossy = 0
+        if any(v != v for v in values):  # doubles keep every bit, from raw_data and double_data
+            words = struct.unpack(f"<{len(values)}Q", struct.pack(f"<{len(values)}d", *values))
+            lossy = sum(1 for w in words if (w >> 52) & 0x7FF == 0x7FF and w & ((1 << 52) - 1)
+                        and w & ~(1 << 63) != 0x7FF8000000000000)
+        return [float64_text(float(v)) for v in values], lossy
+    return _code_values(list(values), dt)
 
 
 def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
@@ -385,7 +361,7 @@ def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
         if opts.full or not large:
             plain = None if large else _plain_values(tensor, dt, numel, numel)
             if plain is not None:
-                texts, lossy = plain, 0
+                texts, lossy = plain
             else:
                 texts, lossy = _format_values(tensor.numpy().reshape(-1), dt)
             literal = "{" + ", ".join(texts) + "}"
@@ -396,7 +372,7 @@ def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
         else:
             preview = _plain_values(tensor, dt, numel, min(opts.preview, numel))
             if preview is not None:
-                texts = preview
+                texts = preview[0]
             elif is_string:  # cut before quoting: one string may be huge
                 cut = _PREVIEW_STRING_BYTES
                 head = tensor.head(opts.preview).reshape(-1)
