@@ -37,7 +37,8 @@ def test_profile_json_csv_and_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Top 2 nodes" in out and "By op type" in out and "By scope" in out
 
 
-def test_profile_of_an_unreadable_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_profile_of_an_unreadable_file_is_one_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x08\x07\x12")
     code, out, err = run(capsys, "profile", str(bad))
@@ -75,7 +76,8 @@ def test_many_file_text_mode_check_and_profile(tmp_path: Path, capsys: pytest.Ca
     a, b = TORCH / "cnn_dynamo.onnx", TORCH / "attention_dynamo.onnx"
     code, out, _ = run(capsys, "check", str(a), str(b))
     lines = out.splitlines()  # sorted path order, whatever the order given
-    assert code == 0 and lines[:2] == [f"{b}: valid", f"{a}: valid"] and lines[2].startswith("2 files, 0 failed")
+    assert code == 0 and lines[:2] == [f"{b}: valid", f"{a}: valid"]
+    assert lines[2].startswith("2 files, 0 failed")
     code, out, err = run(capsys, "profile", "--jsonl", "--dim", "batch=1", str(a), str(b))
     recs = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [r["path"] for r in recs] == [str(b), str(a)]

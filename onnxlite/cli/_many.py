@@ -172,7 +172,8 @@ def run_many(args: argparse.Namespace, command: str, paths: list[str]) -> int:
     began = time.perf_counter()
     files = collect(paths)
     if not files:  # like grep: nothing to do is an error, said on one line
-        print(f"onnxlite: error: {' '.join(paths)}: is a directory with no *.onnx files in it", file=sys.stderr)
+        names = " ".join(paths)
+        print(f"onnxlite: error: {names}: is a directory with no *.onnx files in it", file=sys.stderr)
         return 1
     opts = _options(args, command)
     tasks = [(command, f, opts) for f in files]
