@@ -271,6 +271,57 @@ def test_remove_node_rewire_refused_when_it_would_rename_the_interface() -> None
     _unchanged(model, lambda: edit.remove_node(model, 5), "no node\\[5\\]")
 
 
+SILERO_LIKE = """
+    <ir_version: 10, opset_import: ["" : 21]>
+    g (float[2] x, int64 sr) => (float[2] y) {
+        rate = Constant<value = int64 {16000}>()
+        cond = Equal(sr, rate)
+        y = If(cond) <
+            then_branch = t () => (float[2] a) { a = Relu(x) },
+            else_branch = e () => (float[2] b) { b = Neg(x) }
+        >
+    }
+"""
+
+
+def test_remove_node_rewire_refuses_a_type_change() -> None:
+    """silero_vad: removing Equal_0 with rewire made the If read the int64 'sr' as its bool
+    condition. 'cond' has no declared type here: inference gives bool."""
+    model = _load(SILERO_LIKE)
+    _unchanged(model, lambda: edit.remove_node(model, 1, rewire=True),
+               r"its readers read 'cond' as bool\[\], and 'sr' is int64\[\]")
+    # what the refused edit would have made: both consumers refuse it
+    bad = _onnx(model)
+    bad.graph.node[2].input[0] = "sr"
+    with pytest.raises(onnx.shape_inference.InferenceError, match="unsupported type: tensor\\(int64\\)"):
+        checker.check_model(bad, full_check=True)
+    ort = pytest.importorskip("onnxruntime")
+    with pytest.raises(Exception, match=r"tensor\(int64\)"):
+        ort.InferenceSession(bad.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def test_remove_node_rewire_refuses_a_declared_type_change() -> None:
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2] x) => (float16[2] y) {
+            h = Cast<to = 10>(x)
+            y = Neg(h)
+        }
+    """)
+    _unchanged(model, lambda: edit.remove_node(model, 0, rewire=True),
+               r"as float16\[2\], and 'x' is float\[2\]")
+    shape = _load("""
+        <ir_version: 10, opset_import: ["" : 21]>
+        g (float[2, 3] x) => (float[6] y) {
+            s = Constant<value = int64[1] {6}>()
+            f = Reshape(x, s)
+            y = Neg(f)
+        }
+    """)
+    _unchanged(shape, lambda: edit.remove_node(shape, 1, rewire=True),
+               r"as float\[6\], and 'x' is float\[2,3\]")
+
+
 # --- graph inputs, outputs, initializers ---------------------------------------------------------
 
 def test_graph_io_edits() -> None:

@@ -160,8 +160,10 @@ def _cmd_toposort(args: argparse.Namespace) -> int:
     from onnxlite import transform
 
     model = _open(args)
-    transform.toposort(model)
-    return _write(model, args, "nodes sorted")
+    moved = transform.toposort(model)
+    what = f"{moved} node{'s' * (moved != 1)} moved" if moved else \
+        "the nodes were already in order; nothing moved"
+    return _write(model, args, what)
 
 
 def _cmd_set_version(args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ from onnxlite.edit._scope import (
     _subgraphs,
     _training_graphs,
 )
+from onnxlite.edit._types import Inferred, differ, type_text, value_type
 from onnxlite.errors import EditError
 from onnxlite.model import Function, Graph, Node, Tensor, Type, reorder
 
@@ -299,9 +300,11 @@ def remove_node(target: Target, node: Node | str | int, *, rewire: bool = False)
     """Remove a node (a Node, its name, or its index).
 
     Refused while anything reads its outputs, unless ``rewire=True``: then the readers of its
-    first output read its first input instead (removing an Identity, Dropout or Cast). When that
+    first output read its first input instead (removing an Identity or Dropout). When that
     output is a graph output, the value feeding the node takes the output's name instead, so
-    the model's interface keeps its names. ::
+    the model's interface keeps its names. A rewire that would change the type its readers see
+    (removing a Cast, an Equal, a Reshape...) is refused: the types come from the model's
+    declarations, else from `onnxlite.infer`. ::
 
         edit.remove_node(model, "dropout0", rewire=True)
     """
@@ -317,7 +320,8 @@ def remove_node(target: Target, node: Node | str | int, *, rewire: bool = False)
         if busy:
             x, who = next(iter(busy.items()))
             raise EditError(f"{label}: its output '{x}' is read by {', '.join(who[:3])}"
-                            f"{'...' if len(who) > 3 else ''}; remove the readers first or pass rewire=True")
+                            f"{'...' if len(who) > 3 else ''}; remove the readers first, or rewire them to "
+                            "the node's first input (--rewire)")
         _delete_node(scope, index, outputs)
         return
     source = next((x for x in n.input if x), "")
@@ -332,6 +336,11 @@ def remove_node(target: Target, node: Node | str | int, *, rewire: bool = False)
         return
     if not source:
         raise EditError(f"{label}: cannot rewire: the node has no input to connect its readers to")
+    inferred = Inferred(scope)
+    was, now = value_type(scope, first, inferred), value_type(scope, source, inferred)
+    if differ(was, now):
+        raise EditError(f"{label}: cannot rewire: its readers read '{first}' as {type_text(was)}, and "
+                        f"'{source}' is {type_text(now)}; insert a node converting it (e.g. Cast) instead")
     is_output = "the graph outputs" in used[first]
     if not is_output:
         replace_all_uses(scope, first, source, exclude=[Node(n, scope, index)])

@@ -44,9 +44,9 @@ _DEFAULT_DOMAINS = ("", "ai.onnx")
 
 # --- toposort ---------------------------------------------------------------------------------
 
-def toposort(target: Model | Graph | Function) -> None:
+def toposort(target: Model | Graph | Function) -> int:
     """Sort nodes topologically, in place: in the graph, every subgraph, and (for a Model) every
-    function and training graph.
+    function and training graph. Returns how many nodes changed position (0: nothing moved).
 
     Stable: among the nodes ready to run, the earliest in the current order goes first, so a
     valid order is left exactly as it is (and the file saves byte-identical). A node depends on
@@ -59,10 +59,13 @@ def toposort(target: Model | Graph | Function) -> None:
     roots, view = _containers(target)
     tree = _Tree(roots)
     plans = [(k, order) for k in range(len(tree.protos)) if (order := _topo_order(tree, k)) is not None]
+    moved = 0
     for k, order in plans:  # all planned first: a cycle anywhere must leave the model untouched
+        moved += sum(1 for i, j in enumerate(order) if i != j)
         reorder(tree.protos[k].node, order)
     if plans:
         _reindex(view)
+    return moved
 
 
 def _topo_order(tree: _Tree, k: int) -> list[int] | None:
