@@ -26,13 +26,13 @@ import math
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import Function, Graph, Model, Node, SparseTensor, Tensor, Type, ValueInfo
+from onnxlite.model import Body, Function, Graph, Model, Node, SparseTensor, Tensor, Type, ValueInfo, walk
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -233,69 +233,92 @@ class _Walk:
 
     def run(self) -> None:
         model = self.model
-        # (view, opset imports in force, nesting depth, initializer names (-> bytes) of this and
-        # the enclosing graphs whose use is still to be seen)
-        stack: list[tuple[Graph | Function, dict[str, int], int, list[dict[str, int]]]] = []
-        stack.extend((f, _normalize(f.opset_imports), 0, []) for f in reversed(model.functions))
-        stack.append((model.graph, _normalize(model.opset_imports), 0, []))
+        model_imports = _normalize(model.opset_imports)
+        views: dict[int, Graph | Function] = {}  # id(Body) -> its view
+        # initializer names (-> bytes) of each graph whose use is still to be seen, by id(Body)
+        own_of: dict[int, dict[str, int]] = {}
         owners: list[tuple[str, dict[str, int]]] = []
-        while stack:
-            view, imports, depth, pending = stack.pop()
-            if isinstance(view, Graph):
-                self.max_depth = max(self.max_depth, depth)
+        functions = model.functions
+        for body in walk(model, training=False):
+            view: Graph | Function
+            if body.is_function:
+                view = functions[int(body.where[len("functions["):-1])]
+                imports = _normalize(view.opset_imports)
+            else:
+                parent = views.get(id(body.parent)) if body.parent is not None else None
+                view = Graph(body.proto, parent if isinstance(parent, Graph) else None, model, body.where)
+                imports = model_imports
+                self.max_depth = max(self.max_depth, body.depth)
+                if body.parent is not None:
+                    self.subgraphs += 1
                 own = self._graph_tensors(view)
                 if own:
                     owners.append((view.where, own))
-                    pending = [*pending, own]
-                for output in view.proto.output:  # a graph output reads the value too
-                    _mark_used(pending, output.name)
-            children = self._nodes(view, imports, pending)
-            self.subgraphs += len(children)
-            stack.extend((g, imports, depth + 1, pending) for g in reversed(children))
+                    own_of[id(body)] = own
+            views[id(body)] = view
+            pending = self._pending(body, own_of)
+            if pending is not None and not body.is_function:
+                for output in body.proto.output:  # a graph output reads the value too
+                    pending(output.name)
+            self._nodes(view, imports, pending)
         # only now: nodes of subgraphs walked after their graph may read its initializers
         self.unused = [(where, _str(name), nbytes) for where, own in owners for name, nbytes in own.items()]
 
-    def _nodes(
-        self, view: Graph | Function, imports: dict[str, int], pending: list[dict[str, int]]
-    ) -> list[Graph]:
-        """Count the nodes of one graph or function body; return its direct subgraphs."""
+    @staticmethod
+    def _pending(body: Body, own_of: dict[int, dict[str, int]]) -> Callable[[str], bool] | None:
+        """A function marking a name read in ``body`` as a use of the initializer it resolves to
+        (the innermost definition wins) and saying whether any is still unseen; None when no
+        enclosing graph has one unseen."""
+        chain = []
+        b: Body | None = body
+        while b is not None:
+            if own_of.get(id(b)):
+                chain.append(b)
+            b = b.parent
+        if not chain:
+            return None
+
+        def use(name: str) -> bool:
+            found = body.resolve(name)
+            if found is not None:
+                own = own_of.get(id(found))
+                if own:
+                    own.pop(name, None)
+            return any(own_of[id(c)] for c in chain)
+
+        return use
+
+    def _nodes(self, view: Graph | Function, imports: dict[str, int],
+               pending: Callable[[str], bool] | None) -> None:
+        """Count the nodes of one graph or function body (not its subgraphs: the walker gives
+        those as bodies of their own)."""
         # The hot loop of `onnxlite info` (100k-node graphs): it reads the node messages directly,
         # which is 3x faster than building a Node view per node; views are made only for the few
-        # nodes that hold subgraphs or constants.
+        # nodes that hold constants.
         pairs: dict[tuple[str, str], int] = {}
         count = pairs.get
-        children: list[Graph] = []
         calls = self.calls
         for i, n in enumerate(view.proto.node):
             key = (n.domain, n.op_type)
             pairs[key] = count(key, 0) + 1
             if calls is not None:
                 calls["" if key[0] in _DEFAULT_DOMAINS else key[0], key[1], n.overload] += 1
-            attributes = n.attribute
-            if attributes:
-                if key[1] == "Constant" and key[0] in _DEFAULT_DOMAINS:
-                    try:
-                        self._constant(Node(n, view, i))
-                    except OnnxliteError as e:  # e.g. an attribute of an unknown type
-                        self.notes.append(Note("warning", f"cannot size a Constant: {e}"))
-                for a in attributes:
-                    kind = a.type
-                    if kind == 5 or kind == 10 or (not kind and (a.HasField("g") or a.graphs)):  # GRAPH(S)
-                        children.extend(Node(n, view, i).subgraphs())
-                        break
-            if pending:
+            if key[1] == "Constant" and n.attribute and key[0] in _DEFAULT_DOMAINS:
+                try:
+                    self._constant(Node(n, view, i))
+                except OnnxliteError as e:  # e.g. an attribute of an unknown type
+                    self.notes.append(Note("warning", f"cannot size a Constant: {e}"))
+            if pending is not None:
                 for name in n.input:
-                    for names in pending:
-                        names.pop(name, None)
-                if not any(pending):
-                    pending = []
+                    if not pending(name):
+                        pending = None  # every initializer in scope is used: stop looking
+                        break
         self.pairs.update(pairs)
         if imports:
             for (domain, _op_type), n in pairs.items():
                 if ("" if domain in _DEFAULT_DOMAINS else domain) not in imports:
                     name = _str(domain)
                     self.missing_imports[name] = self.missing_imports.get(name, 0) + n
-        return children
 
     def _graph_tensors(self, graph: Graph) -> dict[str, int]:
         """Add a graph's initializers and sparse initializers; return name -> bytes of those whose
@@ -428,11 +451,6 @@ def _str(value: Any) -> Any:
     """Text from a protobuf string field, which gives bytes when the file's bytes are not UTF-8
     (shown with backslash escapes); anything else passes through."""
     return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
-
-
-def _mark_used(pending: list[dict[str, int]], name: str) -> None:
-    for names in pending:
-        names.pop(name, None)
 
 
 def _normalize(imports: dict[str, int]) -> dict[str, int]:
