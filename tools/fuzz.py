@@ -520,6 +520,13 @@ def _stages(kind: str, payload: bytes, lazy: bool, via_file: Path | None, base: 
     def reparse() -> None:
         parser.parse_model(text.format_model(holder["m"], full=True))
 
+    def infer() -> None:
+        from onnxlite import infer as infer_mod
+
+        result = infer_mod.infer_types(holder["m"])
+        result.to_json()
+        onnxlite.dumps(infer_mod.apply(holder["m"], result, prefer="inferred"))
+
     yield "load", load
     yield "dump", lambda: text.format_model(holder["m"])
     yield "dump-full", lambda: text.format_model(holder["m"], full=True, stats=True)
@@ -530,6 +537,7 @@ def _stages(kind: str, payload: bytes, lazy: bool, via_file: Path | None, base: 
     yield "weights", lambda: list(weights_mod.iter_weights(holder["m"]))
     if _has_check():
         yield "check", check
+    yield "infer", infer
     if parser is not None:
         yield "reparse", reparse
 
