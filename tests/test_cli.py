@@ -31,6 +31,7 @@ Model
   Producer    onnxlite-example 1
   Graph       tiny_cnn: 5 nodes
   Metadata    license: Apache-2.0
+  Types       1 of 5 node outputs declared, 5 inferred
 
 Inputs (1)
   image  float  [batch, 3, 8, 8]
@@ -82,7 +83,8 @@ def test_info_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert (data["parameter_count"], data["parameter_bytes"]) == (3114, 12456)
     assert data["outputs"] == [{"name": "probs", "dtype": "float", "shape": ["batch", 10],
                                 "type": "float[batch,10]", "initializer": False}]
-    assert data == onnxlite.summary.summarize(onnxlite.load(EXAMPLE), str(EXAMPLE)).to_dict()
+    assert data["types"] == {"values": 5, "declared": 1, "inferred": 5}
+    assert data == onnxlite.summary.summarize(onnxlite.load(EXAMPLE), str(EXAMPLE), types=True).to_dict()
 
 
 def test_info_is_deterministic(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -199,7 +201,7 @@ def test_dump_prints_the_text_form(capsys: pytest.CaptureFixture[str]) -> None:
 
     code, out, err = run(capsys, "dump", str(EXAMPLE))
     assert (code, err) == (0, "")
-    expected = text.format_model(onnxlite.load(EXAMPLE))
+    expected = text.format_model(onnxlite.load(EXAMPLE), types="inferred")
     assert out == expected if expected.endswith("\n") else out == expected + "\n"
     assert out.startswith("<\n   ir_version: 10,")
     assert run(capsys, "dump", str(EXAMPLE))[1] == out  # byte for byte, every time
@@ -219,13 +221,16 @@ def test_dump_passes_every_option(
     monkeypatch.setattr(text, "format_model", fake)
     assert run(capsys, "dump", str(EXAMPLE)) == (0, "text\n", "")
     assert seen[-1] == {"full": False, "preview": 8, "stats": False, "op_types": None, "name_pattern": None,
-                        "max_depth": None, "header_only": False, "jobs": min(2, os.cpu_count() or 1)}
-    argv = ["dump", "--full", "--stats", "--preview", "3", "--op", "Conv", "--op", "Relu", "--name", "fc*",
+                        "max_depth": None, "header_only": False, "jobs": min(2, os.cpu_count() or 1),
+                        "strict": False, "types": "inferred"}
+    argv = ["dump", "--full", "--stats", "--preview", "3", "--op", "Conv", "--op", "Relu", "--name", "r*",
             "--depth", "2", "--header", "--no-color", str(EXAMPLE)]
     assert run(capsys, *argv)[0] == 0
     assert seen[-1] == {"full": True, "preview": 3, "stats": True, "op_types": ["Conv", "Relu"],
-                        "name_pattern": "fc*", "max_depth": 2, "header_only": True,
-                        "jobs": min(2, os.cpu_count() or 1)}
+                        "name_pattern": "r*", "max_depth": 2, "header_only": True,
+                        "jobs": min(2, os.cpu_count() or 1), "strict": True, "types": None}
+    assert run(capsys, "dump", "--no-infer", str(EXAMPLE))[0] == 0
+    assert seen[-1]["types"] == "declared"
 
 
 @pytest.mark.parametrize("options", [["--full"], ["--stats"], ["--preview", "0"], ["--op", "Gemm"],
@@ -280,7 +285,7 @@ def test_dump_on_a_terminal_is_highlighted(monkeypatch: pytest.MonkeyPatch) -> N
     from onnxlite import text
 
     # the same text, not wrapped to the terminal width
-    assert _strip_ansi(out) == text.format_model(onnxlite.load(EXAMPLE)).rstrip("\n") + "\n"
+    assert _strip_ansi(out) == text.format_model(onnxlite.load(EXAMPLE), types="inferred").rstrip("\n") + "\n"
 
 
 def test_huge_dumps_stay_plain_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -354,3 +359,100 @@ def test_info_of_the_hand_built_model_through_main(
     size = os.path.getsize(path)
     assert out == test_summary.RICH_EXPECTED.replace(
         "?SIZE?", f"{cli._size(size)}, {cli._size(size + 144)} with external data")
+
+
+# --- dump and weights: filters, --full promises, types -----------------------------------------------
+
+def test_a_filter_matching_nothing_is_an_error_with_a_did_you_mean(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "dump", "--op", "conv", str(EXAMPLE)) == (
+        1, "", f"onnxlite: error: {EXAMPLE}: no node has op 'conv'; did you mean 'Conv'?\n")
+    code, out, err = run(capsys, "dump", "--name", "zzz*", str(EXAMPLE))
+    assert (code, out) == (1, "")
+    assert err == f"onnxlite: error: {EXAMPLE}: no node has a name or output name matching --name 'zzz*'\n"
+    code, out, err = run(capsys, "dump", "--op", "Relu", "--name", "relx", str(EXAMPLE))
+    assert code == 1 and err.endswith("no Relu node has a name or output name matching --name 'relx'; "
+                                      "did you mean 'relu'?\n")
+    code, out, err = run(capsys, "dump", "--op", "Conv", "--op", "conv", str(EXAMPLE))
+    assert code == 0 and "= Conv <" in out
+    assert err == "onnxlite: note: no node has op 'conv'; did you mean 'Conv'?\n"
+    out_dir = tmp_path / "w"
+    assert run(capsys, "weights", str(EXAMPLE), "-o", str(out_dir), "--only", "zzz*") == (
+        1, "", f"onnxlite: error: {EXAMPLE}: no tensor name matches --only 'zzz*' (4 tensors)\n")
+    code, _, err = run(capsys, "weights", str(EXAMPLE), "-o", str(out_dir), "--only", "conv.weigth")
+    assert code == 1 and err.endswith("did you mean 'conv.weight'?\n")
+    assert not out_dir.exists()
+
+
+def _external_model(folder: Path) -> Path:
+    path = folder / "m.onnx"
+    onnxlite.save(onnxlite.load(EXAMPLE), path, external_data=True, location="m.bin", size_threshold=0)
+    return path
+
+
+def test_dump_full_fails_when_external_data_is_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _external_model(tmp_path)
+    (tmp_path / "m.bin").unlink()
+    code, out, err = run(capsys, "dump", str(path))  # a summary can do without the values
+    assert code == 0 and "# error:" in out
+    code, out, err = run(capsys, "dump", "--full", str(path))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("onnxlite: error: ") and "m.bin" in err
+
+
+def test_dump_header_clips_long_metadata_unless_full(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    model = onnxlite.load(EXAMPLE)
+    chars = "\n".join(chr(0x4E00 + i) for i in range(18_000))
+    model.proto.metadata_props.add(key="character_dict", value=chars)
+    path = tmp_path / "dict.onnx"
+    onnxlite.save(model, path)
+    code, out, err = run(capsys, "dump", "--header", str(path))
+    assert (code, err) == (0, "")
+    assert len(out.splitlines()) < 20
+    assert '"character_dict": "' + chars[:80].split("\n")[0] + '..."' in out
+    assert ('# header values clipped (--full shows them whole): "character_dict": 35999 chars, 18000 lines'
+            in out)
+    code, out, err = run(capsys, "dump", "--header", "--full", str(path))
+    assert code == 0 and chars in out
+
+
+def test_dump_shows_inferred_output_types_and_stays_parseable(capsys: pytest.CaptureFixture[str]) -> None:
+    import onnx.parser
+
+    from onnxlite import text
+
+    code, out, _ = run(capsys, "dump", "--full", str(EXAMPLE))
+    assert code == 0
+    assert "[flatten] f = Flatten <axis: int = 1> (r)  # float[batch,288]\n" in out
+    code, declared, _ = run(capsys, "dump", "--full", "--no-infer", str(EXAMPLE))
+    assert "[flatten] f = Flatten <axis: int = 1> (r)  # ?\n" in declared
+    assert "[softmax] probs = Softmax <axis: int = -1> (logits)  # float[batch,10]\n" in declared
+    plain = text.format_model(onnxlite.load(EXAMPLE), full=True)
+    for printed in (out, declared):  # the comments change neither parser's model
+        assert onnx.parser.parse_model(printed) == onnx.parser.parse_model(plain)
+        assert onnxlite.parse_model(printed).proto == onnxlite.parse_model(plain).proto
+
+
+def test_info_counts_declared_and_inferred_types(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "info", "--no-infer", str(EXAMPLE))
+    assert code == 0 and "  Types       1 of 5 node outputs declared\n" in out
+
+
+def test_importing_the_printer_does_not_import_inference() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, onnxlite, onnxlite.text\n"
+            "m = onnxlite.load(sys.argv[1])\n"
+            "onnxlite.text.format_model(m, full=True, types='declared')\n"
+            "print('onnxlite.infer' in sys.modules, 'ml_dtypes' in sys.modules)\n"
+            "onnxlite.text.format_model(m, types='inferred')\n"
+            "print('onnxlite.infer' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout == "False False\nTrue\n"

@@ -18,8 +18,8 @@ from rich.console import Console
 
 import onnxlite
 from onnxlite import _proto, summary
-from onnxlite.cli import _main as cli
 from onnxlite._storage import io
+from onnxlite.cli import _main as cli
 from onnxlite.model import Tensor
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "tools" / "example" / "tiny_cnn.onnx"
@@ -287,6 +287,7 @@ Model
   Version     3
   Graph       rich: 4 nodes, 3 subgraphs (nesting depth 2)
   Metadata    author: tests
+  Types       6 of 8 node outputs declared, 7 inferred
 
 Inputs (2, and 1 with an initializer as default)
   x     float  [N, 4]
@@ -339,7 +340,8 @@ def _render(facts: summary.Summary) -> str:
 
 def test_rendered_info_of_a_model_with_subgraphs_functions_and_external_data(tmp_path: Path) -> None:
     path = build_rich_model(tmp_path)
-    facts = summary.summarize(onnxlite.load(path), path)
+    facts = summary.summarize(onnxlite.load(path), path, types=True)
+    assert facts.types == summary.TypeCoverage(values=8, declared=6, inferred=7)
     size = path.stat().st_size
     on_disk = size + 144
     expected = RICH_EXPECTED.replace("?SIZE?", f"{cli._size(size)}, {cli._size(on_disk)} with external data")

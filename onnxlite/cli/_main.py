@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from onnxlite._version import __version__
@@ -25,7 +26,7 @@ from onnxlite.cli import edit as cli_edit
 from onnxlite.cli import infer as cli_infer
 from onnxlite.cli import profile as cli_profile
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import load, save
+from onnxlite.model import Model, load, save
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "dtype, external data files, and things worth a look.")
     _many.add_paths(info)  # MODEL... and --jsonl: several files or folders give one record per file
     info.add_argument("--json", action="store_true", help="print the facts as JSON")
+    info.add_argument("--no-infer", action="store_true",
+                      help="count only the declared types of node outputs (no type inference)")
     info.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     info.set_defaults(run=_many.dispatch(_cmd_info, "info"))
 
@@ -78,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print subgraph bodies down to this nesting level only")
     dump.add_argument("--header", action="store_true", dest="header_only",
                       help="print only the model header and the graph signature")
+    dump.add_argument("--no-infer", action="store_true",
+                      help="end each node's line with the output types the model declares, not the "
+                           "inferred ones")
     dump.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     dump.set_defaults(run=_cmd_dump)
 
@@ -230,7 +236,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from onnxlite import summary  # imported by the command that needs it, like text for dump
 
     model = load(args.model)
-    facts = summary.summarize(model, path=args.model)
+    facts = summary.summarize(model, path=args.model, types=True, infer=not args.no_infer)
     if args.json:
         import json
 
@@ -309,6 +315,12 @@ def _info_lines(facts: summary.Summary, console: Console) -> list[Text]:
                   f"(nesting depth {facts.max_subgraph_depth})")
     about.append(("Graph", graph))
     about += [("Metadata", f"{key}: {_first_line(value)}") for key, value in facts.metadata.items()]
+    if facts.types is not None:
+        t = facts.types
+        typed = f"{t.declared:,} of {t.values:,} node output{_s(t.values)} declared"
+        if t.inferred is not None:
+            typed += f", {t.inferred:,} inferred"
+        about.append(("Types", typed))
     out += _key_values(about, console, width)
 
     for label, values in (("Inputs", facts.inputs), ("Outputs", facts.outputs)):
@@ -532,10 +544,17 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     from onnxlite import text  # numpy: only the printer needs it
 
     model = load(args.model)
+    if args.op_types is not None or args.name_pattern is not None:
+        missed = _filter_misses(model, args.op_types, args.name_pattern)
+        if missed is not None:
+            return _fail(args, f"{args.model}: {missed}")
+    # --full promises every value: a tensor that cannot be read (external data missing) is an
+    # error, not a {...} literal
     out = text.format_model(
         model, full=args.full, preview=args.preview, stats=args.stats, op_types=args.op_types,
         name_pattern=args.name_pattern, max_depth=args.max_depth, header_only=args.header_only,
-        jobs=min(2, os.cpu_count() or 1),
+        jobs=min(2, os.cpu_count() or 1), strict=args.full,
+        types=None if args.header_only else "declared" if args.no_infer else "inferred",
     )
     if not out.endswith("\n"):
         out += "\n"
@@ -549,6 +568,50 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     onnx_highlighter().highlight(highlighted)
     console.print(highlighted, soft_wrap=True, end="")
     return 0
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'X'?`` for the closest choice (a case-insensitive match first), or ""."""
+    import difflib
+
+    choices = sorted(set(choices))
+    same = [c for c in choices if c.lower() == word.lower()]
+    close = same or difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _filter_misses(model: Model, op_types: Sequence[str] | None, pattern: str | None) -> str | None:
+    """Why ``--op``/``--name`` select no node (at any depth, functions included), or None when
+    they select some. Ops absent while others are present are noted on stderr."""
+    import fnmatch
+
+    from onnxlite.model import walk
+
+    ops: set[str] = set()
+    names: set[str] = set()
+    for body in walk(model):
+        for n in body.proto.node:
+            ops.add(n.op_type)
+            if pattern is not None:
+                names.add(n.name)
+                names.update(n.output)
+    wanted = set(op_types or ())
+    absent = sorted(wanted - ops)
+    if op_types is not None and len(absent) == len(wanted):
+        return "; ".join(f"no node has op '{op}'{_did_you_mean(op, ops)}" for op in absent)
+    for op in absent:
+        print(f"onnxlite: note: no node has op '{op}'{_did_you_mean(op, ops)}", file=sys.stderr)
+    if pattern is None:
+        return None
+    match = re.compile(fnmatch.translate(pattern)).match
+    for body in walk(model):
+        for n in body.proto.node:
+            if (op_types is None or n.op_type in wanted) and (
+                    match(n.name) or any(match(o) for o in n.output)):
+                return None
+    hint = _did_you_mean(pattern, [x for x in names if x]) if not any(c in pattern for c in "*?[") else ""
+    kind = f"no {'/'.join(sorted(wanted & ops))} node" if op_types is not None else "no node"
+    return f"{kind} has a name or output name matching --name '{pattern}'{hint}"
 
 
 def onnx_highlighter() -> RegexHighlighter:
@@ -597,6 +660,15 @@ def _cmd_weights(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}: {changed} tensor{_s(changed)} replaced from {args.replace}")
         return 0
     model = load(args.model)
+    if args.only:
+        # a pattern selecting nothing is an error (as grep), before any folder is written
+        all_weights = list(weights.iter_weights(model, densify=args.densify))
+        if not list(weights.iter_weights(model, only=args.only, densify=args.densify)):
+            names = {w.name for w in all_weights if w.name} | {w.id for w in all_weights}
+            given = [p for p in args.only]
+            hints = "".join(_did_you_mean(p, names) for p in given if not any(c in p for c in "*?["))
+            return _fail(args, f"{args.model}: no tensor name matches --only "
+                               f"{', '.join(repr(p) for p in given)} ({len(all_weights)} tensors){hints}")
     with _progress_bar(f"writing {args.output}") as progress:
         manifest = weights.export_weights(
             model, args.output, format=args.format or "npy", only=args.only, densify=args.densify,

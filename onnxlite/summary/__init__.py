@@ -12,10 +12,12 @@ from onnxlite.summary._summary import (
     Note,
     PathLike,
     Summary,
+    TypeCoverage,
     ValueSummary,
     min_ir_version,
     op_key,
     summarize,
+    type_coverage,
 )
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     'FunctionSummary',
     'Note',
     'Summary',
+    'TypeCoverage',
+    'type_coverage',
     'summarize',
     'op_key',
     'min_ir_version',

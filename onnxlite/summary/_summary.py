@@ -32,7 +32,21 @@ from typing import Any, Union
 
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import Body, Function, Graph, Model, Node, SparseTensor, Tensor, Type, ValueInfo, walk
+from onnxlite.model import DEFAULT_DOMAINS as _DEFAULT_DOMAINS
+from onnxlite.model import (
+    Body,
+    Function,
+    Graph,
+    Model,
+    Node,
+    SparseTensor,
+    Tensor,
+    Type,
+    ValueInfo,
+    normalize_domain,
+    opset_version,
+    walk,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -53,7 +67,6 @@ LATEST_IR = max(ir for rows in OPSET_MIN_IR.values() for _, ir in rows)
 
 #: Domains the ONNX standard defines; any other domain needs a runtime that implements it.
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"})
-_DEFAULT_DOMAINS = ("", "ai.onnx")
 _CONSTANT_LISTS = {
     "value_floats": DataType.FLOAT, "value_ints": DataType.INT64, "value_strings": DataType.STRING}
 _CONSTANT_SCALARS = {
@@ -112,6 +125,18 @@ class FunctionSummary:
 
 
 @dataclass
+class TypeCoverage:
+    """How much of the model is typed: of the ``values`` node outputs (main graph, subgraphs,
+    training graphs; not function bodies, typed per call), ``declared`` have a type in the file
+    (value_info or a graph output), ``inferred`` a complete type (element type and rank) from
+    `onnxlite.infer` (None when inference was not run or refused the model)."""
+
+    values: int
+    declared: int
+    inferred: int | None
+
+
+@dataclass
 class Note:
     """Something worth a look: ``level`` is 'warning' (likely to break a consumer) or 'info'."""
 
@@ -153,16 +178,43 @@ class Summary:
     functions: list[FunctionSummary]
     training_info_count: int
     notes: list[Note] = field(default_factory=list)
+    types: TypeCoverage | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The facts as JSON-ready plain data (dicts, lists, str, int, None)."""
         return asdict(self)
 
 
-def summarize(model: Model, path: PathLike | None = None) -> Summary:
+def type_coverage(model: Model, *, infer: bool = True) -> TypeCoverage:
+    """Count the node outputs with a declared type and, with ``infer``, those `onnxlite.infer`
+    types completely. Example: ``type_coverage(onnxlite.load("m.onnx")).inferred``."""
+    values = declared = 0
+    for body in walk(model, functions=False):
+        g = body.proto
+        stated = {v.name for v in (*g.value_info, *g.output)
+                  if v.HasField("type") and v.type.WhichOneof("value")}
+        for n in g.node:
+            for o in n.output:
+                if o:
+                    values += 1
+                    declared += o in stated
+    inferred = None
+    if infer:
+        from onnxlite import infer as inference  # heavy: only when asked
+
+        try:
+            inferred = inference.infer_types(model).inferred
+        except inference.InferError:
+            inferred = None
+    return TypeCoverage(values, declared, inferred)
+
+
+def summarize(model: Model, path: PathLike | None = None, *, types: bool = False,
+              infer: bool = True) -> Summary:
     """Compute the `Summary` of ``model`` (``path``: the file it was loaded from, for its size).
 
-    Reads structure only: no tensor payload is touched. Example:
+    Reads structure only: no tensor payload is touched. ``types`` adds `type_coverage` (with
+    ``infer``, running inference). Example:
     ``summarize(onnxlite.load("m.onnx"), "m.onnx").parameter_count``.
     """
     walk = _Walk(model)
@@ -203,6 +255,7 @@ def summarize(model: Model, path: PathLike | None = None) -> Summary:
         external_files=list(walk.external.values()),
         functions=functions,
         training_info_count=len(model.proto.training_info),
+        types=type_coverage(model, infer=infer) if types else None,
     )
     notes = walk.notes + _model_notes(model, facts, walk)
     facts.notes = sorted(notes, key=lambda n: n.level != "warning")  # warnings first, stable
@@ -454,9 +507,10 @@ def _str(value: Any) -> Any:
 
 
 def _normalize(imports: dict[str, int]) -> dict[str, int]:
-    out = dict(imports)
-    if "ai.onnx" in out:
-        out.setdefault("", out.pop("ai.onnx"))
+    out: dict[str, int] = {}
+    for domain, version in imports.items():  # '' wins over its alias when both are listed
+        if domain == "" or normalize_domain(domain) not in out:
+            out[normalize_domain(domain)] = version
     return out
 
 
@@ -536,7 +590,7 @@ def min_ir_version(domain: str, version: int) -> int | None:
     >>> min_ir_version("", 21), min_ir_version("ai.onnx.ml", 3), min_ir_version("com.x", 1)
     (10, 8, None)
     """
-    rows = OPSET_MIN_IR.get("" if domain == "ai.onnx" else domain)
+    rows = OPSET_MIN_IR.get(normalize_domain(domain))
     if rows is None or version < 1 or version > rows[-1][0]:
         return None
     found = None
@@ -567,7 +621,7 @@ def _model_notes(model: Model, facts: Summary, walk: _Walk) -> list[Note]:
         notes.append(Note("warning", "opset_import lists both '' and its alias 'ai.onnx'"))
     for domain, version in opsets.items():
         label = f"'{domain}'" if domain else "ai.onnx"
-        key = "" if domain == "ai.onnx" else domain
+        key = normalize_domain(domain)
         latest = LATEST_OPSET.get(key)
         if latest is not None and version > latest:
             notes.append(Note("warning", f"opset {label} {version} is newer than the newest known "
@@ -599,7 +653,7 @@ def _model_notes(model: Model, facts: Summary, walk: _Walk) -> list[Note]:
                                   "that implements them"))
     for f in facts.functions:
         for domain, version in f.opset_import.items():
-            outer = opsets.get(domain, opsets.get("ai.onnx") if domain == "" else None)
+            outer = opsets.get(domain, opset_version(opsets, domain))
             if outer is not None and outer != version:
                 label = f"'{domain}'" if domain else "ai.onnx"
                 notes.append(Note("warning", f"function {f.domain}.{f.name} imports opset {label} {version}, "

@@ -73,13 +73,28 @@ stack, never by Python recursion.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from onnxlite.errors import ModelFormatError, OnnxliteError
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Attribute, Function, Graph, Model, SparseTensor, Tensor
+from onnxlite.model import (
+    ATTRIBUTE_TYPE_NAMES,
+    Attribute,
+    Function,
+    Graph,
+    Model,
+    SparseTensor,
+    Tensor,
+    free_reads,
+    function_path,
+    graph_attributes,
+    graph_path,
+    iter_nodes,
+    node_labels,
+)
+from onnxlite.text._parallel import _PARALLEL_NODES, _Child, _drive
+from onnxlite.text._types import GraphTypes, TypeNotes, declared_types, inferred_types
+from onnxlite.text._types import note as type_note
 from onnxlite.text._values import (
     _IDENTIFIER,
     _RESERVED,
@@ -126,19 +141,39 @@ def format_model(
     max_depth: int | None = None,
     header_only: bool = False,
     jobs: int = 1,
+    strict: bool = False,
+    types: str | None = None,
 ) -> str:
     """The model in ONNX textual syntax: header, main graph, model-local functions.
 
     ``full=True`` prints every tensor value, so ``onnx.parser.parse_model`` reads the text
     back into the same graph (see the module docstring for what the upstream syntax cannot
-    express). ``jobs=2`` lets a forked process print the second half of a very long node list
-    (the CLI does; the text is the same). Example::
+    express); add ``strict=True`` to get the error (an OnnxliteError) of a tensor that cannot
+    be read instead of a ``{...}  # error: ...`` literal. ``types="inferred"`` ends each node's
+    line with its output types as a comment (``  # float[N,8,30,30]``, from `onnxlite.infer`),
+    ``types="declared"`` with those value_info and graph outputs declare. ``jobs=2`` lets a
+    forked process print the second half of a very long node list (the CLI does; the text is
+    the same). Example::
 
         print(format_model(onnxlite.load("model.onnx"), op_types={"Conv"}, max_depth=1))
     """
-    options = _Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only, jobs)
+    options = _Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only, jobs,
+                            strict)
     printer = _Printer(options, model)
+    printer.type_source = _type_source(types, model, printer)
     return printer.model(model)
+
+
+def _type_source(types: str | None, model: Model | None, printer: _Printer) -> TypeNotes | None:
+    if types is None:
+        return None
+    if types == "declared":
+        return declared_types(printer.type)
+    if types == "inferred":
+        if model is None:
+            raise ValueError("types='inferred' needs the graph's model")
+        return inferred_types(model, printer.type)
+    raise ValueError(f"types must be None, 'declared' or 'inferred', not {types!r}")
 
 
 def format_graph(
@@ -151,13 +186,16 @@ def format_graph(
     name_pattern: str | None = None,
     max_depth: int | None = None,
     header_only: bool = False,
+    strict: bool = False,
+    types: str | None = None,
 ) -> str:
     """One graph (the main graph or a subgraph) in ONNX textual syntax, options as for
     `format_model`. Example: ``print(format_graph(model.graph, header_only=True))``."""
-    printer = _Printer(_Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only),
-                       graph.model, graph.store)
+    printer = _Printer(_Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only,
+                                     strict=strict), graph.model, graph.store)
+    printer.type_source = _type_source(types, graph.model, printer)
     out: list[str] = []
-    _drive(printer.graph(graph.proto, out, 0, 0, graph.where))
+    _drive(printer.graph(graph.proto, out, 0, 0, graph.where, graph_path(graph)))
     out.append("\n")
     return "".join(out)
 
@@ -175,72 +213,6 @@ def format_tensor_value(tensor: Tensor, *, full: bool, preview: int, stats: bool
     return literal + ("  # " + "; ".join(notes) if notes else "")
 
 
-# --- the driver ------------------------------------------------------------------------------
-
-def _drive(root: Iterator[Any]) -> None:
-    """Run a printer generator. Generators write to their output list and yield the generator
-    of a subgraph to print at that point; an explicit stack keeps Python's stack flat however
-    deep the subgraphs nest."""
-    stack = [root]
-    while stack:
-        sub = next(stack[-1], None)
-        if sub is None:
-            stack.pop()
-        else:
-            stack.append(sub)
-
-
-#: Node lists at least this long are split between two processes when ``jobs`` > 1: reading
-#: protobuf fields from Python is most of a big dump's time, and it does not share a core.
-_PARALLEL_NODES = 20_000
-
-
-class _Child:
-    """A forked process that prints part of the output and sends it back through a pipe. Any
-    failure (no fork, threads running, the child dying) makes the caller print that part itself,
-    so the text never depends on whether the child worked."""
-
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid = pid
-        self.fd = fd
-
-    @classmethod
-    def start(cls, work: Callable[[list[str]], None]) -> _Child | None:
-        # forking a process with other threads running can deadlock the child
-        if not hasattr(os, "fork") or threading.active_count() > 1:
-            return None
-        read, write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
-            return None
-        if pid == 0:  # the child: print, send, and leave without running any exit handler
-            status = 1
-            try:
-                os.close(read)
-                part: list[str] = []
-                work(part)
-                data = memoryview("".join(part).encode("utf-8", "surrogatepass"))
-                while data:
-                    data = data[os.write(write, data):]
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write)
-        return cls(pid, read)
-
-    def result(self) -> str | None:
-        """The child's text, or None when it failed."""
-        with os.fdopen(self.fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0:
-            return None
-        return data.decode("utf-8", "surrogatepass")
-
-
 # --- the printer ----------------------------------------------------------------------------------
 
 
@@ -254,6 +226,11 @@ class _Printer:
         self._ids = _Names()
         self._ops = _Ops()
         self._types: dict[bytes, tuple[str, list[str]]] = {}
+        self.type_source: TypeNotes | None = None
+
+    def types_of(self, proto: Any, path: str) -> GraphTypes | None:
+        """Type texts of a body's values for the node comments (None: no comments)."""
+        return self.type_source.for_graph(proto, path) if self.type_source is not None else None
 
     # -- names and types
 
@@ -357,17 +334,26 @@ class _Printer:
                 out += [",\n", f"{_INDENT}{field}: {_quote(getattr(p, field))}"]
         if p.HasField("model_version"):
             out += [",\n", f"{_INDENT}model_version: {p.model_version}"]
+        clipped: list[str] = []  # comments on values a dump without --full shortens
         if p.HasField("doc_string"):
-            out += [",\n", f"{_INDENT}doc_string: {_quote(p.doc_string)}"]
+            text, more = self.header_string(p.doc_string)
+            out += [",\n", f"{_INDENT}doc_string: {text}"]
+            clipped += more
         if len(p.metadata_props):
-            out += [",\n", f"{_INDENT}metadata_props: ["
-                    + ", ".join(f"{_quote(e.key)}: {_quote(e.value)}" for e in p.metadata_props) + "]"]
+            entries = []
+            for e in p.metadata_props:
+                text, more = self.header_string(e.value)
+                entries.append(f"{_quote(e.key)}: {text}")
+                clipped += [f"{_quote(e.key, comment=True)}: {m}" for m in more]
+            out += [",\n", f"{_INDENT}metadata_props: [" + ", ".join(entries) + "]"]
         out.append("\n>\n")
+        if clipped:
+            out.append(f"# header values clipped (--full shows them whole): {'; '.join(clipped)}\n")
         for i, conf in enumerate(model.configuration):
             devices = ", ".join(_quote(d, comment=True) for d in conf.device)
             out.append(f"# configuration[{i}]: name {_quote(conf.name, comment=True)}, "
                        f"num_devices {conf.num_devices}, device [{devices}]\n")
-        _drive(self.graph(p.graph, out, 0, 0, "graph"))
+        _drive(self.graph(p.graph, out, 0, 0, "graph", ""))
         out.append("\n")
         if self.opts.header_only:
             if len(p.functions) or len(p.training_info):
@@ -383,6 +369,17 @@ class _Printer:
             out += self.training_info(i, info)
         return "".join(out)
 
+    def header_string(self, value: Any) -> tuple[str, list[str]]:
+        """A model header string literal; unless --full, one over ``COMMENT_CHARS`` characters
+        is clipped to them and to its first line (a character dictionary in metadata can be
+        18,000 lines), with the note saying so."""
+        limit = self.opts.comment_limit
+        text = value if isinstance(value, str) else bytes(value).decode("utf-8", "surrogateescape")
+        first = text.split("\n", 1)[0]
+        if limit is None or len(text) <= limit:
+            return _quote(value), []
+        return _quote(first[:limit] + "..."), [f"{len(text)} chars, {text.count(chr(10)) + 1} lines"]
+
     def training_info(self, index: int, info: Any) -> list[str]:
         """TrainingInfoProto has no syntax: printed as a block of comment lines."""
         block: list[str] = []
@@ -390,7 +387,7 @@ class _Printer:
             graph = getattr(info, label)
             if graph is not None:
                 block.append(f"{label}: ")
-                _drive(self.graph(graph.proto, block, 0, 0, graph.where))
+                _drive(self.graph(graph.proto, block, 0, 0, graph.where, f"training[{index}].{label}"))
                 block.append("\n")
         for label in ("initialization_binding", "update_binding"):
             entries = getattr(info.proto, label)
@@ -433,14 +430,15 @@ class _Printer:
         for note in notes:
             out.append(f"{_INDENT}# {note}\n")
         out += [f"{_INDENT}# {n}\n" for n in value_notes]
-        yield from self.nodes(p.node, fn, out, 1, 0, fn.where)
+        yield from self.nodes(p.node, fn, out, 1, 0, fn.where, function_path(p))
         out.append("}")
 
     # -- graphs
 
-    def graph(self, p: Any, out: list[str], level: int, depth: int, where: str) -> Iterator[Any]:
+    def graph(self, p: Any, out: list[str], level: int, depth: int, where: str, path: str) -> Iterator[Any]:
         """Print graph ``p`` whose signature starts at the current position of ``out``;
-        ``level`` is its indentation level, ``depth`` its subgraph depth."""
+        ``level`` is its indentation level, ``depth`` its subgraph depth, ``path`` its path by
+        the naming rule."""
         opts = self.opts
         pad = _INDENT * level
         inner = pad + _INDENT
@@ -459,14 +457,14 @@ class _Printer:
             out.append(f" {{\n{inner}# ... {hidden} not shown\n{pad}}}")
             return
         if opts.max_depth is not None and depth > opts.max_depth:
-            out.append(f" {{\n{inner}# ... {_count_nodes(p)} nodes\n{pad}}}")
+            out.append(f" {{\n{inner}# ... {sum(1 for _ in iter_nodes(p))} nodes\n{pad}}}")
             return
         keep = self.kept_nodes(p.node) if opts.filtering else None
         declared = self.declarations(p, out, level, keep, where, notes)
         out.append(f"\n{pad}{{\n" if declared else " {\n")
         self.graph_notes(p, out, inner, where, notes)
         owner = Graph(p, None, self.model_view, where)
-        yield from self.nodes(p.node, owner, out, level + 1, depth, where, keep)
+        yield from self.nodes(p.node, owner, out, level + 1, depth, where, path, keep)
         out.append(f"{pad}}}")
 
     def declarations(self, p: Any, out: list[str], level: int, keep: list[bool] | None, where: str,
@@ -481,7 +479,8 @@ class _Printer:
                 if kept:
                     used.update(node.input)
                     used.update(node.output)
-                    used.update(_subgraph_names(node))
+                    for _, _, sub in graph_attributes(node):
+                        used.update(free_reads(sub))
         pad = _INDENT * (level + 1)
         entries: list[tuple[str, list[str]]] = []
         hidden = 0
@@ -528,7 +527,7 @@ class _Printer:
     # -- nodes
 
     def kept_nodes(self, nodes: Any) -> list[bool]:
-        return [self.node_matches(n) or _has_subgraph(n) and self.inner_match(n) for n in nodes]
+        return [self.node_matches(n) or bool(n.attribute) and self.inner_match(n) for n in nodes]
 
     def node_matches(self, n: Any) -> bool:
         opts = self.opts
@@ -540,20 +539,11 @@ class _Printer:
         return True
 
     def inner_match(self, node: Any) -> bool:
-        stack = [node]
-        while stack:
-            for a in stack.pop().attribute:
-                graphs = [a.g] if a.HasField("g") else []
-                graphs += list(a.graphs)
-                for g in graphs:
-                    for n in g.node:
-                        if self.node_matches(n):
-                            return True
-                        stack.append(n)
-        return False
+        """Whether a node inside ``node``'s subgraphs (at any depth) matches the filters."""
+        return any(self.node_matches(n) for _, _, g in graph_attributes(node) for n in iter_nodes(g))
 
     def nodes(self, nodes: Any, owner: Graph | Function, out: list[str], level: int, depth: int,
-              where: str, keep: list[bool] | None = None) -> Iterator[Any]:
+              where: str, path: str, keep: list[bool] | None = None) -> Iterator[Any]:
         # The hot loop of a big dump: protobuf fields are read directly (a view per node
         # would cost more than the printing) and names go through the caching _Names map.
         if keep is None and self.opts.filtering:
@@ -562,20 +552,23 @@ class _Printer:
         if keep is None and self.opts.jobs > 1 and count >= _PARALLEL_NODES:
             half = count // 2
             child = _Child.start(lambda part: _drive(
-                self.node_range(nodes, owner, part, level, depth, where, None, half, count)))
+                self.node_range(nodes, owner, part, level, depth, where, path, None, half, count)))
             if child is not None:
-                yield from self.node_range(nodes, owner, out, level, depth, where, None, 0, half)
+                yield from self.node_range(nodes, owner, out, level, depth, where, path, None, 0, half)
                 text = child.result()
                 if text is not None:
                     out.append(text)
                     return
-                yield from self.node_range(nodes, owner, out, level, depth, where, None, half, count)
+                yield from self.node_range(nodes, owner, out, level, depth, where, path, None, half, count)
                 return
-        yield from self.node_range(nodes, owner, out, level, depth, where, keep, 0, count)
+        yield from self.node_range(nodes, owner, out, level, depth, where, path, keep, 0, count)
 
     def node_range(self, nodes: Any, owner: Graph | Function, out: list[str], level: int, depth: int,
-                   where: str, keep: list[bool] | None, start: int, stop: int) -> Iterator[Any]:
+                   where: str, path: str, keep: list[bool] | None, start: int, stop: int) -> Iterator[Any]:
         """Print nodes[start:stop]; ``keep`` (indexed like ``nodes``) hides the others."""
+        types = self.types_of(owner.proto, path)
+        labels: list[str] | None = None  # node labels (naming rule), for the paths of subgraphs
+        typed = ""  # the type comment ending the current node
         pad = _INDENT * level
         ids = self._ids
         get = ids.__getitem__
@@ -615,9 +608,11 @@ class _Printer:
                 head = f"{pad}{outputs} = {op}"
             if n.doc_string or n.metadata_props or n.device_configurations:
                 self.node_notes(n, out, pad)
+            if types is not None:
+                typed = type_note(types, outs)
             attrs = n.attribute
             if not attrs:
-                out.append(f"{head} ({inputs})\n")
+                out.append(f"{head} ({inputs}){typed}\n")
                 continue
             node_where = f"{where}.node[{index}]"
             if not any(_holds_graph(a) for a in attrs):
@@ -629,7 +624,7 @@ class _Printer:
                     for note in notes:
                         out.append(f"{pad}# {note}\n")
                 listed = f" <{', '.join(texts)}>" if texts else ""
-                out.append(f"{head}{listed} ({inputs})\n")
+                out.append(f"{head}{listed} ({inputs}){typed}\n")
                 continue
             # Attributes holding graphs: one attribute per line, bodies indented below.
             out.append(f"{head} ({inputs}) <")
@@ -639,15 +634,20 @@ class _Printer:
             for a in attrs:
                 if _holds_graph(a):
                     label = f"{node_where}.attribute '{a.name}'"
+                    if labels is None:
+                        labels = node_labels(owner.proto)
+                    sub = f"{path}/{labels[index]}.{_as_text(a.name)}" if path else \
+                        f"{labels[index]}.{_as_text(a.name)}"
                     if a.HasField("g"):
                         out.append(f"{sep}{comment}\n{inner}{ids[a.name]}: graph = ")
-                        yield self.graph(a.g, out, level + 1, depth + 1, label + ".g")
+                        yield self.graph(a.g, out, level + 1, depth + 1, label + ".g", sub)
                     else:
                         out.append(f"{sep}{comment}\n{inner}{ids[a.name]}: graphs = [")
                         for j, g in enumerate(a.graphs):
                             if j:
                                 out.append(", ")
-                            yield self.graph(g, out, level + 1, depth + 1, f"{label}.graphs[{j}]")
+                            yield self.graph(g, out, level + 1, depth + 1, f"{label}.graphs[{j}]",
+                                             f"{sub}[{j}]")
                         out.append("]")
                     sep, comment = ",", ""
                     continue
@@ -657,7 +657,7 @@ class _Printer:
                     sep, comment = ",", ""
                 if notes:
                     comment = (comment + ";" if comment else "  #") + " " + "; ".join(notes)
-            out.append(f"{comment}\n{pad}>\n")
+            out.append(f"{comment}\n{pad}>{typed}\n")
         if hidden:
             out.append(f"{pad}# ... {hidden} nodes not shown\n")
 
@@ -794,39 +794,3 @@ def _holds_graph(a: Any) -> bool:
     if code == 5 or code == 10 or not code:
         return not a.ref_attr_name and (a.HasField("g") or len(a.graphs) > 0)
     return False
-
-
-def _has_subgraph(n: Any) -> bool:
-    return any(_holds_graph(a) for a in n.attribute)
-
-
-def _subgraphs(n: Any) -> list[Any]:
-    graphs = []
-    for a in n.attribute:
-        if a.HasField("g"):
-            graphs.append(a.g)
-        graphs.extend(a.graphs)
-    return graphs
-
-
-def _subgraph_names(node: Any) -> set[str]:
-    """Every value name read inside ``node``'s subgraphs (a superset of its outer-scope uses)."""
-    names: set[str] = set()
-    stack = _subgraphs(node)
-    while stack:
-        g = stack.pop()
-        for n in g.node:
-            names.update(n.input)
-            stack.extend(_subgraphs(n))
-    return names
-
-
-def _count_nodes(graph: Any) -> int:
-    total = 0
-    stack = [graph]
-    while stack:
-        g = stack.pop()
-        total += len(g.node)
-        for n in g.node:
-            stack.extend(_subgraphs(n))
-    return total

@@ -64,17 +64,19 @@ class _Options:
     max_depth: int | None
     header_only: bool
     jobs: int = 1
+    strict: bool = False  # raise instead of printing ``{...}  # error`` for a tensor
 
     @classmethod
     def make(cls, full: bool, preview: int, stats: bool, op_types: Collection[str] | None,
-             name_pattern: str | None, max_depth: int | None, header_only: bool, jobs: int = 1) -> _Options:
+             name_pattern: str | None, max_depth: int | None, header_only: bool, jobs: int = 1,
+             strict: bool = False) -> _Options:
         if preview < 0:
             raise ValueError(f"preview must be >= 0, not {preview}")
         if max_depth is not None and max_depth < 0:
             raise ValueError(f"max_depth must be >= 0, not {max_depth}")
         match = re.compile(fnmatch.translate(name_pattern)).match if name_pattern is not None else None
         ops = None if op_types is None else frozenset([op_types] if isinstance(op_types, str) else op_types)
-        return cls(full, preview, stats, ops, match, max_depth, header_only, max(1, jobs))
+        return cls(full, preview, stats, ops, match, max_depth, header_only, max(1, jobs), strict)
 
     @property
     def filtering(self) -> bool:
@@ -384,6 +386,8 @@ def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
         if opts.stats:
             notes.append(_stats(tensor.numpy().reshape(-1), dt))
     except OnnxliteError as e:
+        if opts.strict:
+            raise
         return "{...}", notes + [f"error: {_one_line(str(e))}"]
     if tensor.proto.doc_string:
         notes.append(f"doc_string: {_comment_value(tensor.proto.doc_string, opts.comment_limit)}")
