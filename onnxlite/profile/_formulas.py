@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from onnxlite.infer import Dim, TensorType, TypeLike, format_type
-from onnxlite.infer._sym import add, mul
 from onnxlite.versions import normalize_domain
 
-__all__ = ["Cost", "Formula", "NotCounted", "OpView", "find_formula", "register_formula", "numel", "prod"]
+__all__ = ["Cost", "Formula", "NotCounted", "OpView", "add", "find_formula", "mul", "numel", "prod",
+           "register_formula", "sub"]
 
 
 class NotCounted(Exception):
@@ -74,6 +74,20 @@ def _shape(t: TypeLike | None, what: str) -> tuple[Dim, ...]:
     if not isinstance(t, TensorType) or t.shape is None:
         raise NotCounted(f"{what} has no known shape ({format_type(t)})")
     return t.shape
+
+
+def add(a: Dim, b: Dim) -> Dim:
+    """Exact sum of two dims (ints or symbolic Exprs)."""
+    return a + b
+
+
+def sub(a: Dim, b: Dim) -> Dim:
+    return a - b
+
+
+def mul(a: Dim, b: Dim) -> Dim:
+    """Exact product of two dims (ints or symbolic Exprs)."""
+    return a * b
 
 
 def prod(dims: Iterable[Dim]) -> Dim:

@@ -3,9 +3,8 @@ Einsum, MatMulNBits. MACs = multiply-accumulates; FLOPs = 2 x MACs plus bias add
 
 from __future__ import annotations
 
-from onnxlite.infer import Dim
-from onnxlite.infer._sym import add, floordiv, mul
-from onnxlite.profile._formulas import Cost, NotCounted, OpView, numel, prod, register_formula
+from onnxlite.infer import Dim, floordiv
+from onnxlite.profile._formulas import Cost, NotCounted, OpView, add, mul, numel, prod, register_formula
 
 
 def _conv(op: OpView, x: int, w: int, bias: int | None) -> Cost:

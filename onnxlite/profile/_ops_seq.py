@@ -3,9 +3,8 @@ attention (Attention, MultiHeadAttention, GroupQueryAttention: QK^T and AV)."""
 
 from __future__ import annotations
 
-from onnxlite.infer import Dim
-from onnxlite.infer._sym import add, floordiv, mul
-from onnxlite.profile._formulas import Cost, NotCounted, OpView, numel, register_formula
+from onnxlite.infer import Dim, floordiv
+from onnxlite.profile._formulas import Cost, NotCounted, OpView, add, mul, numel, register_formula
 
 # gates per cell, and elementwise FLOPs per hidden unit per step without / with bias adds
 _RNN = {"LSTM": (4, 9, 8), "GRU": (3, 7, 6), "RNN": (1, 1, 2)}

@@ -3,8 +3,7 @@ reductions, elementwise ops, and data movement (zero FLOPs). MACs are 0 for all 
 
 from __future__ import annotations
 
-from onnxlite.infer._sym import add, mul
-from onnxlite.profile._formulas import Cost, NotCounted, OpView, numel, prod, register_formula
+from onnxlite.profile._formulas import Cost, NotCounted, OpView, add, mul, numel, prod, register_formula
 
 _UNARY = [
     "Abs", "Neg", "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "ThresholdedRelu", "Sigmoid",

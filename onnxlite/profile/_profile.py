@@ -23,10 +23,9 @@ from onnxlite.infer import (
     symbol,
     to_type_proto,
 )
-from onnxlite.infer._sym import add, mul
-from onnxlite.model import Body, Model, walk
+from onnxlite.model import Body, Model, domain_label, walk
 from onnxlite.profile import _ops_linear, _ops_seq, _ops_simple  # noqa: F401  (register formulas)
-from onnxlite.profile._formulas import NotCounted, OpView, find_formula, numel
+from onnxlite.profile._formulas import NotCounted, OpView, add, find_formula, mul, numel
 from onnxlite.profile._report import NodeCost, Profile, Totals, rollups
 from onnxlite.profile._tensors import TensorInfo, attribute_values, body_tensors, scalar_int
 from onnxlite.versions import normalize_domain
@@ -167,7 +166,7 @@ class _Run:
             return rec
         formula = find_formula(node.domain, node.op_type)
         if formula is None:
-            domain = rec.domain or "ai.onnx"
+            domain = domain_label(rec.domain)
             rec.reason = f"no cost formula for {domain}:{node.op_type}"
             return rec
         try:
@@ -320,15 +319,11 @@ def _substitute(graph: Any, attrs: dict[str, Any]) -> None:
                         stack.append(a.g)
                     stack.extend(a.graphs)
             if changed:
-                copies = [_copy(a) for a in keep]
+                copies = [_proto.copy(a) for a in keep]
                 del n.attribute[:]
                 n.attribute.extend(copies)
 
 
-def _copy(a: Any) -> Any:
-    new = _proto.AttributeProto()
-    new.CopyFrom(a)
-    return new
 
 
 def _merge_calls(records: list[NodeCost]) -> list[NodeCost]:
@@ -493,9 +488,7 @@ def _peak(body: Body, types: dict[str, TypeLike | None]) -> Dim | None:
 
 
 def _sub(x: Dim, y: Dim) -> Dim:
-    from onnxlite.infer._sym import sub
-
-    return sub(x, y)
+    return x - y
 
 
 def _probe(d: Expr) -> int:

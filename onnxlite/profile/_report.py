@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from onnxlite.infer import Dim, Expr, evaluate, format_dim, free_symbols
-from onnxlite.infer._sym import add, mul
+from onnxlite.profile._formulas import add, mul
 
 __all__ = ["CSV_COLUMNS", "NodeCost", "Profile", "Totals", "number", "rollups"]
 

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from onnxlite.dtypes import DataType
+from onnxlite.model import AttributeType, is_default_domain
 
 __all__ = ["TensorInfo", "attribute_values", "body_tensors", "scalar_int"]
 
-# AttributeProto.AttributeType values
-_FLOAT, _INT, _STRING, _TENSOR, _GRAPH, _FLOATS, _INTS, _STRINGS = 1, 2, 3, 4, 5, 6, 7, 8
+_A = AttributeType
+_FLOAT, _INT, _STRING, _TENSOR, _GRAPH, _FLOATS, _INTS, _STRINGS = (
+    _A.FLOAT, _A.INT, _A.STRING, _A.TENSOR, _A.GRAPH, _A.FLOATS, _A.INTS, _A.STRINGS)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def body_tensors(proto: Any, is_function: bool) -> dict[str, TensorInfo]:
         for s in proto.sparse_initializer:
             out[s.values.name] = _sparse_info(s)
     for n in proto.node:
-        if n.op_type != "Constant" or n.domain not in ("", "ai.onnx") or not n.output or not n.output[0]:
+        if n.op_type != "Constant" or not is_default_domain(n.domain) or not n.output or not n.output[0]:
             continue
         for a in n.attribute:
             if a.ref_attr_name:
