@@ -41,8 +41,6 @@ def _batch_norm_14(ctx: Context) -> None:
     if ctx.num_outputs > 1:
         mean = ctx.input_type(3)
         dtype = getattr(mean, "dtype", None)
-        if ctx.opset < 15 and dtype is None:
-            dtype = x.dtype
         stat = _stat_shape(ctx)
         ctx.set_tensor(1, dtype, stat)
         var = ctx.input_type(4)
