@@ -399,6 +399,24 @@ def test_sklearn_fixtures_typed_fully(name: str) -> None:
     assert counts["right"] >= 3
 
 
+def test_sklearn_dictvectorizer_fixture() -> None:
+    """A map(string, float) graph input through DictVectorizer and TreeEnsembleRegressor."""
+    m = onnx.load(str(FIXTURES / "sklearn" / "dictvectorizer_tree.onnx"))
+    del m.graph.value_info[:]
+    names = [o for n in m.graph.node for o in n.output]
+    declared = {o.name for o in m.graph.output}
+    m.graph.output.extend(onnx.helper.make_empty_tensor_value_info(n) for n in names if n not in declared)
+    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    real = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": {"a": 1.0}}),
+                    strict=True))
+    for o in m.graph.output:
+        o.ClearField("type")
+    r = infer.infer_types(onnxlite.loads(m.SerializeToString()))
+    assert r.unknown == []
+    assert {n: infer.format_type(r.type_of(n)) for n in names} == \
+        {n: f"float[{','.join(map(str, real[n].shape))}]" for n in names}
+
+
 def _sklearn_exports() -> dict[str, onnx.ModelProto]:
     sklearn = pytest.importorskip("sklearn")
     skl2onnx = pytest.importorskip("skl2onnx")
