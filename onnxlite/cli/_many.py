@@ -18,8 +18,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 __all__ = ["add_paths", "collect", "dispatch", "run_many"]
@@ -143,6 +141,9 @@ def _n(value: Any) -> str:
 def _results(tasks: list[tuple[str, str, dict[str, Any]]], jobs: int) -> Iterator[tuple[str, bool, str]]:
     """Results in task order, computed by ``jobs`` processes; a worker that dies (a crash in native
     code) costs one error record for the file it was on, and the pool is restarted."""
+    from concurrent.futures import ProcessPoolExecutor  # only many-file runs pay for it
+    from concurrent.futures.process import BrokenProcessPool
+
     if jobs <= 1 or len(tasks) <= 1:
         for t in tasks:
             yield record(t)
