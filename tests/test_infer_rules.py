@@ -26,6 +26,28 @@ g (float[N, 6] x) => (y) {
   c = Concat<axis=0>(b, minus1)
   y = Reshape(x, c)
 }""", {"N": 4}),
+    # torch.chunk(x, 3, dim=1) as TorchScript exports it: the last chunk's symbolic end lies past the
+    # dim for some sizes and is clamped (regression: it was taken as is, 3 for L=8 instead of 2)
+    "chunk_symbolic_ends_are_clamped": (17, """
+g (float[B, L] x) => (c2) {
+  sh = Shape(x)
+  one = Constant<value = int64[1] {1}>()
+  l = Gather(sh, one)
+  two = Constant<value = int64[1] {2}>()
+  three = Constant<value = int64[1] {3}>()
+  lp = Add(l, two)
+  q = Div(lp, three)
+  st = Mul(q, two)
+  en = Mul(q, three)
+  c2 = Slice(x, st, en, one)
+}""", {"B": 2, "L": 8}),
+    # Resize scales held in a Constant (UNet/YOLO exports): small float vectors are tracked as values
+    "resize_constant_scales": (18, """
+g (float[N, C, H, W] x) => (y) {
+  roi = Constant<value = float[0] {}>()
+  scales = Constant<value = float[4] {1.0, 1.0, 2.0, 2.0}>()
+  y = Resize<mode = "nearest">(x, roi, scales)
+}""", {"N": 1, "C": 3, "H": 5, "W": 7}),
     "shape_start_end_size": (18, """
 g (float[N, C, H] x) => (s, n, t) {
   s = Shape<start = 1, end = -1>(x)
@@ -241,6 +263,7 @@ def test_rule_matches_onnxruntime(name: str) -> None:
                         "d": "float[N,min(3, M)]"}),
     ("integer_arithmetic_on_shapes", {"y": "float[max(1, N*(N//2) - N//2),max(1, C*(C//2) - C//2)]"}),
     ("range_from_shape", {"r": "int64[N]", "q": "float[4]"}),
+    ("resize_constant_scales", {"y": "float[N,C,2*H,2*W]"}),
     ("expand_tile_constant_of_shape", {"e": "float[N,M]", "t": "float[2*N,3]", "k": "int64[N,M]"}),
     ("loop_scan_outputs_trip_count", {"acc": "float[N]", "ys": "float[4,N]"}),
     ("scan_sums_rows", {"total": "float[C]", "steps": "float[T,C]"}),

@@ -14,6 +14,7 @@ from onnxlite.infer._rules import Context, RuleFailed, RuleUnknown, find_rule
 from onnxlite.infer._sym import Dim, Expr, ExprTooLarge, evaluate, free_symbols, parse_dim, symbol
 from onnxlite.infer._types import (
     MAX_DIM,
+    MAX_FLOAT_KNOWN,
     MAX_KNOWN,
     Known,
     OptionalType,
@@ -25,7 +26,7 @@ from onnxlite.infer._types import (
     format_type,
     from_type_proto,
 )
-from onnxlite.model import Attribute, Function, Graph, Model, Node, node_labels, walk
+from onnxlite.model import Attribute, AttributeType, Function, Graph, Model, Node, node_labels, walk
 from onnxlite.versions import normalize_domain
 
 __all__ = ["Contradiction", "InferError", "UnknownValue", "run"]
@@ -246,14 +247,14 @@ class Engine:
         return TensorType(_dtype(t.data_type), dims)
 
     def _tensor_value(self, t: Any, owner: Any) -> Known | None:
-        """The value of a small integer tensor or of a one-element tensor of a float type."""
+        """The value of a small integer tensor or of a float tensor of at most MAX_FLOAT_KNOWN elements."""
         dtype = _dtype(t.data_type)
         n = 1
         for d in t.dims:
             n *= int(d)
         if dtype is None or n > MAX_KNOWN or t.HasField("segment"):
             return None
-        if dtype not in _INT_TYPES and dtype != DataType.BOOL and not (n == 1 and dtype in _FLOAT_SCALARS):
+        if dtype not in _INT_TYPES and dtype != DataType.BOOL and not (n <= MAX_FLOAT_KNOWN and dtype in _FLOAT_SCALARS):
             return None
         from onnxlite.model import Tensor
 
@@ -337,7 +338,7 @@ class Engine:
         if len(attrs):
             keys = []
             for a in attrs:
-                if a.type in (5, 10) or a.ref_attr_name or a.HasField("g") or len(a.graphs):
+                if AttributeType.of(a).holds_graphs or a.ref_attr_name or a.HasField("g") or len(a.graphs):
                     return None
                 keys.append(a.SerializeToString())
             akey = tuple(keys)

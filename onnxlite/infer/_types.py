@@ -17,13 +17,16 @@ from onnxlite.dtypes import DataType
 from onnxlite.infer._sym import Dim, Expr, format_dim, parse_dim
 
 __all__ = [
-    "MAX_DIM", "MAX_KNOWN", "MAX_RANK", "Known", "MapType", "OptionalType", "SequenceType",
+    "MAX_DIM", "MAX_FLOAT_KNOWN", "MAX_KNOWN", "MAX_RANK", "Known", "MapType", "OptionalType", "SequenceType",
     "SparseTensorType", "TensorType", "TypeLike", "format_type", "from_type_proto", "to_type_proto",
     "write_type_proto",
 ]
 
 #: The most elements a value is tracked with (and an initializer read for).
 MAX_KNOWN = 1024
+#: Float tensors are tracked as values only up to this many elements: Resize/Upsample scales,
+#: Clip bounds, small constants; never weights.
+MAX_FLOAT_KNOWN = 16
 #: Larger declared ranks are refused (onnx's own inference exhausts memory on them).
 MAX_RANK = 256
 #: Larger declared dims are refused: no tensor can have them.

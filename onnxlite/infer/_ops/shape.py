@@ -302,6 +302,10 @@ def _slice_dim(ctx: Context, d: Dim, start: Dim, end: Dim, step: int) -> tuple[D
             end = d + end if end > -_BIG else 0
         else:
             end = dim_min(end, d)
+    else:  # a symbolic bound (sizes are >= 0): clamped to the dim as the spec clamps every bound
+        end = dim_min(end, d)
+    if not isinstance(start, int):
+        start = dim_min(start, d)
     if isinstance(start, int) and isinstance(end, int):  # d was symbolic but both ends resolved
         return max(0, -(-(end - start) // step)), None
     length = end - start

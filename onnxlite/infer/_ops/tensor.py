@@ -8,13 +8,13 @@ from onnxlite.dtypes import DataType
 from onnxlite.infer._ops._util import FLOAT_TYPES, INT_TYPES
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim
-from onnxlite.infer._types import MAX_KNOWN, Known, SparseTensorType
+from onnxlite.infer._types import MAX_FLOAT_KNOWN, MAX_KNOWN, Known, SparseTensorType
 
 
 def _tensor_value(tensor: Any) -> Known | None:
     dtype = tensor.dtype
     n = tensor.size
-    small = dtype in INT_TYPES or dtype == DataType.BOOL or (n == 1 and dtype in FLOAT_TYPES)
+    small = dtype in INT_TYPES or dtype == DataType.BOOL or (n <= MAX_FLOAT_KNOWN and dtype in FLOAT_TYPES)
     if n > MAX_KNOWN or not small:
         return None
     return Known(tuple(tensor.shape), tuple(tensor.numpy().reshape(-1).tolist()))
@@ -45,7 +45,8 @@ def _constant(ctx: Context) -> None:
             ctx.set_tensor(0, dtype, [], value)
         else:
             items = list(v)
-            small = dtype == DataType.INT64 and len(items) <= MAX_KNOWN
+            small = len(items) <= (MAX_KNOWN if dtype == DataType.INT64 else
+                                   MAX_FLOAT_KNOWN if dtype == DataType.FLOAT else -1)
             ctx.set_tensor(0, dtype, [len(items)], Known((len(items),), tuple(items)) if small else None)
         return
     ctx.fail("no value attribute")
