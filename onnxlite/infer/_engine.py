@@ -254,7 +254,8 @@ class Engine:
             n *= int(d)
         if dtype is None or n > MAX_KNOWN or t.HasField("segment"):
             return None
-        if dtype not in _INT_TYPES and dtype != DataType.BOOL and not (n <= MAX_FLOAT_KNOWN and dtype in _FLOAT_SCALARS):
+        small_float = n <= MAX_FLOAT_KNOWN and dtype in _FLOAT_SCALARS
+        if dtype not in _INT_TYPES and dtype != DataType.BOOL and not small_float:
             return None
         from onnxlite.model import Tensor
 
