@@ -345,3 +345,28 @@ def test_standard_op_without_a_rule_gets_its_element_type_from_the_schema() -> N
     with pytest.raises(infer.RuleUnknown, match="no shape rule for TopK"):
         generic_rule(ctx)
     assert ctx.outputs == [TensorType(DataType.DOUBLE, None), TensorType(DataType.INT64, None)]
+
+
+def test_names_and_dim_params_that_are_not_utf8() -> None:
+    """Found by tools/fuzz.py: a dim_param or value name whose bytes are not UTF-8 reaches the engine
+    as bytes; it is one symbol (escaped), and apply writes value_info for such names."""
+    model = onnxlite.parse_model("""
+    <ir_version: 8, opset_import: ["" : 18]>
+    g (float[N, 3] x) => (y) {
+      t = Relu(x)
+      y = Neg(t)
+    }""")
+    p = model.proto.graph
+    p.input[0].type.tensor_type.shape.dim[0].dim_param = "QQN"
+    for field in (p.node[0].output, p.node[1].input):
+        field[0] = "tQQ"
+    # same lengths, so the wire stays valid: the strings become invalid UTF-8
+    data = onnxlite.dumps(model).replace(b"QQN", b"\xffQN").replace(b"tQQ", b"t\xfeQ")
+    assert data.count(b"\xff") == 1 and data.count(b"t\xfeQ") == 2
+    loaded = onnxlite.loads(data)
+    result = infer.infer_types(loaded)
+    out = result.type_of("y")
+    assert infer.format_type(out) == "float[\\xffQN,3]"
+    applied = infer.apply(loaded, result, prefer="inferred")
+    reread = onnxlite.loads(onnxlite.dumps(applied))
+    assert [v.name for v in reread.graph.value_info] == [b"t\xfeQ"]

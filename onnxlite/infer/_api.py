@@ -132,7 +132,7 @@ def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model
                     tb = encoded.get(t)
                     if tb is None:
                         tb = encoded[t] = _proto.TypeProto.SerializeToString(to_type_proto(t))
-                    nb = name.encode()
+                    nb = name if isinstance(name, bytes) else name.encode()  # bytes: not UTF-8
                     entry = b"\x0a" + _varint(len(nb)) + nb + b"\x12" + _varint(len(tb)) + tb
                     added.append(b"\x6a" + _varint(len(entry)) + entry)  # GraphProto.value_info = 13
                     infos[name] = None  # type: ignore[assignment]

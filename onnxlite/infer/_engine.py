@@ -568,7 +568,8 @@ def _collect_unk(tp: Any, taken: set[str], depth: int = 0) -> None:
     which = tp.WhichOneof("value")
     if which in ("tensor_type", "sparse_tensor_type"):
         for d in getattr(tp, which).shape.dim:
-            if d.dim_param.startswith("unk_") and _UNK.match(d.dim_param):
+            param = d.dim_param  # bytes when the file's string is not UTF-8
+            if isinstance(param, str) and param.startswith("unk_") and _UNK.match(param):
                 taken.add(d.dim_param)
     elif which in ("sequence_type", "optional_type"):
         _collect_unk(getattr(tp, which).elem_type, taken, depth + 1)

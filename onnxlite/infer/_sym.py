@@ -562,13 +562,15 @@ class _Parser:
         raise ValueError(f"unexpected {text!r}")
 
 
-def parse_dim(text: str) -> Dim:
+def parse_dim(text: str | bytes) -> Dim:
     """A dim_param string as a dim: an expression in `format_dim`'s syntax is read as one
     (``"2*N"`` -> 2*N, ``"3"`` -> 3); any other non-empty string is one symbol.
 
     >>> format_dim(parse_dim("(H-3)//2+1")), format_dim(parse_dim("batch size"))
     ('(H - 3)//2 + 1', 'batch size')
     """
+    if isinstance(text, bytes):  # a file's dim_param that is not UTF-8: one symbol, escaped
+        text = text.decode("utf-8", "backslashreplace")
     if len(text) <= _MAX_TEXT:
         try:
             p = _Parser(text)
