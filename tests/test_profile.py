@@ -208,6 +208,15 @@ def test_unknown_trip_count_is_a_symbol_bound_with_dims() -> None:
     assert profile_model(parse_model(text), dims={"N": 1, "trips_2": 4}).totals.macs == 5 * 16
 
 
+def test_trip_count_computed_from_shapes_is_the_dim() -> None:
+    """A Loop over the rows of x (trip count = Shape(x)[0], as exporters write it) runs N times."""
+    text = LOOP.replace("m = Constant <value = int64 {5}> ()",
+                        "sh = Shape (x)\n  zero = Constant <value = int64 {0}> ()\n  m = Gather (sh, zero)")
+    prof = profile_model(parse_model(text))
+    assert prof.to_json()["totals"]["macs"] == "16*N*N + 16*N"
+    assert profile_model(parse_model(text), dims={"N": 3}).totals.macs == 3 * 48 + 48
+
+
 def test_if_with_incomparable_symbolic_branches_gives_max() -> None:
     text = """<ir_version: 8, opset_import: ["" : 17]>
 g (float[A, K] x, float[K, B] w, float[K, C] v, bool c) => (float[A, D] z) {

@@ -10,6 +10,7 @@ from onnxlite import _proto
 from onnxlite.infer._engine import Contradiction, UnknownValue, run
 from onnxlite.infer._sym import format_dim
 from onnxlite.infer._types import (
+    Known,
     OptionalType,
     SequenceType,
     SparseTensorType,
@@ -39,12 +40,20 @@ class Inference:
     unknown: list[UnknownValue] = field(default_factory=list)
     contradictions: list[Contradiction] = field(default_factory=list)
     declared_conflicts: frozenset[tuple[str, str]] = frozenset()
+    #: The values tracked for small integer tensors, scalars and small float tensors (shape
+    #: computations, trip counts, scales), by graph path and name.
+    known: dict[str, dict[str, Known]] = field(default_factory=dict)
 
     def type_of(self, name: str, graph: str = "") -> TypeLike | None:
         """The inferred type of value ``name`` in graph ``graph`` (a path such as
         ``If_0.then_branch``); None when unknown. Raises KeyError for a name the graph does
         not define."""
         return self.types[graph][name]
+
+    def value_of(self, name: str, graph: str = "") -> Known | None:
+        """The tracked value of ``name`` (``Known``: shape and flat data, each element an int, a
+        float or a symbolic Expr), or None when it is not tracked."""
+        return self.known.get(graph, {}).get(name)
 
     def to_json(self) -> dict[str, Any]:
         """``values``, ``inferred``, ``unknown`` (value, node, op_type, graph, reason) and
@@ -80,7 +89,7 @@ def infer_types(model: Model, *, input_shapes: Mapping[str, Sequence[int | str |
     return Inference(types=engine.types, values=values, inferred=inferred,
                      unknown=list(engine.unknown.values()),
                      contradictions=list(engine.contradictions.values()),
-                     declared_conflicts=frozenset(engine.contradictions))
+                     declared_conflicts=frozenset(engine.contradictions), known=engine.known)
 
 
 def _writable(t: TypeLike | None) -> bool:

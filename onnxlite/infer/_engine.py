@@ -130,6 +130,7 @@ class Engine:
         self.types: dict[str, dict[str, TypeLike | None]] = {}
         self.node_outputs: dict[str, list[str]] = {}
         self.unknown: dict[tuple[str, str], UnknownValue] = {}
+        self.known: dict[str, dict[str, Known]] = {}  # tracked values by graph path (recorded graphs)
         self.contradictions: dict[tuple[str, str], Contradiction] = {}
         self.recording = True
         self._rules: dict[tuple[str, str, int], Any] = {}
@@ -238,6 +239,7 @@ class Engine:
             self.run_node(frame, proto, owner, index, recording)
         if recording:
             self.types[path] = frame.types
+            self.known[path] = frame.values
         return [frame.lookup(v.name) if v.name else (None, None) for v in g.output]
 
     def _tensor_type(self, t: Any, where: str) -> TensorType:

@@ -13,6 +13,7 @@ from onnxlite import _proto
 from onnxlite.infer import (
     Dim,
     Expr,
+    Inference,
     TensorType,
     TypeLike,
     dim_max,
@@ -80,10 +81,12 @@ class _Run:
         self.functions = {(normalize_domain(f.domain), f.name, f.overload): f for f in model.proto.functions}
         self.totals = Totals()
         self.peak: Dim | None = None
+        self.inference: Inference | None = None
 
     def profile(self, input_shapes: Mapping[str, Sequence[int | str | None]] | None,
                 dims: Mapping[str, int] | None) -> list[NodeCost]:
         inference = infer_types(self.model, input_shapes=input_shapes, dims=dims)
+        self.inference = inference
         types = inference.types
         bodies = walk(self.model, functions=False, training=False)
         tables = {id(b): body_tensors(b.proto, False) for b in bodies}
@@ -222,6 +225,11 @@ class _Run:
             value = scalar_int(tables[id(owner)].get(m)) if owner is not None else None
             if value is not None and value >= 0:
                 return value
+            known = self.inference.value_of(m, owner.path) if owner is not None and self.inference else None
+            if known is not None and len(known.data) == 1 and not isinstance(known.data[0], float):
+                count = known.data[0]  # computed from shapes (Shape -> Gather ...): int or symbolic
+                if not isinstance(count, int) or count >= 0:
+                    return count  # type: ignore[no-any-return]
         return symbol("trips_" + re.sub(r"\W", "_", body.labels[index]).strip("_"))
 
     def _seq_len(self, body: Body, node: Any, index: int, types: _Types) -> Dim:
