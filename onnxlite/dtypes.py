@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "DATA_FIELDS",
     "MAX_NUMEL",
+    "TYPED_FIELDS",
     "DataType",
     "check_shape",
     "data_type_of",
@@ -210,6 +212,10 @@ _TABLE: dict[DataType, _Row] = {
 }
 del _D
 
+#: Every TensorProto field that holds values outside raw_data (the ``typed_field`` of some
+#: DataType each, in DataType order); DATA_FIELDS adds raw_data.
+TYPED_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(row.field for row in _TABLE.values() if row.field))
+DATA_FIELDS: tuple[str, ...] = ("raw_data", *TYPED_FIELDS)
 
 
 @cache

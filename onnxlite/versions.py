@@ -25,7 +25,7 @@ from onnxlite import _proto
 from onnxlite._proto.opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS, TYPE_SETS
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
-from onnxlite.model import Model
+from onnxlite.model import Model, normalize_domain
 
 __all__ = [
     "IR_GATES", "LATEST_IR_VERSION", "Gate", "Schema", "ir_needed_by_opsets", "is_standard_domain",
@@ -65,12 +65,6 @@ IR_GATES: dict[str, Gate] = {
 #: The newest IR version onnxlite knows (the one the newest known opset needs).
 LATEST_IR_VERSION = max(max(table.values()) for table in OPSET_IR.values())
 
-_ALIASES = {"ai.onnx": ""}
-
-
-def normalize_domain(domain: str) -> str:
-    """The canonical name of an operator domain ('ai.onnx' and '' are the same domain)."""
-    return _ALIASES.get(domain, domain)
 
 
 # --- operator schemas -------------------------------------------------------------------------

@@ -50,6 +50,13 @@ __all__ = [
 ]
 
 
+def copy(message: Any) -> Any:
+    """A deep copy of a protobuf message (of the same class)."""
+    out = type(message)()
+    out.CopyFrom(message)
+    return out
+
+
 def is_repeated(field: Any) -> bool:
     """Whether a FieldDescriptor is repeated, on every protobuf release we support (4.25 has
     only ``label``; 7.x has only ``is_repeated``)."""

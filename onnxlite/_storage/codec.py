@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from onnxlite._storage.wire import float_data_bytes
-from onnxlite.dtypes import _TABLE, DataType, check_shape, data_type_of, raw_nbytes
+from onnxlite.dtypes import _TABLE, TYPED_FIELDS, DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError
 
 __all__ = ["decode_raw", "decode_typed", "encode_raw", "encode_typed", "from_np_dtype"]
 
-_TYPED_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
+_TYPED_FIELDS = TYPED_FIELDS
 
 
 def _dtype_key(dtype: np.dtype) -> object:

@@ -37,7 +37,7 @@ from onnxlite._storage.io import (
     resolve_location,
 )
 from onnxlite._storage.tempfiles import TempFile
-from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
+from onnxlite.dtypes import DATA_FIELDS, DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError, SaveError, UnsafePathError, WriteError
 
 #: protobuf (and onnx.checker, onnxruntime) refuse a serialized message of 2 GiB or more.
@@ -277,9 +277,6 @@ def _plan(
     return plan
 
 
-_GRAPH, _GRAPHS = 5, 10  # AttributeProto.AttributeType
-
-
 def _resolvable_paths(model: Any) -> set[str]:
     """Paths (as `iter_tensors` names them) of the tensors whose external data readers resolve.
     onnx.load (external_data_helper) and onnxruntime look only at initializers of the main graph
@@ -300,9 +297,10 @@ def _resolvable_paths(model: Any) -> set[str]:
                 if attr.HasField("t"):
                     found.add(f"{where}.t")
                 found.update(f"{where}.tensors[{i}]" for i in range(len(attr.tensors)))
-                if attr.type == _GRAPH:
+                # the descriptor's own enum: storage sits below the model layer's AttributeType
+                if attr.type == _proto.AttributeProto.GRAPH:
                     stack.append((f"{where}.g", attr.g, with_initializers))
-                elif attr.type == _GRAPHS:
+                elif attr.type == _proto.AttributeProto.GRAPHS:
                     stack.extend(
                         (f"{where}.graphs[{i}]", g, with_initializers) for i, g in enumerate(attr.graphs))
     return found
@@ -358,7 +356,7 @@ def _set_inline(tensor: Any, payload: Any) -> None:
 
 
 def _set_external(tensor: Any, loc: str, offset: int, length: int) -> None:
-    for name in ("raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
+    for name in DATA_FIELDS:
         tensor.ClearField(name)
     del tensor.external_data[:]
     for key, value in (("location", loc), ("offset", str(offset)), ("length", str(length))):

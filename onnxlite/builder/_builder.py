@@ -69,7 +69,17 @@ from onnxlite.builder._values import (
 )
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError, OnnxliteError
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Graph, Model, Node, SparseTensor, Tensor, Type
+from onnxlite.model import (
+    AttributeType,
+    Graph,
+    Model,
+    Node,
+    SparseTensor,
+    Tensor,
+    Type,
+    is_default_domain,
+    normalize_domain,
+)
 
 __all__ = [
     "DEFAULT_OPSET", "AttrRef", "AttrValue", "FunctionBuilder", "GraphBuilder", "Var", "attr", "make_node",
@@ -232,7 +242,7 @@ class _Builder:
         self._check_open()
         if not isinstance(op_type, str) or not op_type:
             raise EditError(f"{self._where}: op_type must be a non-empty str, got {op_type!r}")
-        domain = "" if domain == "ai.onnx" else domain
+        domain = normalize_domain(domain)
         label = f" '{name}'" if isinstance(name, str) and name else f"[{len(self._nodes)}]"
         where = f"{self._where}.node{label} ({op_type})"
         if name is not None and (not isinstance(name, str) or not name or name in self._node_names):
@@ -258,7 +268,7 @@ class _Builder:
         if isinstance(self._root, FunctionBuilder):  # an attribute declared untyped: typed by its use
             for a in node.attribute:
                 if a.ref_attr_name:
-                    self._root._attr_types[a.ref_attr_name] = ATTRIBUTE_TYPE_NAMES[a.type]
+                    self._root._attr_types[a.ref_attr_name] = AttributeType.name_of(a.type)
         made = tuple(self._define(n) if n else Var("", self) for n in node.output)
         return made[0] if outputs is None or isinstance(outputs, str) else made
 
@@ -579,7 +589,7 @@ class FunctionBuilder(_Builder):
                  metadata: Mapping[str, str] | None = None) -> None:
         where = f"function '{domain}.{name}'"
         super().__init__(name, None, where)
-        if not name or not isinstance(domain, str) or domain in ("", "ai.onnx"):
+        if not name or not isinstance(domain, str) or is_default_domain(domain):
             raise EditError(f"{where}: a function needs a name and its own domain (not the ONNX domain)")
         self._domain, self._overload = domain, overload
         self._opset, self._opsets = opset, dict(opsets or {})
@@ -628,7 +638,7 @@ class FunctionBuilder(_Builder):
             proto = _proto.AttributeProto()
             self._attribute(proto, name, default, kind, where)
             self._head.attribute_proto.append(proto)
-            kind = ATTRIBUTE_TYPE_NAMES[proto.type]
+            kind = AttributeType(proto.type).name
         else:
             self._head.attribute.append(name)
         self._attr_types[name] = kind
@@ -676,7 +686,7 @@ def make_node(op_type: str, inputs: Sequence[str], outputs: Sequence[str], *, do
         if not isinstance(text, str) or (what == "op_type" and not text):
             raise EditError(f"{where}: {what} must be a{' non-empty' if what == 'op_type' else ''} str, "
                             f"got {text!r}")
-    domain = "" if domain == "ai.onnx" else domain
+    domain = normalize_domain(domain)
     input_names, output_names = value_names(inputs, "inputs", where), value_names(outputs, "outputs", where)
     version, schema = schema_of(op_type, domain, opset, where)
     known = None if schema is None else attribute_types(schema)

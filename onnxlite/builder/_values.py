@@ -22,7 +22,7 @@ from onnxlite import _proto
 from onnxlite._storage.wire import MAX_DEPTH
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Graph, SparseTensor, Tensor, Type
+from onnxlite.model import AttributeType, Graph, SparseTensor, Tensor, Type
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,11 +30,8 @@ if TYPE_CHECKING:
 DTypeLike: TypeAlias = "DataType | str | int | np.dtype[Any] | type"
 TypeLike: TypeAlias = "DTypeLike | Type"
 ShapeLike: TypeAlias = "Sequence[int | str | None] | None"
-TYPE_CODES = {name: code for code, name in ATTRIBUTE_TYPE_NAMES.items() if code}
-_FIELDS = {"INT": "i", "FLOAT": "f", "STRING": "s", "TENSOR": "t", "GRAPH": "g", "TYPE_PROTO": "tp",
-           "SPARSE_TENSOR": "sparse_tensor", "INTS": "ints", "FLOATS": "floats", "STRINGS": "strings",
-           "TENSORS": "tensors", "GRAPHS": "graphs", "SPARSE_TENSORS": "sparse_tensors",
-           "TYPE_PROTOS": "type_protos"}
+TYPE_CODES = {kind.name: int(kind) for kind in AttributeType if kind}
+_FIELDS = {kind.name: str(kind.field) for kind in AttributeType if kind}
 STANDARD_DOMAINS = ("", "ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training", "ai.onnx.training")
 # The IR version that introduced each data type (onnx.proto, enum Version).
 _DTYPE_IR = {dt: dt.ir_version for dt in DataType if dt.ir_version > 3}
@@ -439,7 +436,7 @@ def latest_opset(domain: str) -> int | None:
 
 def attribute_types(schema: Any) -> dict[str, str | None]:
     """Attribute name -> type name ('INT', 'FLOATS'...) of a schema entry (see `schema_at`)."""
-    return {name: ATTRIBUTE_TYPE_NAMES.get(code) if code else None for name, (code, _) in schema[6].items()}
+    return {name: AttributeType.name_of(code) if code else None for name, (code, _) in schema[6].items()}
 
 
 @functools.cache

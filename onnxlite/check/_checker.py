@@ -35,7 +35,7 @@ from onnxlite import versions
 from onnxlite._proto.opschemas import LATEST_OPSET, UNBOUNDED
 from onnxlite.check._values import CHECKER_REFUSES, ERROR, ORT_REFUSES, WARNING, Path, Values
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import AttributeType, Model, iter_nodes, walk
+from onnxlite.model import AttributeType, Model, domain_label, iter_nodes, walk
 from onnxlite.versions import IR_GATES, LATEST_IR_VERSION, normalize_domain, op_schema
 from onnxlite.versions import render_path as render
 
@@ -106,7 +106,7 @@ class _Label:
 
 
 def _domain_label(domain: str) -> str:
-    return domain or "ai.onnx"
+    return domain_label(domain)
 
 
 def _function_id(f: Any) -> str:
@@ -116,8 +116,8 @@ def _function_id(f: Any) -> str:
 
 # --- static facts -----------------------------------------------------------------------------
 
-_SINGLE_FIELDS = tuple((kind.field, kind) for kind in AttributeType if kind and not kind.is_list)
-_LIST_FIELDS = tuple((kind.field, kind) for kind in AttributeType if kind.is_list)
+_SINGLE_FIELDS = tuple((str(kind.field), kind) for kind in AttributeType if kind and not kind.is_list)
+_LIST_FIELDS = tuple((str(kind.field), kind) for kind in AttributeType if kind.is_list)
 #: no proto default: an attribute of these types without a value has none
 _NEEDS_VALUE = frozenset({AttributeType.TENSOR, AttributeType.GRAPH, AttributeType.SPARSE_TENSOR,
                           AttributeType.TYPE_PROTO})

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from onnxlite._storage import io
-from onnxlite.dtypes import MAX_NUMEL, DataType, raw_nbytes
+from onnxlite.dtypes import MAX_NUMEL, TYPED_FIELDS, DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import Tensor
 from onnxlite.versions import render_path as render
@@ -31,7 +31,7 @@ CHECKER_REFUSES = " (onnx.checker refuses this; onnxruntime accepts it)"
 #: problem is reported (graphs may nest a thousand levels deep).
 Path = Any
 
-_TYPED_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
+_TYPED_FIELDS = TYPED_FIELDS
 _MAP_KEYS = {DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.UINT8, DataType.UINT16,
              DataType.UINT32, DataType.UINT64, DataType.STRING}
 DATA_TYPES = frozenset(int(d) for d in DataType)

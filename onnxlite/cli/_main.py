@@ -26,7 +26,7 @@ from onnxlite.cli import edit as cli_edit
 from onnxlite.cli import infer as cli_infer
 from onnxlite.cli import profile as cli_profile
 from onnxlite.errors import OnnxliteError
-from onnxlite.model import Model, load, save
+from onnxlite.model import Model, domain_label, load, save
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -494,7 +494,7 @@ def _shape_text(value: summary.ValueSummary) -> str:
 
 
 def _domain(domain: str) -> str:
-    return domain or "ai.onnx"
+    return domain_label(domain)
 
 
 def _first_line(text: str) -> str:

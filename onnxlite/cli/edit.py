@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from onnxlite.errors import EditError
-from onnxlite.model import Model, load, save
+from onnxlite.model import Model, load, normalize_domain, save
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -97,7 +97,7 @@ def _opset(text: str) -> tuple[str, int]:
         number = int(version)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected [DOMAIN:]N, got {text!r}") from None
-    return ("" if domain in ("", "ai.onnx") else domain), number
+    return normalize_domain(domain), number
 
 
 def _open(args: argparse.Namespace) -> Model:

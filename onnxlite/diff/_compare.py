@@ -11,9 +11,8 @@ from onnxlite.diff._graphinfo import GraphInfo, build
 from onnxlite.diff._match import Matching
 from onnxlite.diff._signature import leaf_labels, outer_labels
 from onnxlite.diff._tensorbytes import TensorRef, digest, same_bytes, statistics
+from onnxlite.model import AttributeType
 from onnxlite.versions import op_schema
-
-_GRAPH, _GRAPHS = 5, 10
 
 
 @dataclass
@@ -166,11 +165,13 @@ def _attributes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collected)
     by_b = {x.name: x for x in b.protos[j].attribute}
     for name in list(ca) + [n for n in cb if n not in ca]:
         x, y = by_a.get(name), by_b.get(name)
-        if x is not None and y is not None and x.type == y.type and x.type in (_GRAPH, _GRAPHS) \
+        if x is not None and y is not None and x.type == y.type \
+                and x.type in (AttributeType.GRAPH, AttributeType.GRAPHS) \
                 and not x.ref_attr_name and not y.ref_attr_name:
-            gx = [x.g] if x.type == _GRAPH else list(x.graphs)
-            gy = [y.g] if y.type == _GRAPH else list(y.graphs)
-            if len(gx) == len(gy) and _bodies(m, i, j, name, x.type == _GRAPHS, gx, gy, sa, sb, out):
+            gx = [x.g] if x.type == AttributeType.GRAPH else list(x.graphs)
+            gy = [y.g] if y.type == AttributeType.GRAPH else list(y.graphs)
+            if len(gx) == len(gy) and _bodies(m, i, j, name, x.type == AttributeType.GRAPHS, gx, gy,
+                                              sa, sb, out):
                 found[name] = "body"
             elif len(gx) != len(gy):
                 found[name] = [f"{len(gx)} graphs", f"{len(gy)} graphs"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from onnxlite.dtypes import data_type_of
 from onnxlite.errors import ModelFormatError
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Tensor, Type
+from onnxlite.model import AttributeType, Tensor, Type
 
 _SMALL = 16  # tensors of at most this many elements are shown by value
 
@@ -54,33 +54,33 @@ def attribute(a: Any, store: Any) -> Any:
     if a.ref_attr_name:
         return f"@{a.ref_attr_name}"
     code = a.type
-    if code == 1:
+    if code == AttributeType.FLOAT:
         return float(a.f)
-    if code == 2:
+    if code == AttributeType.INT:
         return int(a.i)
-    if code == 3:
+    if code == AttributeType.STRING:
         return bytes(a.s).decode("utf-8", "replace")
-    if code == 6:
+    if code == AttributeType.FLOATS:
         return [float(v) for v in a.floats]
-    if code == 7:
+    if code == AttributeType.INTS:
         return [int(v) for v in a.ints]
-    if code == 8:
+    if code == AttributeType.STRINGS:
         return [bytes(v).decode("utf-8", "replace") for v in a.strings]
-    if code == 4:
+    if code == AttributeType.TENSOR:
         return tensor_text(a.t, store)
-    if code == 9:
+    if code == AttributeType.TENSORS:
         return [tensor_text(t, store) for t in a.tensors]
-    if code == 5:
+    if code == AttributeType.GRAPH:
         return f"graph ({len(a.g.node)} nodes)"
-    if code == 10:
+    if code == AttributeType.GRAPHS:
         return [f"graph ({len(g.node)} nodes)" for g in a.graphs]
-    if code == 13:
+    if code == AttributeType.TYPE_PROTO:
         return str(Type(a.tp))
-    if code == 14:
+    if code == AttributeType.TYPE_PROTOS:
         return [str(Type(t)) for t in a.type_protos]
-    if code == 11:
+    if code == AttributeType.SPARSE_TENSOR:
         return f"sparse {_dtype_name(a.sparse_tensor.values.data_type)}{list(a.sparse_tensor.dims)}"
-    return ATTRIBUTE_TYPE_NAMES.get(code, f"type {code}")
+    return AttributeType.name_of(code, f"type {code}")
 
 
 def tensor_record(name: str, t: Any, graph: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from onnxlite.diff._signature import forward, leaf_labels, value_sig
 from onnxlite.diff._tensorbytes import TensorRef, digest
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES
+from onnxlite.model import AttributeType
 from onnxlite.versions import normalize_domain
 
 #: ops whose result does not depend on the order of their inputs (default domain)
@@ -22,7 +22,6 @@ COMMUTATIVE = frozenset({
     "BitwiseAnd", "BitwiseOr", "BitwiseXor",
 })
 
-_GRAPH, _GRAPHS, _TENSOR, _TENSORS, _SPARSE, _SPARSES = 5, 10, 4, 9, 11, 12
 
 
 def node_labels(protos: Any) -> list[str]:
@@ -224,47 +223,36 @@ def canonical_attribute(a: Any, store: Any, free: set[str]) -> Any:
     content digest, graphs by structure. ``free`` collects outer names the graphs read."""
     if a.ref_attr_name:
         return ("ref", a.ref_attr_name)
-    code = a.type or _inferred_type(a)
-    if code == 1:
+    code = a.type or AttributeType.of(a)
+    if code == AttributeType.FLOAT:
         return ("f", repr(float(a.f)))
-    if code == 2:
+    if code == AttributeType.INT:
         return ("i", int(a.i))
-    if code == 3:
+    if code == AttributeType.STRING:
         return ("s", bytes(a.s))
-    if code == 6:
+    if code == AttributeType.FLOATS:
         return ("floats", tuple(repr(float(v)) for v in a.floats))
-    if code == 7:
+    if code == AttributeType.INTS:
         return ("ints", tuple(int(v) for v in a.ints))
-    if code == 8:
+    if code == AttributeType.STRINGS:
         return ("strings", tuple(bytes(v) for v in a.strings))
-    if code == _TENSOR:
+    if code == AttributeType.TENSOR:
         return ("t",) + tensor_key(a.t, store)
-    if code == _TENSORS:
+    if code == AttributeType.TENSORS:
         return ("tensors",) + tuple(tensor_key(t, store) for t in a.tensors)
-    if code == _SPARSE:
+    if code == AttributeType.SPARSE_TENSOR:
         return ("sparse",) + sparse_key(a.sparse_tensor, store)
-    if code == _SPARSES:
+    if code == AttributeType.SPARSE_TENSORS:
         return ("sparses",) + tuple(sparse_key(s, store) for s in a.sparse_tensors)
-    if code == _GRAPH:
+    if code == AttributeType.GRAPH:
         return ("g", graph_shape(a.g, store, free))
-    if code == _GRAPHS:
+    if code == AttributeType.GRAPHS:
         return ("graphs",) + tuple(graph_shape(g, store, free) for g in a.graphs)
-    if code == 13:
+    if code == AttributeType.TYPE_PROTO:
         return ("tp", a.tp.SerializeToString(deterministic=True))
-    if code == 14:
+    if code == AttributeType.TYPE_PROTOS:
         return ("tps",) + tuple(t.SerializeToString(deterministic=True) for t in a.type_protos)
-    return ("?", ATTRIBUTE_TYPE_NAMES.get(code, str(code)), a.SerializeToString(deterministic=True))
-
-
-def _inferred_type(a: Any) -> int:
-    for code, name in ((6, "floats"), (7, "ints"), (8, "strings"), (9, "tensors"), (10, "graphs"),
-                       (12, "sparse_tensors"), (14, "type_protos")):
-        if len(getattr(a, name)):
-            return code
-    for code, name in ((1, "f"), (2, "i"), (3, "s"), (4, "t"), (5, "g"), (11, "sparse_tensor"), (13, "tp")):
-        if a.HasField(name):
-            return code
-    return 0
+    return ("?", AttributeType.name_of(code, str(code)), a.SerializeToString(deterministic=True))
 
 
 def tensor_key(t: Any, store: Any) -> tuple[Any, ...]:

@@ -12,7 +12,7 @@ from onnxlite.diff._compare import Collected, Side, _signature, diff_graph, inte
 from onnxlite.diff._graphinfo import build
 from onnxlite.dtypes import data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
-from onnxlite.model import Model
+from onnxlite.model import AttributeType, Model
 
 
 @dataclass
@@ -139,9 +139,9 @@ def _walk(model: Model) -> Iterator[tuple[Any, bool]]:
         yield g, g is model.proto.graph
         for n in g.node:
             for at in n.attribute:
-                if at.type == 5:
+                if at.type == AttributeType.GRAPH:
                     stack.append(at.g)
-                elif at.type == 10:
+                elif at.type == AttributeType.GRAPHS:
                     stack.extend(at.graphs)
 
 

@@ -12,7 +12,7 @@ from onnxlite.draw._page import PAGE_CSS, PAGE_JS
 from onnxlite.draw._scene import GraphInfo, Scene
 from onnxlite.draw._svg import STYLE, esc, svg_document
 from onnxlite.draw._types import tensor_type_text
-from onnxlite.model import ATTRIBUTE_TYPE_NAMES, Type
+from onnxlite.model import AttributeType, Type
 
 LIST_ITEMS = 16
 TEXT_CHARS = 200
@@ -139,7 +139,7 @@ def _attr_text(a: Any) -> str:
     """A short text of an attribute's value; tensors by type only (their data is never read)."""
     if a.ref_attr_name:
         return f"@{as_text(a.ref_attr_name)}"
-    kind = ATTRIBUTE_TYPE_NAMES.get(a.type, "")
+    kind = AttributeType.name_of(a.type, "")
     if kind == "FLOAT":
         return repr(a.f)
     if kind == "INT":

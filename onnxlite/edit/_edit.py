@@ -29,7 +29,6 @@ from onnxlite.edit._scope import (
     _all_names,
     _annotation_sites,
     _apply,
-    _copy,
     _defined,
     _free_sites,
     _label,
@@ -44,7 +43,17 @@ from onnxlite.edit._scope import (
 )
 from onnxlite.edit._types import Inferred, differ, type_text, value_type
 from onnxlite.errors import EditError
-from onnxlite.model import Function, Graph, Node, Tensor, Type, reorder
+from onnxlite.model import (
+    Function,
+    Graph,
+    Node,
+    Tensor,
+    Type,
+    domain_label,
+    normalize_domain,
+    opset_version,
+    reorder,
+)
 
 # --- rename ------------------------------------------------------------------------------------
 
@@ -242,7 +251,7 @@ def _restore_order(scope: Graph | Function, new: str, readers: list[int]) -> Non
                 needed.add(j)
                 stack.append(j)
     order = sorted(needed) + [i for i in range(first, start + 1) if i not in needed]
-    nodes = [_copy(p.node[i]) for i in order]
+    nodes = [_proto.copy(p.node[i]) for i in order]
     for offset, node in enumerate(nodes):
         p.node[first + offset].CopyFrom(node)
 
@@ -365,7 +374,7 @@ def remove_node(target: Target, node: Node | str | int, *, rewire: bool = False)
         for v in p.value_info:
             if v.name not in seen:
                 seen.add(v.name)
-                kept.append(_copy(v))
+                kept.append(_proto.copy(v))
         if len(kept) != len(p.value_info):
             del p.value_info[:]
             p.value_info.extend(kept)
@@ -377,7 +386,7 @@ def _delete_node(scope: Graph | Function, index: int, outputs: list[str], keep_n
     del p.node[index]
     if not keep_notes and isinstance(scope, Graph):
         gone = set(outputs)
-        kept = [_copy(v) for v in p.value_info if v.name not in gone]
+        kept = [_proto.copy(v) for v in p.value_info if v.name not in gone]
         if len(kept) != len(p.value_info):
             del p.value_info[:]
             p.value_info.extend(kept)
@@ -520,7 +529,7 @@ def add_input(target: Target, name: str, dtype: Any, shape: Sequence[int | str |
     if name in _defined(p) or name in _outer_defined(graph):
         raise EditError(f"{_label(graph)}: '{name}' is already defined")
     tp = dtype.proto if isinstance(dtype, Type) and shape is None else builder.tensor_type(dtype, shape).proto
-    entries = [_copy(v) for v in p.input]
+    entries = [_proto.copy(v) for v in p.input]
     entry = _proto.ValueInfoProto()
     entry.name = name
     entry.type.CopyFrom(tp)
@@ -651,17 +660,17 @@ def _fresh_name(base: str, taken: set[str]) -> str:
 def _opset_for(scope: Graph | Function, domain: str) -> int | None:
     imports = scope.opset_imports if isinstance(scope, Function) else (
         scope.model.opset_imports if scope.model is not None else {})
-    key = "" if domain == "ai.onnx" else domain
-    version = imports.get(key, imports.get("ai.onnx") if key == "" else None)
+    key = normalize_domain(domain)
+    version = opset_version(imports, key)
     if version is None and key in transform.STANDARD_DOMAINS:
-        raise EditError(f"{_label(scope)}: the model does not import the domain '{key or 'ai.onnx'}': "
+        raise EditError(f"{_label(scope)}: the model does not import the domain '{domain_label(key)}': "
                         "add it to opset_imports first")
     return version
 
 
 def _add_domain(scope: Graph | Function, domain: str) -> None:
     """A custom domain the model does not import yet gets version 1."""
-    key = "" if domain == "ai.onnx" else domain
+    key = normalize_domain(domain)
     model = scope.model
     owner = scope.proto if isinstance(scope, Function) else (model.proto if model is not None else None)
     if owner is None or any(o.domain == key for o in owner.opset_import):

@@ -166,7 +166,3 @@ def _node_reads(n: Any) -> set[str]:
     return reads
 
 
-def _copy(message: Any) -> Any:
-    out = type(message)()
-    out.CopyFrom(message)
-    return out

@@ -1,7 +1,6 @@
 """The object model: thin views over the protobuf messages, plus the producer/uses index."""
 
 from onnxlite.model._model import (
-    ATTRIBUTE_TYPE_NAMES,
     Attribute,
     DeviceConfiguration,
     Function,
@@ -23,6 +22,14 @@ from onnxlite.model._model import (
     save,
 )
 from onnxlite.model._repeated import keep_only, reorder
+from onnxlite.model._tables import (
+    DEFAULT_DOMAINS,
+    AttributeType,
+    domain_label,
+    is_default_domain,
+    normalize_domain,
+    opset_version,
+)
 from onnxlite.model._tensors import (
     SparseTensor,
     Tensor,
@@ -61,7 +68,12 @@ __all__ = [
     'walk',
     'changed',
     'PathLike',
-    'ATTRIBUTE_TYPE_NAMES',
+    'AttributeType',
+    'DEFAULT_DOMAINS',
+    'is_default_domain',
+    'normalize_domain',
+    'domain_label',
+    'opset_version',
     'Attribute',
     'Node',
     'Value',

@@ -15,6 +15,7 @@ from onnxlite import _proto
 from onnxlite._storage import io, writer
 from onnxlite.errors import EditError, ModelFormatError
 from onnxlite.model._fields import scalar, string_list, string_map
+from onnxlite.model._tables import AttributeType
 from onnxlite.model._tensors import SparseTensor, Tensor
 from onnxlite.model._types import Type, ValueInfo
 from onnxlite.model._walk import defined_names, graph_attributes, node_labels
@@ -30,17 +31,6 @@ def changed() -> None:
     _GENERATION[0] += 1
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-_ATTR_FIELDS = {  # AttributeProto.AttributeType -> the field holding the value
-    1: "f", 2: "i", 3: "s", 4: "t", 5: "g", 11: "sparse_tensor", 13: "tp",
-    6: "floats", 7: "ints", 8: "strings", 9: "tensors", 10: "graphs", 12: "sparse_tensors", 14: "type_protos",
-}
-ATTRIBUTE_TYPE_NAMES = {
-    0: "UNDEFINED", 1: "FLOAT", 2: "INT", 3: "STRING", 4: "TENSOR", 5: "GRAPH", 11: "SPARSE_TENSOR",
-    13: "TYPE_PROTO", 6: "FLOATS", 7: "INTS", 8: "STRINGS", 9: "TENSORS", 10: "GRAPHS",
-    12: "SPARSE_TENSORS", 14: "TYPE_PROTOS",
-}
-
 
 def _decode_str(raw: bytes) -> str | bytes:
     try:
@@ -77,55 +67,49 @@ class Attribute:
         """The attribute type name ('INT', 'FLOATS', 'GRAPH'...), inferred for old files that
         leave the type field unset."""
         if self.proto.type:
-            return ATTRIBUTE_TYPE_NAMES.get(self.proto.type, f"UNKNOWN({self.proto.type})")
-        return ATTRIBUTE_TYPE_NAMES[self._inferred_type()]
-
-    def _inferred_type(self) -> int:
-        p = self.proto
-        for code, name in _ATTR_FIELDS.items():
-            if code in (6, 7, 8, 9, 10, 12, 14):
-                if len(getattr(p, name)):
-                    return code
-            elif p.HasField(name):
-                return code
-        return 0
+            return AttributeType.name_of(self.proto.type)
+        return AttributeType.of(self.proto).name
 
     @property
     def value(self) -> Any:
-        code = self.proto.type or self._inferred_type()
-        name = _ATTR_FIELDS.get(code)
-        if name is None:
+        code = int(self.proto.type or AttributeType.of(self.proto))
+        try:
+            kind: AttributeType | None = AttributeType(code)
+        except ValueError:  # a type number from a newer schema
+            kind = None
+        if kind is None or kind.field is None:
             what = f"unknown type {code}" if code else "no value (type unset or unknown to this schema)"
             raise ModelFormatError(f"{self._where}: attribute '{self.proto.name}' has {what}")
         p = self.proto
         store = self._store()
         where = f"{self._where}.attribute '{p.name}'"
-        if code == 1:
+        A = AttributeType
+        if kind == A.FLOAT:
             return float(p.f)
-        if code == 2:
+        if kind == A.INT:
             return int(p.i)
-        if code == 3:
+        if kind == A.STRING:
             return _decode_str(p.s)
-        if code == 4:
+        if kind == A.TENSOR:
             return Tensor(p.t, store, where)
-        if code == 5:
+        if kind == A.GRAPH:
             return Graph(p.g, self._parent_graph(), self._model(), where + ".g")
-        if code == 11:
+        if kind == A.SPARSE_TENSOR:
             return SparseTensor(p.sparse_tensor, store, where)
-        if code == 13:
+        if kind == A.TYPE_PROTO:
             return Type(p.tp)
-        if code == 6:
+        if kind == A.FLOATS:
             return [float(v) for v in p.floats]
-        if code == 7:
+        if kind == A.INTS:
             return [int(v) for v in p.ints]
-        if code == 8:
+        if kind == A.STRINGS:
             return [_decode_str(v) for v in p.strings]
-        if code == 9:
+        if kind == A.TENSORS:
             return [Tensor(t, store, f"{where}[{i}]") for i, t in enumerate(p.tensors)]
-        if code == 10:
+        if kind == A.GRAPHS:
             return [Graph(g, self._parent_graph(), self._model(), f"{where}.graphs[{i}]")
                     for i, g in enumerate(p.graphs)]
-        if code == 12:
+        if kind == A.SPARSE_TENSORS:
             return [SparseTensor(t, store, f"{where}[{i}]") for i, t in enumerate(p.sparse_tensors)]
         return [Type(t) for t in p.type_protos]
 

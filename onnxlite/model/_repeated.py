@@ -9,17 +9,13 @@ from typing import Any
 
 from google.protobuf.internal import api_implementation
 
+from onnxlite import _proto
+
 __all__ = ["reorder", "keep_only"]
 
 # upb and the pure-Python protobuf move elements when a repeated field is sorted, so references
 # to them stay valid and nothing is copied; other implementations get copies.
 _SORT_MOVES = api_implementation.Type() in ("upb", "python")
-
-
-def _clone(message: Any) -> Any:
-    copy = type(message)()
-    copy.CopyFrom(message)
-    return copy
 
 
 def reorder(repeated: Any, order: list[int]) -> None:
@@ -31,7 +27,7 @@ def reorder(repeated: Any, order: list[int]) -> None:
         if all(a is items[j] for a, j in zip(repeated, order, strict=True)):
             return
         raise AssertionError("protobuf did not move the elements of a repeated field as expected")
-    clones = [_clone(items[j]) for j in order]
+    clones = [_proto.copy(items[j]) for j in order]
     del repeated[:]
     repeated.extend(clones)
 

@@ -13,13 +13,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from onnxlite.dtypes import DATA_FIELDS
 from onnxlite.parser._values import END, ID_START, INT32, Reader, Source, Text, add_texts, set_text, unquote
 
 _TENSOR_NOTES = frozenset(["doc_string", "metadata_props", "external"])
 _ROLES = ("input", "output", "value_info")
 _TRAINING = re.compile(r"training_info\[([0-9]+)\]:\s*\Z")
-_DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data",
-                "uint64_data")
+_DATA_FIELDS = DATA_FIELDS
 
 Comments = list[tuple[int, str]]  # (raw token index, text after '#')
 

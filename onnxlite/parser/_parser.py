@@ -48,7 +48,7 @@ from typing import Any
 
 from onnxlite import _proto
 from onnxlite._storage import io
-from onnxlite.model import Function, Graph, Model, Node, Type
+from onnxlite.model import AttributeType, Function, Graph, Model, Node, Type
 from onnxlite.parser._notes import (
     configuration_note,
     graph_notes,
@@ -73,14 +73,12 @@ __all__ = ["parse_function", "parse_graph", "parse_model", "parse_node", "parse_
 
 Parse = Generator[Any, None, Any]  # a parsing step; yields the step of a subgraph to run first
 
-_ATTRIBUTE_TYPES = {
-    "float": 1, "int": 2, "string": 3, "tensor": 4, "graph": 5, "sparse_tensor": 11, "type_proto": 13,
-    "floats": 6, "ints": 7, "strings": 8, "tensors": 9, "graphs": 10, "sparse_tensors": 12, "type_protos": 14,
-}
-_LIST_OF = {6: 1, 7: 2, 8: 3, 9: 4, 10: 5, 12: 11, 14: 13}
+# keyword -> type number, list type -> element type, element type -> list type and list field:
+# all from the one AttributeType table
+_ATTRIBUTE_TYPES = {kind.name.lower(): int(kind) for kind in AttributeType if kind}
+_LIST_OF = {int(kind): int(kind.element) for kind in AttributeType if kind.is_list}
 _LIST_TYPE = {item: code for code, item in _LIST_OF.items()}
-_LIST_FIELD = {1: "floats", 2: "ints", 3: "strings", 4: "tensors", 5: "graphs", 11: "sparse_tensors",
-               13: "type_protos"}
+_LIST_FIELD = {int(kind.element): str(kind.field) for kind in AttributeType if kind.is_list}
 _FLOAT_WORDS = frozenset(["inf", "infinity", "nan"])
 _MODEL_HEADER = {
     "ir_version": "int", "opset_import": "opsets", "producer_name": "string", "producer_version": "string",
@@ -551,13 +549,13 @@ class _Parser(Reader):
         if not code:
             code = self.infer(start)
             a.type = code
-        if code == 2:
+        if code == AttributeType.INT:
             a.i = self.integer(f"attribute {_show(a.name)}")
-        elif code == 1:
+        elif code == AttributeType.FLOAT:
             a.f = self.float32(f"attribute {_show(a.name)}")
-        elif code == 3:
+        elif code == AttributeType.STRING:
             a.s = as_bytes(self.string(f"attribute {_show(a.name)}"))
-        elif code == 5:
+        elif code == AttributeType.GRAPH:
             yield self.graph(a.g, self.depth + 3)
         else:
             self.single(a, code, tok)
@@ -567,11 +565,11 @@ class _Parser(Reader):
         """A tensor, sparse tensor or type value (``target``: the message to fill, else the
         attribute's field)."""
         what = f"attribute {_show(owner.name)}"
-        if code == 4:
+        if code == AttributeType.TENSOR:
             self.tensor(target if target is not None else owner.t, what)
-        elif code == 11:
+        elif code == AttributeType.SPARSE_TENSOR:
             self.sparse(target if target is not None else owner.sparse_tensor, what)
-        elif code == 13:
+        elif code == AttributeType.TYPE_PROTO:
             self.type_(target if target is not None else owner.tp, f"a type for {what}")
         else:
             self.fail(f"{what}: unexpected value, {self.got()}")
@@ -591,18 +589,18 @@ class _Parser(Reader):
         item = _LIST_OF.get(code, 0)
         while True:
             kind = item or self.infer(start)
-            if kind == 2 and not item and _next_list_has_float(toks, self.i):
+            if kind == AttributeType.INT and not item and _next_list_has_float(toks, self.i):
                 kind = 1  # [1, 2.5] is a list of floats
             if not item:
                 item = kind
                 a.type = _LIST_TYPE[kind]
-            if kind == 2:
+            if kind == AttributeType.INT:
                 a.ints.append(self.integer(what))
-            elif kind == 1:
+            elif kind == AttributeType.FLOAT:
                 a.floats.append(self.float32(what))
-            elif kind == 3:
+            elif kind == AttributeType.STRING:
                 a.strings.append(as_bytes(self.string(what)))
-            elif kind == 5:
+            elif kind == AttributeType.GRAPH:
                 yield self.graph(a.graphs.add(), self.depth + 3)
             else:
                 field = getattr(a, _LIST_FIELD[kind])

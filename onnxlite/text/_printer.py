@@ -78,8 +78,8 @@ from typing import Any
 
 from onnxlite.errors import ModelFormatError, OnnxliteError
 from onnxlite.model import (
-    ATTRIBUTE_TYPE_NAMES,
     Attribute,
+    AttributeType,
     Function,
     Graph,
     Model,
@@ -117,13 +117,10 @@ from onnxlite.text._values import (
 )
 
 _INDENT = "   "
-_SIMPLE_ATTRIBUTES = frozenset([1, 2, 3, 6, 7, 8])
+_SIMPLE_ATTRIBUTES = frozenset([AttributeType.FLOAT, AttributeType.INT, AttributeType.STRING,
+                                AttributeType.FLOATS, AttributeType.INTS, AttributeType.STRINGS])
 _NO_NOTES: tuple[str, ...] = ()
-_ATTRIBUTE_CODES = {name: code for code, name in ATTRIBUTE_TYPE_NAMES.items()}
-_TYPED_KEYWORDS = {
-    1: "float", 2: "int", 3: "string", 4: "tensor", 5: "graph", 11: "sparse_tensor", 13: "type_proto",
-    6: "floats", 7: "ints", 8: "strings", 9: "tensors", 10: "graphs", 12: "sparse_tensors", 14: "type_protos",
-}
+_TYPED_KEYWORDS = {kind: kind.name.lower() for kind in AttributeType if kind}
 
 __all__ = ["SMALL_STRING_BYTES", "SMALL_TENSOR", "format_graph", "format_model", "format_tensor_value"]
 
@@ -691,15 +688,15 @@ class _Printer:
         if code in _SIMPLE_ATTRIBUTES and not p.ref_attr_name and not p.doc_string:
             # The common case, without the view and the error handling it needs.
             name = self._ids[p.name]
-            if code == 2:
+            if code == AttributeType.INT:
                 return f"{name}: int = {p.i}", _NO_NOTES
-            if code == 7:
+            if code == AttributeType.INTS:
                 return f"{name}: ints = [{', '.join(map(str, p.ints))}]", _NO_NOTES
-            if code == 1:
+            if code == AttributeType.FLOAT:
                 return f"{name}: float = {_float32(p.f)}", _NO_NOTES
-            if code == 6:
+            if code == AttributeType.FLOATS:
                 return f"{name}: floats = [{', '.join(map(_float32, p.floats))}]", _NO_NOTES
-            if code == 3:
+            if code == AttributeType.STRING:
                 return f"{name}: string = {_quote(p.s)}", _NO_NOTES
             return f"{name}: strings = [{', '.join(map(_quote, p.strings))}]", _NO_NOTES
         name = self._ids[p.name]
@@ -709,7 +706,7 @@ class _Printer:
         attr = None
         if not code:  # old files leave the type unset: the view infers it from the value
             attr = Attribute(p, owner, where)
-            code = _ATTRIBUTE_CODES.get(attr.type, 0)
+            code = AttributeType.of(p)
         keyword = _TYPED_KEYWORDS.get(code)
         if p.ref_attr_name:
             typed = f"{name}: {keyword}" if keyword else name
@@ -725,42 +722,42 @@ class _Printer:
         return f"{name}: {keyword} = {value}", notes
 
     def attribute_value(self, p: Any, attr: Attribute, code: int, name: str, notes: list[str]) -> str:
-        if code == 2:
+        if code == AttributeType.INT:
             return str(p.i)
-        if code == 1:
+        if code == AttributeType.FLOAT:
             return _float32(p.f)
-        if code == 3:
+        if code == AttributeType.STRING:
             return _quote(p.s)
-        if code == 7:
+        if code == AttributeType.INTS:
             return "[" + ", ".join(map(str, p.ints)) + "]"
-        if code == 6:
+        if code == AttributeType.FLOATS:
             return "[" + ", ".join(map(_float32, p.floats)) + "]"
-        if code == 8:
+        if code == AttributeType.STRINGS:
             return "[" + ", ".join(_quote(s) for s in p.strings) + "]"
-        if code == 13:
+        if code == AttributeType.TYPE_PROTO:
             return self.type(p.tp)
-        if code == 14:
+        if code == AttributeType.TYPE_PROTOS:
             return "[" + ", ".join(self.type(t) for t in p.type_protos) + "]"
-        if code == 4:
+        if code == AttributeType.TENSOR:
             return self.tensor_constant(attr.value, name, notes)
-        if code == 9:
+        if code == AttributeType.TENSORS:
             return "[" + ", ".join(self.tensor_constant(t, f"{name}[{i}]", notes)
                                    for i, t in enumerate(attr.value)) + "]"
-        if code == 11:
+        if code == AttributeType.SPARSE_TENSOR:
             text, more = self.sparse(attr.value)
             notes += [f"{name}: {n}" for n in more]
             return text
-        if code == 12:
+        if code == AttributeType.SPARSE_TENSORS:
             texts = []
             for i, s in enumerate(attr.value):
                 text, more = self.sparse(s)
                 texts.append(text)
                 notes += [f"{name}[{i}]: {n}" for n in more]
             return "[" + ", ".join(texts) + "]"
-        if code == 10 and not len(p.graphs):
+        if code == AttributeType.GRAPHS and not len(p.graphs):
             return "[]"
         # A graph type without a graph (graphs themselves are printed by `nodes`).
-        raise ModelFormatError(f"{ATTRIBUTE_TYPE_NAMES[code]} attribute without a value")
+        raise ModelFormatError(f"{AttributeType.name_of(code)} attribute without a value")
 
     def tensor_constant(self, tensor: Tensor, label: str, notes: list[str]) -> str:
         """``float[2] name {1.0, 2.0}`` as an attribute value."""
@@ -791,6 +788,6 @@ def _sharding(dim: Any) -> str:
 def _holds_graph(a: Any) -> bool:
     """Whether attribute ``a`` holds a graph value printed as a body (not a reference)."""
     code = a.type
-    if code == 5 or code == 10 or not code:
+    if code == AttributeType.GRAPH or code == AttributeType.GRAPHS or not code:
         return not a.ref_attr_name and (a.HasField("g") or len(a.graphs) > 0)
     return False

@@ -22,7 +22,7 @@ from typing import Any
 
 from onnxlite._proto.opschemas import LATEST_OPSET
 from onnxlite.errors import CycleError
-from onnxlite.model import Function, Graph, Model, keep_only, reorder
+from onnxlite.model import DEFAULT_DOMAINS, Function, Graph, Model, keep_only, reorder
 from onnxlite.transform._extract import TypeSpec, extract
 from onnxlite.transform._walk import (
     _containers,
@@ -38,9 +38,8 @@ from onnxlite.transform._walk import (
 __all__ = ["STANDARD_DOMAINS", "Removed", "TypeSpec", "extract", "remove_unused", "toposort"]
 
 #: Domains whose operators are the standard, side-effect free ONNX ones ('ai.onnx' is an alias of '').
-STANDARD_DOMAINS = frozenset(LATEST_OPSET) | {"", "ai.onnx"}
+STANDARD_DOMAINS = frozenset(LATEST_OPSET) | set(DEFAULT_DOMAINS)
 #: The default domain is never dropped from opset imports: it fixes the meaning of the model.
-_DEFAULT_DOMAINS = ("", "ai.onnx")
 
 # --- toposort ---------------------------------------------------------------------------------
 
@@ -460,6 +459,6 @@ def _plan_scope(scope: _Scope, remove_inputs: bool, removed: Removed, edits: _Ed
 
 
 def _plan_opsets(repeated: Any, used: set[str], prefix: str, removed: Removed, edits: _Edits) -> None:
-    keep = [o.domain in used or o.domain in _DEFAULT_DOMAINS for o in repeated]
+    keep = [o.domain in used or o.domain in DEFAULT_DOMAINS for o in repeated]
     removed.opset_imports.extend(prefix + o.domain for o, k in zip(repeated, keep, strict=True) if not k)
     edits.append((repeated, keep))

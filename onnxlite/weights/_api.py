@@ -39,9 +39,9 @@ from onnxlite import _proto
 from onnxlite._storage import paths as _paths
 from onnxlite._storage import tempfiles as _tempfiles
 from onnxlite._version import __version__
-from onnxlite.dtypes import DataType
+from onnxlite.dtypes import DATA_FIELDS, DataType
 from onnxlite.errors import OnnxliteError, WeightsError
-from onnxlite.model import Model, SparseTensor, Tensor
+from onnxlite.model import Model, SparseTensor, Tensor, is_default_domain
 from onnxlite.weights import _data as _wd
 from onnxlite.weights import _files as _wf
 
@@ -135,7 +135,7 @@ def _collect(model: Model, densify: bool) -> Iterator[Weight]:
         if node is None:
             origin = "sparse" if sparse_path else "initializer"
         else:
-            is_constant = node.op_type == "Constant" and node.domain in ("", "ai.onnx")
+            is_constant = node.op_type == "Constant" and is_default_domain(node.domain)
             origin = "constant" if is_constant else "attribute"
         if sparse_path is not None:
             sparse_proto = _resolve(model.proto, sparse_path)
@@ -595,8 +595,7 @@ def _set_data(proto: Any, w: Weight, arr: np.ndarray) -> None:
 
     from onnxlite._storage.codec import encode_raw, encode_typed
 
-    for name in ("raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data",
-                 "string_data", "external_data", "data_location"):
+    for name in (*DATA_FIELDS, "external_data", "data_location"):
         proto.ClearField(name)
     if w.dtype == DataType.STRING:
         tmp = _proto.TensorProto()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from onnxlite._storage import io, wire
-from onnxlite.dtypes import DataType, raw_nbytes
+from onnxlite.dtypes import TYPED_FIELDS, DataType, raw_nbytes
 from onnxlite.errors import ModelFormatError, WeightsError
 from onnxlite.model import SparseTensor, Tensor
 
@@ -224,7 +224,7 @@ def needs_numpy(plans: Sequence[Plan]) -> bool:
 _TYPED_PACK = {DataType.FLOAT: ("float_data", "f"), DataType.DOUBLE: ("double_data", "d"),
                DataType.INT32: ("int32_data", "i"), DataType.INT64: ("int64_data", "q"),
                DataType.UINT64: ("uint64_data", "Q")}
-_TYPED_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
+_TYPED_FIELDS = TYPED_FIELDS
 
 
 def _typed_raw(proto: Any, dtype: DataType, numel: int) -> bytes | None:
