@@ -97,7 +97,8 @@ def _one_line_error(call: Any, *fragments: str) -> str:
     return message
 
 
-@pytest.mark.parametrize("module", [onnxlite.builder._builder, onnxlite.builder._values], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [onnxlite.builder._builder, onnxlite.builder._values],
+                         ids=lambda m: m.__name__)
 def test_doctests(module: Any) -> None:
     result = doctest.testmod(module)
     assert result.attempted >= 2 and result.failed == 0

@@ -44,8 +44,8 @@ from onnx import helper as onnx_helper
 
 import onnxlite
 from onnxlite import _proto
-from onnxlite._storage import wire
 from onnxlite._proto import TensorProto as LiteTensorProto
+from onnxlite._storage import wire
 
 # --- expected differences -------------------------------------------------------------------------
 

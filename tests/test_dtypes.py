@@ -20,11 +20,8 @@ from onnx import helper as onnx_helper
 from onnx import numpy_helper
 
 from onnxlite import dtypes
-
-from onnxlite._storage import codec
-
-from onnxlite._storage import wire
 from onnxlite._proto import TensorProto
+from onnxlite._storage import codec, wire
 from onnxlite._storage.codec import decode_raw, decode_typed, encode_raw, encode_typed, from_np_dtype
 from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ExternalDataError, ModelFormatError
@@ -218,7 +215,8 @@ def test_raw_nbytes_refuses_types_without_raw_form() -> None:
 
 @pytest.mark.parametrize("module", [dtypes, codec], ids=lambda m: m.__name__)
 def test_module_doctests(module: Any) -> None:
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, extraglobs={"np": np, "ml_dtypes": ml_dtypes})
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS,
+                             extraglobs={"np": np, "ml_dtypes": ml_dtypes})
     assert result.failed == 0
     assert result.attempted > 0
 
@@ -227,7 +225,7 @@ def test_module_doctests(module: Any) -> None:
 
 
 @pytest.mark.parametrize(("dt", "shape"), [c for c in CASES if c[0] != DataType.STRING], ids=[
-    i for c, i in zip(CASES, IDS) if c[0] != DataType.STRING
+    i for c, i in zip(CASES, IDS, strict=True) if c[0] != DataType.STRING
 ])  # fmt: skip
 def test_raw_round_trip(dt: DataType, shape: tuple[int, ...]) -> None:
     values = make_values(dt, shape)

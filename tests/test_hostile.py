@@ -309,9 +309,11 @@ def _corrupt_cases() -> dict[str, tuple[bytes, str]]:
     for pad in (False, True):
         sfx = "_lazy" if pad else ""
         attr_bad_int = wb.sfield(wb.ATTR["name"], "axis") + wb.tag(wb.ATTR["i"], wb.VARINT) + OVERLONG
-        tensor_bad_dims = wb.lfield(wb.TENSOR["dims"], b"\x02" + OVERLONG) + wb.vfield(wb.TENSOR["data_type"], 1)
+        tensor_bad_dims = (wb.lfield(wb.TENSOR["dims"], b"\x02" + OVERLONG)
+                           + wb.vfield(wb.TENSOR["data_type"], 1))
         cases[f"varint11_model{sfx}"] = (
-            wb.tag(wb.MODEL["ir_version"], wb.VARINT) + OVERLONG + wb.model(wb.graph(initializers=[PAD_INIT] if pad else [])),
+            wb.tag(wb.MODEL["ir_version"], wb.VARINT) + OVERLONG
+            + wb.model(wb.graph(initializers=[PAD_INIT] if pad else [])),
             "model.ir_version")
         cases[f"varint11_node{sfx}"] = (
             _model_with_node(wb.node("Relu", ["x"], ["z"], attributes=[attr_bad_int]), pad),
@@ -340,16 +342,19 @@ def _corrupt_cases() -> dict[str, tuple[bytes, str]]:
             "model.graph.node[1].attribute")
         cases[f"len2**40_tensor{sfx}"] = (
             wb.model(wb.graph(initializers=([PAD_INIT] if pad else []) + [
-                wb.tensor("w", dims=[1], extra=wb.tag(wb.TENSOR["raw_data"], wb.LEN) + wb.varint(huge) + b"abcd")])),
+                wb.tensor("w", dims=[1],
+                          extra=wb.tag(wb.TENSOR["raw_data"], wb.LEN) + wb.varint(huge) + b"abcd")])),
             ".raw_data")
         # wire types 6 and 7, field number 0
         for wt in (6, 7):
             cases[f"wiretype{wt}_model{sfx}"] = (
                 wb.model(wb.graph(initializers=[PAD_INIT] if pad else [])) + wb.tag(3, wt) + b"\x01", "model")
             cases[f"wiretype{wt}_node{sfx}"] = (
-                _model_with_node(NODE_OK + wb.tag(wb.NODE["attribute"], wt) + b"\x01", pad), "model.graph.node[1]")
+                _model_with_node(NODE_OK + wb.tag(wb.NODE["attribute"], wt) + b"\x01", pad),
+                "model.graph.node[1]")
         cases[f"field0_model{sfx}"] = (
-            wb.model(wb.graph(initializers=[PAD_INIT] if pad else [])) + wb.tag(0, wb.VARINT) + b"\x01", "model")
+            wb.model(wb.graph(initializers=[PAD_INIT] if pad else [])) + wb.tag(0, wb.VARINT) + b"\x01",
+            "model")
         cases[f"field0_tensor{sfx}"] = (
             wb.model(wb.graph(initializers=([PAD_INIT] if pad else []) + [
                 wb.tensor("w", dims=[1], raw=b"abcd", extra=wb.tag(0, wb.LEN) + b"\x01x")])),
@@ -374,7 +379,8 @@ def test_malformed_file_is_refused_naming_file_and_place(tmp_path: Path, name: s
     data, where = CORRUPT[name]
     path = tmp_path / "hostile.onnx"
     path.write_bytes(data)
-    isolated(lambda: onnxlite.load(str(path), lazy=lazy)).refused("hostile.onnx", where, kind=ModelFormatError)
+    isolated(lambda: onnxlite.load(str(path), lazy=lazy)).refused("hostile.onnx", where,
+                                                                  kind=ModelFormatError)
 
 
 def _peak_alloc_of_loads(data: bytes, lazy: bool) -> int:
@@ -400,7 +406,8 @@ def test_absurd_length_allocates_nothing_big(name: str, lazy: bool) -> None:
 
 NOT_ONNX = {
     "empty": b"",
-    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(40),
+    "png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
+            + bytes(40)),
     "text": b"This is not an ONNX model, just some words.\n" * 3,
     "zip": b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(50),
     "json": b'{"ir_version": 8, "graph": {"node": []}}\n',
@@ -455,7 +462,8 @@ def _special_path(tmp_path: Path, kind: str) -> Path:
     return Path({"dev_null": "/dev/null", "dev_zero": "/dev/zero", "dev_urandom": "/dev/urandom"}[kind])
 
 
-SPECIAL = ["directory", "fifo", "symlink_to_fifo", "symlink_to_dev_zero", "dev_null", "dev_zero", "dev_urandom",
+SPECIAL = ["directory", "fifo", "symlink_to_fifo", "symlink_to_dev_zero", "dev_null", "dev_zero",
+           "dev_urandom",
            "missing"]
 
 
@@ -502,7 +510,8 @@ TENSOR_CASES: dict[str, tuple[bytes, tuple[str, ...]]] = {
 
 def _tensor_model(tensor_body: bytes, as_attribute: bool) -> bytes:
     if as_attribute:
-        const = wb.node("Constant", [], ["w"], name="c", attributes=[wb.attribute_tensor("value", tensor_body)])
+        const = wb.node("Constant", [], ["w"], name="c",
+                        attributes=[wb.attribute_tensor("value", tensor_body)])
         return wb.model(wb.graph(nodes=[const], initializers=[SMALL_INIT], outputs=["w"]))
     return wb.model(wb.graph(initializers=[tensor_body, SMALL_INIT]))
 
@@ -621,10 +630,12 @@ BOMBS = {
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_recursion_bomb_is_refused_without_recursion_error(name: str, lazy: bool, tmp_path: Path) -> None:
     data = BOMBS[name]()
-    isolated(lambda: onnxlite.loads(data, lazy=lazy), timeout=30).refused("<bytes>", "deep", kind=ModelFormatError)
+    isolated(lambda: onnxlite.loads(data, lazy=lazy), timeout=30).refused("<bytes>", "deep",
+                                                                          kind=ModelFormatError)
     path = tmp_path / "bomb.onnx"
     path.write_bytes(data)
-    isolated(lambda: onnxlite.load(str(path), lazy=lazy), timeout=30).refused("bomb.onnx", kind=ModelFormatError)
+    isolated(lambda: onnxlite.load(str(path), lazy=lazy), timeout=30).refused("bomb.onnx",
+                                                                              kind=ModelFormatError)
 
 
 def _stack_depth() -> int:
@@ -811,13 +822,15 @@ def test_unsafe_external_location_is_refused_by_external_path_and_raw_bytes(fold
 def test_symlink_staying_inside_is_allowed(folder: Path, target: str) -> None:
     os.symlink(folder / target, folder / "link.bin")
     (folder / "model.onnx").write_bytes(_ext_model([("location", "link.bin")]))
-    np.testing.assert_array_equal(onnxlite.load(folder / "model.onnx").graph.initializers["w"].numpy(), PAYLOAD)
+    np.testing.assert_array_equal(onnxlite.load(folder / "model.onnx").graph.initializers["w"].numpy(),
+                                  PAYLOAD)
 
 
 def test_relative_symlink_in_subfolder_staying_inside_is_allowed(folder: Path) -> None:
     os.symlink("../data.bin", folder / "sub" / "up.bin")
     (folder / "model.onnx").write_bytes(_ext_model([("location", "sub/up.bin")]))
-    np.testing.assert_array_equal(onnxlite.load(folder / "model.onnx").graph.initializers["w"].numpy(), PAYLOAD)
+    np.testing.assert_array_equal(onnxlite.load(folder / "model.onnx").graph.initializers["w"].numpy(),
+                                  PAYLOAD)
 
 
 BOUNDS = {
@@ -894,7 +907,8 @@ def test_external_data_from_bytes_without_base_dir(folder: Path) -> None:
     with pytest.raises(ExternalDataError, match=r"'w'.*data\.bin.*base_dir"):
         model.graph.initializers["w"].numpy()
     # and with a base_dir the same bytes read fine, still inside that folder only
-    np.testing.assert_array_equal(onnxlite.loads(data, base_dir=folder).graph.initializers["w"].numpy(), PAYLOAD)
+    np.testing.assert_array_equal(onnxlite.loads(data, base_dir=folder).graph.initializers["w"].numpy(),
+                                  PAYLOAD)
     unsafe = onnxlite.loads(_ext_model([("location", "../outside/secret.bin")]), base_dir=folder)
     with pytest.raises(UnsafePathError):
         unsafe.graph.initializers["w"].numpy()

@@ -99,9 +99,11 @@ def test_model_tensors_walks_every_graph() -> None:
     paths = [p for p, _ in model.tensors()]
     assert paths == ["model.graph.initializer[0]"]
     const = model.proto.graph.node.add(op_type="Constant", output=["k"])
-    const.attribute.add(name="value", type=4).t.CopyFrom(onnxlite.Tensor.from_numpy(np.zeros(2, np.float32)).proto)
+    value = onnxlite.Tensor.from_numpy(np.zeros(2, np.float32)).proto
+    const.attribute.add(name="value", type=4).t.CopyFrom(value)
     # file order: protobuf writes fields by number, and GraphProto.node (1) precedes initializer (5)
-    assert [p for p, _ in model.tensors()] == ["model.graph.node[1].attribute[0].t", "model.graph.initializer[0]"]
+    assert [p for p, _ in model.tensors()] == ["model.graph.node[1].attribute[0].t",
+                                               "model.graph.initializer[0]"]
 
 
 def test_cli_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,5 +118,6 @@ def test_cli_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_entry_point() -> None:
-    out = subprocess.run([sys.executable, "-m", "onnxlite", "--version"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "onnxlite", "--version"], capture_output=True, text=True,
+                         timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == f"onnxlite {onnxlite.__version__}"

@@ -200,7 +200,8 @@ def _counting_write_piece(fail_at: int | None, exc: BaseException | None) -> tup
                          ids=["disk_full", "interrupt"])
 @pytest.mark.parametrize("when", ["first", "middle", "last"])
 @pytest.mark.parametrize("options", [{"external_data": True}, {"external_data": True, "per_tensor": True},
-                                     {"external_data": False}, {}], ids=["external", "per_tensor", "embed", "keep"])
+                                     {"external_data": False}, {}],
+                         ids=["external", "per_tensor", "embed", "keep"])
 def test_write_failing_midway_leaves_no_trace(
     src: Path, dst: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException, when: str,
     options: dict[str, Any]
@@ -296,7 +297,8 @@ def _sparse_external_model(folder: Path, nbytes: int, dtype: int = wb.UINT8, ite
     assert os.stat(data).st_blocks * 512 < 1 << 20, "the file system does not make sparse files"
     dims = [nbytes // itemsize]
     body = wb.model(wb.graph(initializers=[
-        wb.tensor("big", dims=dims, data_type=dtype, external=[("location", "big.bin"), ("length", str(nbytes))]),
+        wb.tensor("big", dims=dims, data_type=dtype,
+                  external=[("location", "big.bin"), ("length", str(nbytes))]),
         wb.tensor("small", dims=[2], raw=np.array([1.5, 2.5], np.float32).tobytes()),
     ]))
     (folder / "big.onnx").write_bytes(body)
@@ -428,7 +430,8 @@ def hold() -> Iterator[Any]:
     {"external_data": True, "location": "weights.bin", "size_threshold": 0},
     {},
 ], ids=_ids)
-def test_resave_to_same_folder_and_location(src: Path, hold: Any, touched: bool, options: dict[str, Any]) -> None:
+def test_resave_to_same_folder_and_location(src: Path, hold: Any, touched: bool,
+                                            options: dict[str, Any]) -> None:
     model = onnxlite.load(src)
     if touched:
         check_values(values_of(model))
@@ -447,7 +450,8 @@ def test_resave_to_same_folder_and_location(src: Path, hold: Any, touched: bool,
     check_with_onnx(src)
 
 
-@pytest.mark.parametrize("options", [{}, {"external_data": True}, {"external_data": True, "location": "weights.bin"},
+@pytest.mark.parametrize("options",
+                         [{}, {"external_data": True}, {"external_data": True, "location": "weights.bin"},
                                      {"external_data": False}], ids=_ids)
 def test_resave_to_another_folder(src: Path, tmp_path: Path, hold: Any, options: dict[str, Any]) -> None:
     model = onnxlite.load(src)
@@ -536,7 +540,8 @@ def test_location_in_new_subfolders_is_created(src: Path, tmp_path: Path) -> Non
     check_with_onnx(out / "model.onnx")
 
 
-@pytest.mark.parametrize("name", ["../../evil", "/etc/passwd", "a\\..\\..\\b", "CON", "", ".hidden", "model.onnx",
+@pytest.mark.parametrize("name",
+                         ["../../evil", "/etc/passwd", "a\\..\\..\\b", "CON", "", ".hidden", "model.onnx",
                                   "x" * 300, "w:1", "名前"])
 def test_per_tensor_file_names_stay_inside(tmp_path: Path, name: str) -> None:
     proto = make_model()
@@ -560,7 +565,8 @@ def test_per_tensor_file_names_stay_inside(tmp_path: Path, name: str) -> None:
 def test_size_threshold_is_inclusive(tmp_path: Path, threshold: int) -> None:
     at = numpy_helper.from_array(np.arange(threshold, dtype=np.uint8), "at")
     below = numpy_helper.from_array(np.arange(threshold - 1, dtype=np.uint8), "below")
-    typed_at = oh.make_tensor("typed_at", OnnxTensor.UINT8, [threshold], [1] * threshold)  # int32_data storage
+    typed_at = oh.make_tensor("typed_at", OnnxTensor.UINT8, [threshold],
+                              [1] * threshold)  # int32_data storage
     graph = oh.make_graph([], "g", [], [], initializer=[at, below, typed_at])
     path = tmp_path / "in.onnx"
     onnx.save(oh.make_model(graph), str(path))
@@ -570,7 +576,8 @@ def test_size_threshold_is_inclusive(tmp_path: Path, threshold: int) -> None:
     where = {t.name: t.data_location for t in proto.graph.initializer}
     assert where == {"at": OnnxTensor.EXTERNAL, "below": OnnxTensor.DEFAULT, "typed_at": OnnxTensor.EXTERNAL}
     reread = onnx.load(str(out))
-    np.testing.assert_array_equal(numpy_helper.to_array(reread.graph.initializer[0]), np.arange(threshold, dtype=np.uint8))
+    np.testing.assert_array_equal(numpy_helper.to_array(reread.graph.initializer[0]),
+                                  np.arange(threshold, dtype=np.uint8))
     np.testing.assert_array_equal(numpy_helper.to_array(reread.graph.initializer[1]),
                                   np.arange(threshold - 1, dtype=np.uint8))
 
@@ -633,7 +640,8 @@ def test_save_of_tensor_with_absurd_dims(tmp_path: Path, dims: list[int], option
 
 
 @pytest.mark.parametrize("raw_len", [4, 20])
-def test_save_does_not_repair_a_short_or_long_tensor_with_invented_bytes(tmp_path: Path, raw_len: int) -> None:
+def test_save_does_not_repair_a_short_or_long_tensor_with_invented_bytes(tmp_path: Path,
+                                                                         raw_len: int) -> None:
     """A FLOAT[4] tensor with 4 (or 20) raw bytes is malformed. Moving it to external data must
     not produce a well-formed tensor: writing length=16 next to 4 real bytes invents 12 zeros."""
     data = wb.model(wb.graph(initializers=[

@@ -138,8 +138,10 @@ def test_every_field_is_mapped_to_a_view_attribute(desc: Any) -> None:
     if desc.full_name in VIEWS:
         view = VIEWS[desc.full_name]
         for field in desc.fields:
-            assert field.name in view.FIELDS, f"{desc.full_name}.{field.name} is not exposed by {view.__name__}"
-            assert hasattr(view, view.FIELDS[field.name]), f"{view.__name__}.{view.FIELDS[field.name]} missing"
+            assert field.name in view.FIELDS, \
+                f"{desc.full_name}.{field.name} is not exposed by {view.__name__}"
+            prop = view.FIELDS[field.name]
+            assert hasattr(view, prop), f"{view.__name__}.{prop} missing"
     elif desc.full_name.startswith("onnx.TypeProto."):
         sub = valuetypes.Type.SUBFIELDS[desc.name]
         for field in desc.fields:
@@ -171,7 +173,8 @@ def test_every_field_reads_through_the_views() -> None:
     vi.type.tensor_type.shape.dim.add()
     out = g.output.add(name="y")
     out.type.sequence_type.elem_type.map_type.key_type = 8
-    out.type.sequence_type.elem_type.map_type.value_type.optional_type.elem_type.sparse_tensor_type.elem_type = 1
+    inner = out.type.sequence_type.elem_type.map_type.value_type.optional_type.elem_type
+    inner.sparse_tensor_type.elem_type = 1
     g.value_info.add(name="o").type.opaque_type.name = "thing"
     t = g.initializer.add(name="w", data_type=1, doc_string="td")
     t.dims.extend([2])
@@ -213,7 +216,8 @@ def test_every_field_reads_through_the_views() -> None:
     f.opset_import.add(domain="", version=21)
     f.value_info.add(name="a")
     f.metadata_props.add(key="fk", value="fv")
-    f.node.add(op_type="Identity", input=["a"], output=["b"]).attribute.add(name="r", ref_attr_name="k", type=2)
+    node = f.node.add(op_type="Identity", input=["a"], output=["b"])
+    node.attribute.add(name="r", ref_attr_name="k", type=2)
     tr = m.training_info.add()
     tr.initialization.name = "init"
     tr.algorithm.name = "algo"
@@ -229,7 +233,8 @@ def test_every_field_reads_through_the_views() -> None:
     G = M.graph
     assert (G.name, G.doc_string, G.metadata_props) == ("main", "graph doc", {"gk": "gv"})
     x = G.inputs[0]
-    assert (x.name, x.doc_string, x.metadata_props, x.dtype) == ("x", "xd", {"vk": "vv"}, onnxlite.DataType.FLOAT)
+    assert (x.name, x.doc_string, x.metadata_props, x.dtype) == ("x", "xd", {"vk": "vv"},
+                                                                 onnxlite.DataType.FLOAT)
     assert x.shape == ("N", 3, None) and x.type.denotation == "TENSOR"
     assert x.type.dims[0].denotation == "DATA_BATCH" and x.type.kind == "tensor"
     y = G.outputs[0].type
@@ -240,7 +245,8 @@ def test_every_field_reads_through_the_views() -> None:
     assert str(y) == "sequence(map(string, optional(sparse_tensor(float))))"
     assert G.value_info[0].type.opaque == ("", "thing")
     w = G.initializers["w"]
-    assert (w.name, w.doc_string, w.metadata_props, w.shape, w.location) == ("w", "td", {"tk": "tv"}, (2,), "typed")
+    assert (w.name, w.doc_string, w.metadata_props, w.shape, w.location) == \
+        ("w", "td", {"tk": "tv"}, (2,), "typed")
     assert w.numpy().tolist() == [1.0, 2.0]
     e = G.initializers["e"]
     assert e.location == "external" and e.external_data == {"location": "e.bin"}
@@ -290,7 +296,8 @@ def test_unknown_fields_survive_round_trip() -> None:
 def test_import_is_light() -> None:
     """`import onnxlite` must stay well under `import onnx`: numpy, ml_dtypes and rich are
     imported only where values are decoded or rendered (timed in tools/bench_io.py)."""
-    script = "import sys, onnxlite; print(sorted(m for m in ('numpy', 'ml_dtypes', 'rich') if m in sys.modules))"
+    script = ("import sys, onnxlite; "
+              "print(sorted(m for m in ('numpy', 'ml_dtypes', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
 
@@ -309,4 +316,5 @@ def test_generated_operator_table_is_fresh() -> None:
     finally:
         sys.path.pop(0)
     shipped = (Path(_opschemas.__file__)).read_text()
-    assert gen_opschemas.render() == shipped, "onnxlite/_proto/opschemas.py is stale: run python tools/gen_opschemas.py"
+    assert gen_opschemas.render() == shipped, \
+        "onnxlite/_proto/opschemas.py is stale: run python tools/gen_opschemas.py"

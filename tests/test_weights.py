@@ -26,10 +26,10 @@ from onnx import helper, numpy_helper  # noqa: E402
 
 import onnxlite  # noqa: E402
 from onnxlite import _proto, cli, weights  # noqa: E402
-from onnxlite.weights import _data as _weightdata
-from onnxlite.weights import _files as _weightfiles
-from onnxlite.errors import WeightsError  # noqa: E402
 from onnxlite._storage.io import iter_tensors  # noqa: E402
+from onnxlite.errors import WeightsError  # noqa: E402
+from onnxlite.weights import _data as _weightdata  # noqa: E402
+from onnxlite.weights import _files as _weightfiles  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402

@@ -97,7 +97,8 @@ def tensor(
         out += packed_varints(TENSOR["dims"], dims)
     out += vfield(TENSOR["data_type"], data_type)
     if segment is not None:
-        out += lfield(TENSOR["segment"], vfield(SEGMENT["begin"], segment[0]) + vfield(SEGMENT["end"], segment[1]))
+        out += lfield(TENSOR["segment"],
+                      vfield(SEGMENT["begin"], segment[0]) + vfield(SEGMENT["end"], segment[1]))
     if float_data is not None:
         out += lfield(TENSOR["float_data"], b"".join(struct.pack("<f", v) for v in float_data))
     if int64_data is not None:

@@ -361,7 +361,8 @@ def ensure_models(specs: dict[str, ModelSpec], wanted: Iterable[str]) -> None:
     try:
         import onnx
     except ImportError:
-        raise SystemExit(f"models {missing} must be generated but the onnx package is not installed")
+        raise SystemExit(
+            f"models {missing} must be generated but the onnx package is not installed") from None
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     for kind in missing:
         prune_stale(kind, specs[kind])
@@ -718,7 +719,8 @@ def _verify_save(
             )
         else:
             print(
-                f"  [{spec.kind}] onnxlite save output is byte-identical to the input (sha256 {input_sha[:16]}...)",
+                f"  [{spec.kind}] onnxlite save output is byte-identical to the input "
+                f"(sha256 {input_sha[:16]}...)",
                 file=sys.stderr,
             )
 
@@ -848,27 +850,27 @@ def evaluate_targets(runs: dict[str, ModelRun], size_mb: int, nodes: int) -> lis
         _target(
             f"{emb}: onnxlite load+inspect >= 20x faster than onnx",
             _cells(runs, "embedded", "load+inspect", "onnx", "onnxlite"),
-            lambda o, l: (o.time >= 20 * l.time, f"{o.time / l.time:.1f}x"),
+            lambda o, x: (o.time >= 20 * x.time, f"{o.time / x.time:.1f}x"),
         ),
         _target(
             f"{emb}: onnxlite load+inspect peak RSS <= 10% of onnx's",
             _cells(runs, "embedded", "load+inspect", "onnx", "onnxlite"),
-            lambda o, l: (l.peak <= 0.10 * o.peak, f"{100 * l.peak / o.peak:.1f}%"),
+            lambda o, x: (x.peak <= 0.10 * o.peak, f"{100 * x.peak / o.peak:.1f}%"),
         ),
         _target(
             f"{emb}: onnxlite save >= 5x faster than onnx",
             _cells(runs, "embedded", "save", "onnx", "onnxlite"),
-            lambda o, l: (o.time >= 5 * l.time, f"{o.time / l.time:.1f}x"),
+            lambda o, x: (o.time >= 5 * x.time, f"{o.time / x.time:.1f}x"),
         ),
         _target(
             f"{nod}: onnxlite load+inspect no slower than onnx",
             _cells(runs, "nodes", "load+inspect", "onnx", "onnxlite"),
-            lambda o, l: (l.time <= o.time, f"{o.time / l.time:.2f}x"),
+            lambda o, x: (x.time <= o.time, f"{o.time / x.time:.2f}x"),
         ),
         _target(
             f"{nod}: onnxlite load+inspect >= 5x faster than onnx_ir",
             _cells(runs, "nodes", "load+inspect", "onnx_ir", "onnxlite"),
-            lambda i, l: (i.time >= 5 * l.time, f"{i.time / l.time:.1f}x"),
+            lambda i, x: (i.time >= 5 * x.time, f"{i.time / x.time:.1f}x"),
         ),
     ]
 
@@ -978,8 +980,9 @@ def main(argv: list[str] | None = None) -> int:
         + "."
     )
     print(
-        f"Each cell: median wall time of {args.repeat} run(s) (operation only, after imports) and the max peak RSS "
-        "(VmHWM of a fresh subprocess, file-backed mapped pages included). Every model's files were read once "
+        f"Each cell: median wall time of {args.repeat} run(s) (operation only, after imports) and the max "
+        "peak RSS (VmHWM of a fresh subprocess, file-backed mapped pages included). Every model's files "
+        "were read once "
         "before its runs, so all tools see a warm page cache. Ratios: onnx/onnxlite and onnx_ir/onnxlite are "
         "speedups of onnxlite; `load+inspect (no ext data)` is compared with onnxlite's plain load+inspect."
     )
@@ -987,7 +990,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n> note: {tool} skipped ({why})")
     for kind, run in runs.items():
         print(
-            f"\n## {kind}\n\n{describe_model(run.spec)}\n\n{render_table(run, tools)}\n\n{render_baselines(run, tools)}"
+            f"\n## {kind}\n\n{describe_model(run.spec)}\n\n{render_table(run, tools)}\n\n"
+            f"{render_baselines(run, tools)}"
         )
         for w in run.warnings:
             print(f"\n**WARNING**: {w}")
