@@ -118,7 +118,8 @@ def test_importing_the_builder_stays_light() -> None:
     import sys
 
     code = ("import sys, onnxlite.builder; "
-            "print(sorted({'numpy', 'onnxlite._proto.opschemas', 'onnxlite._storage.codec'} & set(sys.modules)))")
+            "print(sorted({'numpy', 'onnxlite._proto.opschemas', 'onnxlite._storage.codec'} "
+            "& set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
