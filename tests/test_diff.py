@@ -14,7 +14,7 @@ from onnxlite import edit
 from onnxlite.builder import GraphBuilder
 from onnxlite.diff import diff_models
 from onnxlite.errors import EditError
-from onnxlite.model import Tensor
+from onnxlite.model import Tensor, walk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = [
@@ -228,3 +228,122 @@ def test_perturbations_are_named_exactly(case: str, seed: int) -> None:
     assert {c["a"] for c in report["initializers"]["changed"]} == expect_init
     assert report["initializers"]["added"] == [] and report["initializers"]["removed"] == []
     assert report["equal"] is (not (expect_changed or expect_init or expect_removed or expect_added))
+
+
+NESTED = ["structure/subgraphs.onnx", "torch/loop_torchscript.onnx", "nesting/if_depth_20.onnx",
+          "structure/functions.onnx"]
+
+
+@pytest.mark.parametrize("case", NESTED)
+def test_changes_inside_bodies_are_reported_at_walker_paths(case: str) -> None:
+    """A change in any body (at any depth, or in a function) is reported under the walker's
+    naming-rule path, and each enclosing node is reported changed in its 'body'."""
+    a = load_case(case)
+    bodies = [body for body in walk(a) if body.path and len(body.proto.node)]
+    assert bodies
+    for k, body in enumerate(bodies):
+        b = copy(a)
+        target = walk(b)[[x.path for x in walk(b)].index(body.path)]
+        extra = target.proto.node[0].attribute.add()
+        extra.name, extra.type, extra.i = "onnxlite_test", 2, k
+        report = diff_models(a, b).to_json()
+        nodes = report["nodes"]
+        assert nodes["added"] == [] and nodes["removed"] == [], nodes
+        got = {(c["graph"], c["a"]): c for c in nodes["changed"]}
+        inner = got.pop((body.path, body.labels[0]))
+        assert inner["what"] == ["attributes"] and inner["attributes"] == {"onnxlite_test": [None, k]}
+        owner = body
+        while owner.parent is not None:  # every enclosing node: changed in that body only
+            outer = got.pop((owner.parent.path, owner.parent.labels[owner.owner_index]))
+            assert outer["what"] == ["body"] and outer["body"] == [
+                f"{owner.parent.labels[owner.owner_index]}.{owner.attribute}"], outer
+            owner = owner.parent
+        assert got == {}, got
+
+
+def constants_model() -> onnxlite.Model:
+    """Constant nodes of every plain form (value tensor, value_float, value_ints), two of them
+    equal, read by ops, and an initializer."""
+    g = GraphBuilder("constants", opset=18)
+    x = g.input("x", "float32", ["N", 4])
+    w = g.op("Constant", name="c_w", value=Tensor.from_numpy(np.arange(16, dtype=np.float32).reshape(4, 4)))
+    s = g.op("Constant", name="c_s", value_float=2.0)
+    axes1 = g.op("Constant", name="c_axes1", value_ints=[0])
+    axes2 = g.op("Constant", name="c_axes2", value_ints=[0])
+    h = g.op("MatMul", x, w, name="mm")
+    h = g.op("Mul", h, s, name="mul")
+    h = g.op("Add", h, g.initializer("bias", np.ones(4, np.float32)), name="add")
+    u = g.op("Unsqueeze", h, axes1, name="unsq")
+    y = g.op("Squeeze", u, axes2, name="sq")
+    g.output(y, "float32", ["N", 4])
+    return g.model()
+
+
+def constants_to_initializers(model: onnxlite.Model, which: set[str], shared: bool = False) -> None:
+    """What onnxruntime's optimizer does: the Constant nodes named in ``which`` become
+    initializers of the same name (``shared``: equal ones become one initializer)."""
+    from onnxlite.diff._graphinfo import constant_tensor
+
+    g = model.proto.graph
+    keep, first = [], {}
+    for n in g.node:
+        if n.op_type != "Constant" or n.name not in which:
+            keep.append(n)
+            continue
+        t = constant_tensor(n)
+        key = (t.data_type, tuple(t.dims), t.SerializeToString(deterministic=True).replace(
+            n.output[0].encode(), b""))
+        if shared and key in first:  # point the readers at the first one
+            for m in g.node:
+                for k, name in enumerate(m.input):
+                    if name == n.output[0]:
+                        m.input[k] = first[key]
+            continue
+        first.setdefault(key, n.output[0])
+        copy_ = g.initializer.add()
+        copy_.CopyFrom(t)
+        copy_.name = n.output[0]
+    kept = [type(n)() for n in keep]
+    for c, n in zip(kept, keep, strict=True):
+        c.CopyFrom(n)
+    del g.node[:]
+    g.node.extend(kept)
+    model.graph.reindex()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_constants_and_initializers_are_the_same_leaf(shared: bool, seed: int) -> None:
+    """A Constant node that became an initializer is one `constants` record, not a removed node
+    and an added initializer; its readers are not re-wired (also when equal constants share
+    one initializer, and in either direction)."""
+    a = constants_model()
+    b = copy(a)
+    moved = {"c_w", "c_s", "c_axes1", "c_axes2"}
+    constants_to_initializers(b, moved, shared=shared)
+    rename_and_reorder(b, random.Random(seed))
+    for x, y, direction in ((a, b, "Constant -> initializer"), (b, a, "initializer -> Constant")):
+        report = diff_models(x, y).to_json()
+        nodes = report["nodes"]
+        assert nodes["added"] == [] and nodes["removed"] == [] and nodes["changed"] == [], nodes
+        assert nodes["matched"] == 5
+        side = "a" if direction.startswith("Constant") else "b"
+        assert sorted(r[side] for r in nodes["constants"]) == sorted(moved)
+        assert {r["kind"] for r in nodes["constants"]} == {direction}
+        assert report["initializers"]["changed"] == [] and report["initializers"]["added"] == []
+        assert report["initializers"]["removed"] == []
+        assert report["equal"] is False
+
+
+def test_constant_turned_initializer_with_a_new_value_is_a_changed_initializer() -> None:
+    a = constants_model()
+    b = copy(a)
+    constants_to_initializers(b, {"c_w"})
+    t = b.graph.initializers[b.proto.graph.initializer[-1].name]
+    t.proto.CopyFrom(Tensor.from_numpy(np.asarray(t.numpy()) + 1, t.name).proto)
+    report = diff_models(a, b, weights=True).to_json()
+    assert report["nodes"]["changed"] == [] and report["nodes"]["removed"] == []
+    assert [r["a"] for r in report["nodes"]["constants"]] == ["c_w"]
+    [changed] = report["initializers"]["changed"]
+    assert changed["a"] == "c_w" and changed["kind"] == "Constant -> initializer"
+    assert changed["differing"] == 16 and changed["max_abs"] == 1.0

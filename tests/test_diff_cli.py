@@ -67,7 +67,7 @@ def test_json_keys_and_renames(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert status == 1
     assert set(report) == {"equal", "header", "signature", "nodes", "initializers", "summary"}
     assert report["equal"] is False
-    assert set(report["nodes"]) == {"matched", "added", "removed", "changed"}
+    assert set(report["nodes"]) == {"matched", "added", "removed", "changed", "constants"}
     assert set(report["initializers"]) == {"matched", "added", "removed", "changed"}
     assert [(c["a"], c["b"]) for c in report["initializers"]["changed"]] == [(name, name)]
     assert {"nodes", "ops", "parameters", "bytes", "scopes"} <= set(report["summary"])

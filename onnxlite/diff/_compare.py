@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onnxlite.diff import _display
-from onnxlite.diff._graphinfo import GraphInfo, build
+from onnxlite.diff._graphinfo import GraphInfo, build, constant_tensor
 from onnxlite.diff._match import Matching
 from onnxlite.diff._signature import leaf_labels, outer_labels
 from onnxlite.diff._tensorbytes import TensorRef, digest, same_bytes, statistics
-from onnxlite.model import AttributeType
+from onnxlite.model import Body, Model, walk
 from onnxlite.versions import op_schema
 
 
@@ -29,17 +29,30 @@ class Collected:
     init_changed: list[dict[str, Any]] = field(default_factory=list)
     init_added: list[dict[str, Any]] = field(default_factory=list)
     init_removed: list[dict[str, Any]] = field(default_factory=list)
+    constants: list[dict[str, Any]] = field(default_factory=list)  # Constant node <-> initializer
     signature: list[dict[str, Any]] = field(default_factory=list)
     scopes_a: list[str] = field(default_factory=list)  # per added/removed/changed record: its scope
     scope_of: dict[int, str] = field(default_factory=dict)
 
 
+#: (parent body path, owner node index, attribute name, slot or None) -> the body, from the shared walker
+BodyIndex = dict[tuple[str, int, str, int | None], Body]
+
+
+def body_index(model: Model) -> BodyIndex:
+    """Every If/Loop/Scan body of ``model`` (main graph and functions) by where it hangs."""
+    return {(b.parent.path, b.owner_index, b.attribute, b.slot): b
+            for b in walk(model, training=False) if b.parent is not None}
+
+
 @dataclass
 class Side:
-    """One side's context for a graph: its opsets and the outer values paired so far."""
+    """One side's context for a graph: its opsets, the outer values paired so far, its model's
+    bodies (naming-rule paths come from the walker)."""
 
     opsets: dict[str, int]
     outer: dict[str, int]
+    bodies: BodyIndex
 
 
 def diff_graph(a: GraphInfo, b: GraphInfo, sa: Side, sb: Side, input_pairs: list[tuple[int, int]],
@@ -51,9 +64,12 @@ def diff_graph(a: GraphInfo, b: GraphInfo, sa: Side, sb: Side, input_pairs: list
     leaves_a = leaf_labels(a, labels_a, outer_labels(sa.outer))
     leaves_b = leaf_labels(b, labels_b, outer_labels(sb.outer))
     m = Matching(a, b, leaves_a, leaves_b).run()
+    moved_a, moved_b = _constants(m, out)
     for i in a.order:
         j = m.pa[i]
         if j < 0:
+            if i in moved_a:
+                continue
             out.removed.append({"name": a.labels[i], "op_type": a.ops[i][1], "graph": a.path,
                                 "_node": a.protos[i]})
             continue
@@ -65,7 +81,7 @@ def diff_graph(a: GraphInfo, b: GraphInfo, sa: Side, sb: Side, input_pairs: list
         if a.protos[i].name != b.protos[j].name:
             out.renames.append({"kind": "node", "a": a.labels[i], "b": b.labels[j], "graph": a.path})
     for j in b.order:
-        if m.pb[j] < 0:
+        if m.pb[j] < 0 and j not in moved_b:
             out.added.append({"name": b.labels[j], "op_type": b.ops[j][1], "graph": b.path,
                               "_node": b.protos[j]})
     _values(m, out)
@@ -100,7 +116,7 @@ def _compare_nodes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collect
             what.remove("attributes")
             del rec["attributes"]
         what.append("body")
-        rec["body"] = [_body_path(a.labels[i], k) for k in bodies]
+        rec["body"] = [f"{a.labels[i]}.{k}" for k in bodies]
     inputs = _inputs(m, i, j)
     if inputs:
         what.append("inputs")
@@ -165,13 +181,11 @@ def _attributes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collected)
     by_b = {x.name: x for x in b.protos[j].attribute}
     for name in list(ca) + [n for n in cb if n not in ca]:
         x, y = by_a.get(name), by_b.get(name)
-        if x is not None and y is not None and x.type == y.type \
-                and x.type in (AttributeType.GRAPH, AttributeType.GRAPHS) \
-                and not x.ref_attr_name and not y.ref_attr_name:
-            gx = [x.g] if x.type == AttributeType.GRAPH else list(x.graphs)
-            gy = [y.g] if y.type == AttributeType.GRAPH else list(y.graphs)
-            if len(gx) == len(gy) and _bodies(m, i, j, name, x.type == AttributeType.GRAPHS, gx, gy,
-                                              sa, sb, out):
+        kx, ky = (ca.get(name) or ("",))[0], (cb.get(name) or ("",))[0]
+        if kx in ("g", "graphs") and kx == ky:
+            gx = _graph_slots(sa, a.path, i, name)
+            gy = _graph_slots(sb, b.path, j, name)
+            if len(gx) == len(gy) and _bodies(m, name, gx, gy, sa, sb, out):
                 found[name] = "body"
             elif len(gx) != len(gy):
                 found[name] = [f"{len(gx)} graphs", f"{len(gy)} graphs"]
@@ -181,8 +195,19 @@ def _attributes(m: Matching, i: int, j: int, sa: Side, sb: Side, out: Collected)
     return found
 
 
-def _bodies(m: Matching, i: int, j: int, name: str, is_list: bool, gx: list[Any], gy: list[Any],
-            sa: Side, sb: Side, out: Collected) -> bool:
+def _graph_slots(side: Side, path: str, node: int, name: str) -> list[Body]:
+    """The bodies attribute ``name`` of node ``node`` of the graph at ``path`` holds, in order."""
+    one = side.bodies.get((path, node, name, None))
+    if one is not None:
+        return [one]
+    out: list[Body] = []
+    while (found := side.bodies.get((path, node, name, len(out)))) is not None:
+        out.append(found)
+    return out
+
+
+def _bodies(m: Matching, name: str, gx: list[Body], gy: list[Body], sa: Side, sb: Side,
+            out: Collected) -> bool:
     """Diff the bodies of paired nodes; True when anything in them differs."""
     a, b = m.a, m.b
     outer_a, outer_b = dict(sa.outer), dict(sb.outer)
@@ -191,14 +216,11 @@ def _bodies(m: Matching, i: int, j: int, name: str, is_list: bool, gx: list[Any]
         outer_a[a.names[x]] = pid
         outer_b[b.names[y]] = pid
     before = _count(out)
-    for k, (g1, g2) in enumerate(zip(gx, gy, strict=False)):
-        suffix = f"{name}[{k}]" if is_list else name
-        pa_ = _join(a.path, f"{a.labels[i]}.{suffix}")
-        pb_ = _join(b.path, f"{b.labels[j]}.{suffix}")
-        ia, ib = build(g1, a.store, pa_), build(g2, b.store, pb_)
+    for g1, g2 in zip(gx, gy, strict=False):
+        ia, ib = build(g1.proto, a.store, g1.path), build(g2.proto, b.store, g2.path)
         n = min(len(ia.inputs), len(ib.inputs))
         _signature(ia, ib, out, names=False)
-        diff_graph(ia, ib, Side(sa.opsets, outer_a), Side(sb.opsets, outer_b),
+        diff_graph(ia, ib, Side(sa.opsets, outer_a, sa.bodies), Side(sb.opsets, outer_b, sb.bodies),
                    [(p, p) for p in range(n)], out)
     return _count(out) != before
 
@@ -206,14 +228,6 @@ def _bodies(m: Matching, i: int, j: int, name: str, is_list: bool, gx: list[Any]
 def _count(out: Collected) -> int:
     return (len(out.changed) + len(out.added) + len(out.removed) + len(out.init_changed)
             + len(out.init_added) + len(out.init_removed) + len(out.signature))
-
-
-def _join(parent: str, child: str) -> str:
-    return f"{parent}/{child}" if parent else child
-
-
-def _body_path(label: str, attr: str) -> str:
-    return f"{label}.{attr}"
 
 
 def _inputs(m: Matching, i: int, j: int) -> dict[str, Any]:
@@ -276,8 +290,9 @@ def _values(m: Matching, out: Collected) -> None:
     for x, y in m.va.items():
         if a.names[x] == b.names[y]:
             continue
-        leaf = a.leaf.get(x)
-        kind = "initializer" if leaf is not None and leaf.kind in ("initializer", "sparse") else "value"
+        lx, ly = a.leaf.get(x), b.leaf.get(y)
+        kind = "initializer" if any(v is not None and v.kind in ("initializer", "sparse") for v in (lx, ly)) \
+            else "value"
         out.renames.append({"kind": kind, "a": a.names[x], "b": b.names[y], "graph": a.path})
 
 
@@ -285,8 +300,19 @@ def _initializers(m: Matching, out: Collected) -> None:
     """Initializers paired through their readers are compared byte for byte; the rest are hashed
     to find renamed twins, then paired by name; what is left was added or removed."""
     a, b = m.a, m.b
-    tensors_a = [(vid, leaf.tensor) for vid, leaf in a.leaf.items() if leaf.tensor is not None]
-    tensors_b = {vid: leaf.tensor for vid, leaf in b.leaf.items() if leaf.tensor is not None}
+    tensors_a = [(vid, leaf.tensor) for vid, leaf in a.leaf.items()
+                 if leaf.tensor is not None and m.va.get(vid, -1) not in b.constant]
+    tensors_b = {vid: leaf.tensor for vid, leaf in b.leaf.items()
+                 if leaf.tensor is not None and m.vb.get(vid, -1) not in a.constant}
+    shared_a = {x: y for x, y in m.shared if x not in m.va}
+    shared_b = {y: x for x, y in m.shared if y not in m.vb}
+    for x, y in m.shared:  # one constant shared on one side for several equal ones on the other
+        if (x in shared_a and x in a.leaf and y in b.leaf) or (y in shared_b and y in b.leaf and x in a.leaf):
+            tensors_a = [(vid, t) for vid, t in tensors_a if vid != x or vid not in shared_a]
+            tensors_b.pop(y, None) if y in shared_b else None
+            out.init_matched += 1
+            out.renames.append({"kind": "initializer", "a": a.names[x], "b": b.names[y], "graph": a.path,
+                                "shared": True})
     loose_a = []
     for vid, t in tensors_a:
         partner = m.va.get(vid)
@@ -320,6 +346,38 @@ def _initializers(m: Matching, out: Collected) -> None:
         _compare_tensors(a, b, vid, y, t, tensors_b.pop(y), out)
     for vid, t in tensors_b.items():
         out.init_added.append(_display.tensor_record(b.names[vid], t, b.path))
+
+
+def _constants(m: Matching, out: Collected) -> tuple[set[int], set[int]]:
+    """Constant nodes paired with an initializer of the other side (through the readers, see
+    Matching._pair_values): one record each, the contents compared byte for byte (a difference
+    is also a changed initializer). Returns the A and B Constant nodes so accounted for."""
+    a, b = m.a, m.b
+    moved_a: set[int] = set()
+    moved_b: set[int] = set()
+    for x, y in list(m.va.items()) + sorted(m.shared):
+        if x in a.constant and m.pa[a.constant[x][2]] < 0 and y in b.leaf:
+            node = a.constant[x][2]
+            moved_a.add(node)
+            rec = {"a": a.labels[node], "b": b.names[y], "kind": "Constant -> initializer"}
+            ta, tb = constant_tensor(a.protos[node]), b.leaf[y].tensor
+        elif y in b.constant and m.pb[b.constant[y][2]] < 0 and x in a.leaf:
+            node = b.constant[y][2]
+            moved_b.add(node)
+            rec = {"a": a.names[x], "b": b.labels[node], "kind": "initializer -> Constant"}
+            ta, tb = a.leaf[x].tensor, constant_tensor(b.protos[node])
+        else:
+            continue
+        shown = _display.tensor_record("", ta, a.path)
+        rec.update(graph=a.path, dtype=shown["dtype"], shape=shown["shape"])
+        out.constants.append(rec)
+        changed = Collected(weights=out.weights)
+        _compare_tensors(a, b, x, y, ta, tb, changed)
+        for c in changed.init_changed:
+            c["a"], c["b"], c["kind"] = rec["a"], rec["b"], rec["kind"]
+            out.init_changed.append(c)
+        out.init_matched += changed.init_matched
+    return moved_a, moved_b
 
 
 def _content_key(t: Any, info: GraphInfo) -> tuple[Any, ...]:

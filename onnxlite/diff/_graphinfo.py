@@ -2,18 +2,18 @@
 
 Everything is read once from the protobuf messages into plain lists of ints, so the signature
 and pairing passes over 100,000-node graphs stay cheap. Node labels follow DESIGN.md's naming
-rule (name when unique in its graph, else ``NAME#INDEX`` or ``#INDEX``).
+rule (onnxlite.model.node_labels).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from onnxlite.diff._signature import forward, leaf_labels, value_sig
 from onnxlite.diff._tensorbytes import TensorRef, digest
-from onnxlite.model import AttributeType
+from onnxlite.dtypes import DataType
+from onnxlite.model import AttributeType, node_labels
 from onnxlite.versions import normalize_domain
 
 #: ops whose result does not depend on the order of their inputs (default domain)
@@ -22,16 +22,6 @@ COMMUTATIVE = frozenset({
     "BitwiseAnd", "BitwiseOr", "BitwiseXor",
 })
 
-
-
-def node_labels(protos: Any) -> list[str]:
-    """Labels of the nodes of one graph by DESIGN.md's naming rule."""
-    counts = Counter(n.name for n in protos)
-    out = []
-    for i, n in enumerate(protos):
-        name = n.name
-        out.append(name if name and counts[name] == 1 else f"{name}#{i}")
-    return out
 
 
 @dataclass
@@ -69,6 +59,8 @@ class GraphInfo:
     declared: dict[str, Any] = field(default_factory=dict)  # value name -> (TypeProto bytes, TypeProto)
     order: list[int] = field(default_factory=list)  # a topological order of the nodes
     cyclic: bool = False
+    #: output value of a Constant node -> (dtype, dims, node): labelled like an initializer
+    constant: dict[int, tuple[int, tuple[int, ...], int]] = field(default_factory=dict)
 
     def value_id(self, name: str) -> int:
         found = self.ids.get(name)
@@ -85,7 +77,7 @@ def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> G
     src = function if function is not None else graph_proto
     protos = src.node
     info = GraphInfo(path=path, store=store, protos=protos, is_function=function is not None)
-    info.labels = node_labels(protos)
+    info.labels = node_labels(src)
     if function is not None:
         for pos, name in enumerate(src.input):
             info.leaf[info.value_id(name)] = Leaf("input", pos)
@@ -161,6 +153,10 @@ def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> G
                 if a.name not in attrs:
                     attrs[a.name] = canonical_attribute(a, store, free)
         attrs_list.append(attrs)
+        if op_type == "Constant" and not domain and not ins and len(outputs) == 1 and outputs[0]:
+            meta = constant_meta(n)
+            if meta is not None:
+                info.constant[all_outs[i][0]] = (meta[0], meta[1], i)
         if not free:
             implicit_list.append(())
             local.append(hash((domain, op_type, overload, len(ins), len(outputs),
@@ -214,6 +210,67 @@ def _toposort(info: GraphInfo) -> None:
         seen = set(order)
         order.extend(i for i in range(n) if i not in seen)
     info.order = order
+
+
+# --- Constant nodes as constant leaves ------------------------------------------------------------
+
+#: Constant's scalar/list attributes: name -> (data type, is a list)
+_CONSTANT_FIELDS = {
+    "value_float": (DataType.FLOAT, False), "value_floats": (DataType.FLOAT, True),
+    "value_int": (DataType.INT64, False), "value_ints": (DataType.INT64, True),
+    "value_string": (DataType.STRING, False), "value_strings": (DataType.STRING, True),
+}
+_CONSTANT_LISTS = {"value_floats": "floats", "value_ints": "ints", "value_strings": "strings"}
+_CONSTANT_ONE = {"value_float": "f", "value_int": "i", "value_string": "s"}
+
+
+def constant_meta(node: Any) -> tuple[int, tuple[int, ...]] | None:
+    """(dtype, dims) of the tensor a Constant node makes, or None when it is not a plain
+    constant (a sparse value, a function attribute reference, a malformed node)."""
+    if len(node.attribute) != 1:
+        return None
+    a = node.attribute[0]
+    if a.ref_attr_name:
+        return None
+    if a.name == "value":
+        return (int(a.t.data_type), tuple(a.t.dims)) if a.HasField("t") else None
+    found = _CONSTANT_FIELDS.get(a.name)
+    if found is None:
+        return None
+    dtype, is_list = found
+    if is_list:
+        return (int(dtype), (len(getattr(a, _CONSTANT_LISTS[a.name])),))
+    return (int(dtype), ())
+
+
+def constant_tensor(node: Any) -> Any:
+    """The TensorProto a plain Constant node makes (see constant_meta): its ``value`` attribute,
+    or a tensor built from ``value_float(s)``/``value_int(s)``/``value_string(s)``."""
+    a = node.attribute[0]
+    if a.name == "value":
+        return a.t
+    import numpy as np
+
+    from onnxlite.model import Tensor
+
+    dtype, is_list = _CONSTANT_FIELDS[a.name]
+    if dtype == DataType.STRING:
+        items = list(a.strings) if is_list else [a.s]
+        array = np.array([bytes(x) for x in items], dtype=object).reshape(-1 if is_list else ())
+    else:
+        np_dtype = np.float32 if dtype == DataType.FLOAT else np.int64
+        field_ = _CONSTANT_LISTS[a.name] if is_list else _CONSTANT_ONE[a.name]
+        array = np.asarray(list(getattr(a, field_)) if is_list else getattr(a, field_), np_dtype)
+    return Tensor.from_numpy(array, node.output[0]).proto
+
+
+def constant_value(info: GraphInfo, vid: int) -> Any:
+    """The TensorProto behind value ``vid`` when it is an initializer or a Constant's output."""
+    leaf = info.leaf.get(vid)
+    if leaf is not None:
+        return leaf.tensor if leaf.kind == "initializer" else None
+    found = info.constant.get(vid)
+    return constant_tensor(info.protos[found[2]]) if found is not None else None
 
 
 # --- canonical attribute values ----------------------------------------------------------------

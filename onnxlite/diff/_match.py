@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from typing import Any
 
-from onnxlite.diff._graphinfo import GraphInfo
+from onnxlite.diff._graphinfo import GraphInfo, constant_value
 from onnxlite.diff._signature import backward, forward, value_sig
 from onnxlite.diff._tensorbytes import TensorRef, digest
 
@@ -54,6 +54,9 @@ class Matching:
         self._digests_b: dict[int, Any] = {}
         self._deferred: list[tuple[list[int], list[int]]] = []
         self._paired = 0
+        #: (A value, B value) constants of equal content read at a paired slot whose one-to-one
+        #: pairing went elsewhere: optimizers share one initializer among equal constants
+        self.shared: set[tuple[int, int]] = set()
 
     # --- the stages --------------------------------------------------------------------------
 
@@ -302,16 +305,18 @@ class Matching:
             self._pair(x, y)
 
     @staticmethod
-    def _content(info: GraphInfo, node: int, cache: dict[int, Any]) -> Any:
+    def _content(info: GraphInfo, node: int, cache: dict[int, Any], value: int = -1) -> Any:
+        """The contents of the initializers and Constant outputs a node reads (or of ``value``),
+        as one key."""
         keys = []
-        for vid in info.ins[node]:
-            leaf = info.leaf.get(vid) if vid >= 0 else None
-            if leaf is None or leaf.kind != "initializer":
-                continue
+        for vid in info.ins[node] if node >= 0 else (value,):
             if vid not in cache:
-                cache[vid] = digest(TensorRef(leaf.tensor, info.store, f"initializer '{info.names[vid]}'"))
+                tensor = constant_value(info, vid) if vid >= 0 else None
+                if tensor is None:
+                    continue
+                cache[vid] = digest(TensorRef(tensor, info.store, f"initializer '{info.names[vid]}'"))
             keys.append(cache[vid])
-        return hash(tuple(sorted(keys) if info.commutative[node] else keys))
+        return hash(tuple(sorted(keys) if node >= 0 and info.commutative[node] else keys))
 
     def _outputs(self, *, relaxed: bool) -> None:
         a, b = self.a, self.b
@@ -369,9 +374,9 @@ class Matching:
     def values_paired(self, x: int, y: int) -> bool:
         pna, sa = self.a.producer[x]
         pnb, sb = self.b.producer[y]
-        if pna >= 0 or pnb >= 0:
-            return pna >= 0 and pnb >= 0 and self.pa[pna] == pnb and sa == sb
-        return self.va.get(x) == y
+        if pna >= 0 and pnb >= 0 and self.pa[pna] == pnb and sa == sb:
+            return True
+        return self.va.get(x) == y or (x, y) in self.shared  # leaves, constants
 
     # --- values ------------------------------------------------------------------------------
 
@@ -391,12 +396,40 @@ class Matching:
             if j < 0:
                 continue
             for x, y in self.input_pairs(i, j):
-                lx, ly = a.leaf.get(x), b.leaf.get(y)
-                if lx is None or ly is None or x in self.va or y in self.vb:
+                if x in self.va or y in self.vb:
                     continue
-                if lx.kind in ("initializer", "sparse") and ly.kind == lx.kind:
+                lx, ly = a.leaf.get(x), b.leaf.get(y)
+                if lx is not None and ly is not None:
+                    if lx.kind in ("initializer", "sparse") and ly.kind == lx.kind:
+                        self.va[x] = y
+                        self.vb[y] = x
+                    continue
+                # a constant either way: an initializer on one side, a Constant node's output on the
+                # other (onnxruntime's optimizer turns Constant nodes into initializers)
+                kx = "initializer" if lx is not None and lx.kind == "initializer" else \
+                    "constant" if x in a.constant and self.pa[a.constant[x][2]] < 0 else ""
+                ky = "initializer" if ly is not None and ly.kind == "initializer" else \
+                    "constant" if y in b.constant and self.pb[b.constant[y][2]] < 0 else ""
+                if {kx, ky} == {"initializer", "constant"}:
                     self.va[x] = y
                     self.vb[y] = x
+        for i in a.order:  # constants shared by several readers on one side, not on the other
+            j = self.pa[i]
+            if j < 0:
+                continue
+            for x, y in self.input_pairs(i, j):
+                if not self.values_paired(x, y) and self._same_constant(x, y):
+                    self.shared.add((x, y))
+
+    def _same_constant(self, x: int, y: int) -> bool:
+        a, b = self.a, self.b
+        ta, tb = constant_value(a, x), constant_value(b, y)
+        if ta is None or tb is None or ta.data_type != tb.data_type or list(ta.dims) != list(tb.dims):
+            return False
+        if (x in a.constant and self.pa[a.constant[x][2]] >= 0) \
+                or (y in b.constant and self.pb[b.constant[y][2]] >= 0):
+            return False  # a paired Constant node: its own pairing says what it is
+        return bool(self._content(a, -1, self._digests_a, x) == self._content(b, -1, self._digests_b, y))
 
 
 def _positions(info: GraphInfo) -> list[int]:

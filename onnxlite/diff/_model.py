@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from onnxlite.diff._compare import Collected, Side, _signature, diff_graph, interface_pairs
+from onnxlite.diff._compare import Collected, Side, _signature, body_index, diff_graph, interface_pairs
 from onnxlite.diff._graphinfo import build
 from onnxlite.dtypes import data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
-from onnxlite.model import AttributeType, Model
+from onnxlite.model import Body, Model, function_path, walk
 
 
 @dataclass
@@ -31,7 +31,7 @@ class ModelDiff:
     def equal(self) -> bool:
         n, t = self.nodes, self.initializers
         return not (self.header or self.signature or n["added"] or n["removed"] or n["changed"]
-                    or t["added"] or t["removed"] or t["changed"])
+                    or n["constants"] or t["added"] or t["removed"] or t["changed"])
 
     def to_json(self) -> dict[str, Any]:
         return {"equal": self.equal, "header": self.header, "signature": self.signature, "nodes": self.nodes,
@@ -51,14 +51,17 @@ def diff_models(a: Model, b: Model, *, weights: bool = False) -> ModelDiff:
     out = Collected(weights=weights)
     ga = build(a.proto.graph, a.store, "")
     gb = build(b.proto.graph, b.store, "")
+    bodies_a, bodies_b = body_index(a), body_index(b)
     _signature(ga, gb, out, names=True)
-    diff_graph(ga, gb, Side(a.opset_imports, {}), Side(b.opset_imports, {}), interface_pairs(ga, gb), out)
+    diff_graph(ga, gb, Side(a.opset_imports, {}, bodies_a), Side(b.opset_imports, {}, bodies_b),
+               interface_pairs(ga, gb), out)
     header = _header(a, b)
-    _functions(a, b, out, header)
+    _functions(a, b, out, header, bodies_a, bodies_b)
     scope_stats = _scopes(a, b, out)
     result = ModelDiff(header=header, signature=out.signature, renames=out.renames)
     result.nodes = {"matched": out.matched, "added": [_clean(r) for r in out.added],
-                    "removed": [_clean(r) for r in out.removed], "changed": out.changed}
+                    "removed": [_clean(r) for r in out.removed], "changed": out.changed,
+                    "constants": out.constants}
     result.initializers = {"matched": out.init_matched, "added": out.init_added, "removed": out.init_removed,
                            "changed": out.init_changed}
     result.summary = _summary(a, b, out)
@@ -91,12 +94,13 @@ def _header(a: Model, b: Model) -> list[dict[str, Any]]:
     return found
 
 
-def _functions(a: Model, b: Model, out: Collected, header: list[dict[str, Any]]) -> None:
+def _functions(a: Model, b: Model, out: Collected, header: list[dict[str, Any]], bodies_a: Any,
+               bodies_b: Any) -> None:
     fb = {(f.domain, f.name, f.overload): f for f in b.proto.functions}
     seen = set()
     for f in a.proto.functions:
         key = (f.domain, f.name, f.overload)
-        path = _fn_path(key)
+        path = function_path(f)
         g = fb.get(key)
         if g is None or key in seen:
             header.append({"field": "functions", "a": path, "b": None})
@@ -112,17 +116,13 @@ def _functions(a: Model, b: Model, out: Collected, header: list[dict[str, Any]])
         opsets_a = {o.domain: int(o.version) for o in f.opset_import} or a.opset_imports
         opsets_b = {o.domain: int(o.version) for o in g.opset_import} or b.opset_imports
         n = min(len(ia.inputs), len(ib.inputs))
-        diff_graph(ia, ib, Side(opsets_a, {}), Side(opsets_b, {}), [(k, k) for k in range(n)], out)
+        diff_graph(ia, ib, Side(opsets_a, {}, bodies_a), Side(opsets_b, {}, bodies_b),
+                   [(k, k) for k in range(n)], out)
     for key, g in fb.items():
         if key not in seen:
-            path = _fn_path(key)
+            path = function_path(g)
             header.append({"field": "functions", "a": None, "b": path})
             _all_nodes(build(None, b.store, path, function=g), out.added)
-
-
-def _fn_path(key: tuple[str, str, str]) -> str:
-    domain, name, overload = key
-    return f"fn:{domain}:{name}" + (f":{overload}" if overload else "")
 
 
 def _all_nodes(info: Any, into: list[dict[str, Any]]) -> None:
@@ -131,25 +131,14 @@ def _all_nodes(info: Any, into: list[dict[str, Any]]) -> None:
                      "_node": info.protos[i]})
 
 
-def _walk(model: Model) -> Iterator[tuple[Any, bool]]:
-    """(GraphProto, is main graph) for every graph, then FunctionProtos, depth first, iterative."""
-    stack: list[Any] = [model.proto.graph]
-    while stack:
-        g = stack.pop()
-        yield g, g is model.proto.graph
-        for n in g.node:
-            for at in n.attribute:
-                if at.type == AttributeType.GRAPH:
-                    stack.append(at.g)
-                elif at.type == AttributeType.GRAPHS:
-                    stack.extend(at.graphs)
+def _bodies(model: Model) -> list[Body]:
+    """Every graph body (main graph, subgraphs, functions and theirs; not training graphs)."""
+    return walk(model, training=False)
 
 
 def _nodes(model: Model) -> Iterator[Any]:
-    for g, _ in _walk(model):
-        yield from g.node
-    for f in model.proto.functions:
-        yield from f.node
+    for body in _bodies(model):
+        yield from body.proto.node
 
 
 def _summary(a: Model, b: Model, out: Collected) -> dict[str, Any]:
@@ -161,7 +150,8 @@ def _summary(a: Model, b: Model, out: Collected) -> dict[str, Any]:
     pb, bb = _parameters(b)
     return {
         "nodes": {"a": sum(ops_a.values()), "b": sum(ops_b.values()), "matched": out.matched,
-                  "changed": len(out.changed), "added": len(out.added), "removed": len(out.removed)},
+                  "changed": len(out.changed), "added": len(out.added), "removed": len(out.removed),
+                  "constants": len(out.constants)},
         "ops": ops,
         "parameters": {"a": pa, "b": pb, "delta": pb - pa},
         "bytes": {"a": ba, "b": bb, "delta": bb - ba},
@@ -171,7 +161,10 @@ def _summary(a: Model, b: Model, out: Collected) -> dict[str, Any]:
 def _parameters(model: Model) -> tuple[int, int]:
     """(elements, bytes) of every initializer, from dtype and shape only (no data is read)."""
     count = size = 0
-    for g, _ in _walk(model):
+    for body in _bodies(model):
+        if body.is_function:
+            continue
+        g = body.proto
         for t in list(g.initializer) + [s.values for s in g.sparse_initializer]:
             numel = 1
             for d in t.dims:

@@ -51,6 +51,7 @@ def render_diff(diff: ModelDiff, console: Console, *, renames: bool = False) -> 
             out(f"  [red]-[/] {escape(r['op_type'])} {escape(r['name'])}{escape(_in(r['graph']))}")
         for r in n["added"]:
             out(f"  [green]+[/] {escape(r['op_type'])} {escape(r['name'])}{escape(_in(r['graph']))}")
+    _constants(n["constants"], console)
     t = data["initializers"]
     if t["changed"] or t["added"] or t["removed"]:
         out(f"[bold]Initializers[/]: {t['matched']} same, {len(t['changed'])} changed, {len(t['added'])} "
@@ -76,6 +77,22 @@ def render_diff(diff: ModelDiff, console: Console, *, renames: bool = False) -> 
         out(f"[bold]Renames[/]: {len(diff.renames)}")
         for r in diff.renames:
             out(f"  {r['kind']} {escape(r['a'])} -> {escape(r['b'])}{escape(_in(r['graph']))}")
+
+
+def _constants(records: list[dict[str, Any]], console: Console) -> None:
+    """Constant nodes that became initializers (or back): one line per direction and graph,
+    naming them; a changed value also shows under Initializers."""
+    from rich.markup import escape
+
+    groups: dict[tuple[str, str], list[str]] = {}
+    for r in records:
+        side = "a" if r["kind"].startswith("Constant") else "b"
+        groups.setdefault((r["kind"], r["graph"]), []).append(r[side])
+    for (kind, graph), labels in groups.items():
+        what = "Constant nodes of A are initializers in B" if kind.startswith("Constant") else \
+            "initializers of A are Constant nodes in B"
+        console.print(f"[bold]Constants[/]: {len(labels)} {what}{escape(_in(graph))}: "
+                      f"{escape(', '.join(labels))}")
 
 
 def _details(c: dict[str, Any]) -> list[str]:

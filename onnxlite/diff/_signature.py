@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def leaf_labels(info: GraphInfo, input_labels: dict[int, int], outer_label: Any) -> dict[int, int]:
     """Labels of the values no node produces: paired graph inputs share ``input_labels``, other
-    inputs go by position, initializers by dtype and shape (not content: content is compared
-    after pairing), outer names as ``outer_label(name)`` says."""
+    inputs go by position, initializers and the outputs of Constant nodes alike by dtype and shape
+    (not content: content is compared after pairing), outer names as ``outer_label(name)`` says."""
     out: dict[int, int] = {}
     for vid, leaf in info.leaf.items():
         if leaf.kind == "input":
@@ -36,16 +36,19 @@ def leaf_labels(info: GraphInfo, input_labels: dict[int, int], outer_label: Any)
             out[vid] = outer_label(info.names[vid])
         else:
             out[vid] = hash(("undefined",))
+    for vid, (dtype, dims, _) in info.constant.items():  # a Constant's output reads like an initializer
+        out[vid] = hash(("init", dtype, dims))
     return out
 
 
 def value_sig(info: GraphInfo, sf: list[int], leaves: dict[int, int], vid: int) -> int:
     if vid < 0:
         return 0
+    label = leaves.get(vid)
+    if label is not None:
+        return label
     node, slot = info.producer[vid]
-    if node >= 0:
-        return hash((sf[node], slot))
-    return leaves[vid]
+    return hash((sf[node], slot))
 
 
 def forward(info: GraphInfo, leaves: dict[int, int]) -> list[int]:
@@ -58,14 +61,20 @@ def forward(info: GraphInfo, leaves: dict[int, int]) -> list[int]:
             if vid < 0:
                 vs.append(0)
                 continue
-            node, slot = producer[vid]
-            vs.append(hash((sf[node], slot)) if node >= 0 else leaves[vid])
+            label = leaves.get(vid)
+            if label is None:
+                node, slot = producer[vid]
+                label = hash((sf[node], slot))
+            vs.append(label)
         if info.commutative[i]:
             vs.sort()
         imp = []
         for vid in info.implicit[i]:
-            node, slot = producer[vid]
-            imp.append(hash((sf[node], slot)) if node >= 0 else leaves[vid])
+            label = leaves.get(vid)
+            if label is None:
+                node, slot = producer[vid]
+                label = hash((sf[node], slot))
+            imp.append(label)
         imp.sort()
         sf[i] = hash((info.local[i], tuple(vs), tuple(imp)))
     return sf
