@@ -276,6 +276,10 @@ EXPECTED_LOSSES = {
 #: Corpus texts upstream reads differently from us (see test_corpus_matches_upstream).
 UPSTREAM_MISREADS = {
     "fixture/wire/non_utf8_strings.onnx": "upstream reads the escape \\xNN as 'xNN'",
+    # upstream reads these since --full prints float16/float8/int4... as bit patterns; only their
+    # strings that are not UTF-8 (\xNN escapes) come back wrong
+    "fixture/dtypes/all_dtypes_raw.onnx": "upstream reads the escape \\xNN as 'xNN'",
+    "fixture/dtypes/all_dtypes_typed.onnx": "upstream reads the escape \\xNN as 'xNN'",
 }
 
 
@@ -345,7 +349,7 @@ def test_corpus_matches_upstream(case_id: str) -> None:
     if diff is None:
         return  # upstream refuses the text (float16 literals, sparse tensors...): nothing to compare
     if case_id in UPSTREAM_MISREADS:
-        assert diff and all("\\x" in d for d in diff), diff
+        assert diff and all("\\x" in d or d.endswith("string values differ") for d in diff), diff
         return
     assert diff == [], case_id
 

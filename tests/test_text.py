@@ -5,7 +5,6 @@ conformance corpus."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from pathlib import Path
@@ -1168,72 +1167,29 @@ def model_diff(a: onnx.ModelProto, b: onnx.ModelProto) -> str | None:
     return None
 
 
-# onnxlite prints these dtypes as decoded / unpacked values; the upstream parser reads their
-# literals as raw bit patterns (packed bytes for 4- and 2-bit types) into int32_data. To run the
-# rest of the round trip through the upstream parser anyway, the test re-encodes these literals
-# the way upstream reads them, from the decimal text: the text must name the exact bits.
-SUPERSET_DTYPES = {
-    "float16": np.float16,
-    "bfloat16": ml_dtypes.bfloat16,
-    "float8e4m3fnuz": ml_dtypes.float8_e4m3fnuz,
-    "float8e4m3fn": ml_dtypes.float8_e4m3fn,
-    "float8e5m2fnuz": ml_dtypes.float8_e5m2fnuz,
-    "float8e5m2": ml_dtypes.float8_e5m2,
-    "float8e8m0": ml_dtypes.float8_e8m0fnu,
-    "float4e2m1": ml_dtypes.float4_e2m1fn,
-    "float6e2m3": ml_dtypes.float6_e2m3fn,
-    "float6e3m2": ml_dtypes.float6_e3m2fn,
-    "uint4": ml_dtypes.uint4,
-    "int4": ml_dtypes.int4,
-    "uint2": ml_dtypes.uint2,
-    "int2": ml_dtypes.int2,
-}
-SUPERSET_LITERAL = re.compile(
-    r"\b(" + "|".join(SUPERSET_DTYPES) + r")\b(\[[0-9,]*\])?"
-    r"((?:\s+(?:\"(?:[^\"\\]|\\.)*\"|[A-Za-z_]\w*))?\s*=?\s*)\{([^{}]*)\}"
-)
-
-
-def as_upstream_reads_it(printed: str) -> str:
-    def encode(match: re.Match[str]) -> str:
-        name, dims, between, body = match.groups()
-        items = [s.strip() for s in body.split(",")] if body.strip() else []
-        np_dtype = SUPERSET_DTYPES[name]
-        with np.errstate(all="ignore"):
-            if name.startswith(("int", "uint")):
-                array = np.array([int(s) for s in items], np.int64).astype(np_dtype)
-            else:
-                array = np.array([float(s) for s in items], np.float64).astype(np_dtype)
-        # int32_data as onnx.proto defines it: 16- and 8-bit types one bit pattern per entry,
-        # 4- and 2-bit types one packed byte per entry (raw_data's bytes), float6 one code per entry
-        if name.startswith("float6"):
-            encoded = (array.view(np.uint8) & 0x3F).tolist()
-        elif array.dtype.itemsize == 2:
-            encoded = np.frombuffer(numpy_helper.from_array(array).raw_data, "<u2").tolist()
-        else:
-            encoded = list(numpy_helper.from_array(array).raw_data)
-        return f"{name}{dims or ''}{between}{{{', '.join(map(str, encoded))}}}"
-
-    return SUPERSET_LITERAL.sub(encode, printed)
-
-
 def upstream_round_trip(model: onnxlite.Model, original: onnx.ModelProto) -> str | None:
     """None when format_model(full=True) parses upstream into the same model, else why not."""
     printed = format_model(model, full=True)
     try:
-        parsed = upstream_parse(as_upstream_reads_it(printed))
+        parsed = upstream_parse(printed)
     except onnx.parser.ParseError as e:
         return f"parse error: {str(e).splitlines()[-1]}"
     return model_diff(parsed, original)
 
 
-def test_superset_literals_are_re_encoded_exactly() -> None:
+def test_full_prints_bit_patterns_the_upstream_parser_reads() -> None:
+    """float16/bfloat16/float8/float4/float6 and 4/2-bit integers: onnx.parser reads their literals
+    as bit patterns (packed bytes for float4 and 4/2-bit integers), so --full prints that form (the
+    decoded values in a comment), and onnxlite's parser reads it as well as the decoded form."""
     arrays = [
         np.array([0.1, -0.0, np.inf, np.nan], np.float16),
         np.array([1, -8, 7], ml_dtypes.int4),
-        np.array([0.5, 6], ml_dtypes.float4_e2m1fn),
+        np.array([-1], ml_dtypes.int4),
+        np.array([0.5, 6, -1], ml_dtypes.float4_e2m1fn),
         np.array([3, 0, 1, 2, 1], ml_dtypes.uint2),
         np.array(1.5, ml_dtypes.bfloat16),
+        np.array([0.125, -7.5, 0.375, 1, 2], ml_dtypes.float6_e2m3fn),
+        np.array([448, -0.5], ml_dtypes.float8_e4m3fn),
         np.array([], ml_dtypes.float8_e4m3fn),
     ]
     inits = [numpy_helper.from_array(a, f"t{i}") for i, a in enumerate(arrays)]
@@ -1243,7 +1199,15 @@ def test_superset_literals_are_re_encoded_exactly() -> None:
         [vi("y", TensorProto.FLOAT16, [4])],
         initializer=inits,
     )
+    printed = format_model(lite(model), full=True)
+    assert ("   float16[4] t0 = {11878, 32768, 31744, 32256},  # bit patterns of 0.1, -0.0, inf, nan\n"
+            in printed)
+    assert "   int4[3] t1 = {129, 7},  # bit patterns of 1, -8, 7\n" in printed
     assert upstream_round_trip(lite(model), model) is None
+    for text_form in (printed, fmt(model)):  # bits (--full) and decoded values (default dump)
+        back = onnxlite.parse_model(text_form)
+        for i, a in enumerate(arrays):
+            assert back.graph.initializers[f"t{i}"].numpy().tobytes() == a.tobytes(), (i, text_form)
 
 
 NODE_CASES = corpus.node_cases()

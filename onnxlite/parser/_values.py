@@ -543,6 +543,11 @@ class Reader:
         numel = _numel(dims)
         dt = _data_type(code)
         per = 2 if dt in (DataType.COMPLEX64, DataType.COMPLEX128) else 1
+        bits = _bit_patterns(dt, values, numel) if dt in _BIT_FORM and numel is not None else None
+        if bits is not None:  # onnx.parser's form of these types (what `dump --full` prints)
+            self.i = end + 1
+            t.raw_data = bits
+            return
         if numel is None or len(values) != numel * per:
             count = "more than 2**62" if numel is None else f"{numel * per}"
             self.fail(f"{what}: {len(values)} values for shape {dims}, expected {count}", start)
@@ -672,6 +677,47 @@ def _store_values(t: Any, dt: DataType, values: list[str]) -> tuple[int, str] | 
         return None
     t.raw_data = _encode_small_floats(floats, dt)
     return None
+
+
+#: Types whose literals onnx.parser reads as bit patterns (packed bytes for float4 and 4/2-bit
+#: integers): a literal of only unsigned integers is read that way (decoded floats always have
+#: '.', 'e', nan or inf; unpacked 4/2-bit values come one per element, packed bytes
+#: ceil(n*bits/8)).
+_SMALL_FLOATS = {DataType.FLOAT16: 16, DataType.BFLOAT16: 16, DataType.FLOAT8E4M3FN: 8,
+                 DataType.FLOAT8E4M3FNUZ: 8, DataType.FLOAT8E5M2: 8, DataType.FLOAT8E5M2FNUZ: 8,
+                 DataType.FLOAT8E8M0: 8, DataType.FLOAT4E2M1: 4, DataType.FLOAT6E2M3: 6,
+                 DataType.FLOAT6E3M2: 6}
+_BIT_FORM = frozenset(_SMALL_FLOATS) | frozenset(_SUBBYTE)
+_UNSIGNED = re.compile(r"[0-9]+")
+
+
+def _bit_patterns(dt: DataType | None, values: list[str], numel: int) -> bytes | None:
+    """raw_data of a literal written in onnx.parser's bit-pattern form, or None when it is not."""
+    if not values or not all(_UNSIGNED.fullmatch(v) for v in values):
+        return None
+    codes = [int(v) for v in values]
+    width = _SMALL_FLOATS.get(dt)  # type: ignore[arg-type]
+    if width is not None:
+        if width != 4 and (len(codes) != numel or max(codes) >= 1 << width):
+            return None
+        if width == 16:
+            return struct.pack(f"<{numel}H", *codes)
+        if width == 8:
+            return bytes(codes)
+        if width == 4:  # packed bytes, as for int4
+            if len(codes) != -(-numel // 2) or max(codes) > 255:
+                return None
+            return bytes(codes)
+        words = [codes[k:k + 4] + [0] * (4 - len(codes[k:k + 4])) for k in range(0, numel, 4)]
+        packed = b"".join((w[0] | w[1] << 6 | w[2] << 12 | w[3] << 18).to_bytes(3, "little") for w in words)
+        return packed[:-(-numel * 6 // 8)]
+    bits, _, hi = _SUBBYTE[dt]  # type: ignore[index]
+    nbytes = -(-numel * bits // 8)
+    # packed bytes; where the count is also the element count, only bytes beyond the element range
+    # tell the packed form apart (and for values in range both forms store the same bits)
+    if len(codes) != nbytes or max(codes) > 255 or (len(codes) == numel and max(codes) <= hi):
+        return None
+    return bytes(codes)
 
 
 def _overflows(value: float, code: str) -> bool:

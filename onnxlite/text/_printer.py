@@ -50,9 +50,13 @@ Conventions (the contract with readers of this text, including ``onnxlite.parser
   express those (it takes text, and would read ``\\x80`` as ``x80``), onnxlite's parser can.
 * Identifiers that are not ``[A-Za-z_][A-Za-z0-9_]*``, or that are type keywords (``float``,
   ``seq``...), are quoted.
+* With ``full``, float16 / bfloat16 / float8 / float4 / float6 and 4/2-bit integer tensors
+  print in the upstream parser's form: bit patterns (packed bytes for float4 and 4/2-bit
+  integers), the decoded values in the comment (``# bit patterns of 1.0, 2.5``). onnxlite's
+  parser reads a literal of only unsigned integers of these types that way.
 * Superset syntax (onnxlite's parser reads it, the upstream one cannot): decoded float16 /
-  bfloat16 / float8 / float4 / float6 and unpacked 4/2-bit literals (upstream reads bit
-  patterns and packed bytes), sparse tensors ``sparse_tensor(float[4,4]) {values = float[2]
+  bfloat16 / float8 / float4 / float6 and unpacked 4/2-bit literals (what a dump without
+  ``full`` prints for small tensors), sparse tensors ``sparse_tensor(float[4,4]) {values = float[2]
   {1.0, 2.0}, indices = int64[2] {1, 7}}``, quoted graph names and quoted tensor names in
   attributes, escapes other than ``\\\\`` and ``\\"``. Lists of tensors/graphs/types follow
   the grammar; the upstream parser accepts them but drops the values. The upstream parser

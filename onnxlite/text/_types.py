@@ -91,17 +91,8 @@ def inferred_types(model: Model, type_text: Callable[[Any], str]) -> TypeNotes:
     for c in result.contradictions:
         conflicts.setdefault(c.graph, set()).add(c.value)
     declared = declared_types(type_text)
-    cache: dict[Any, str] = {}
+    cache: dict[int, tuple[Any, str]] = {}  # id(type) -> (type, text): rules share type objects
     by_path: dict[str, GraphTypes] = {}
-
-    def text_of(t: Any) -> str:
-        try:
-            found = cache.get(t)
-        except TypeError:  # an unhashable type: format it each time
-            return syntax_type(t)
-        if found is None:
-            found = cache[t] = syntax_type(t)
-        return found
 
     def lookup(proto: Any, path: str) -> GraphTypes | None:
         done = by_path.get(path)
@@ -110,13 +101,39 @@ def inferred_types(model: Model, type_text: Callable[[Any], str]) -> TypeNotes:
         types = result.types.get(path)
         if types is None:
             return None
-        texts = {name: text_of(t) for name, t in types.items() if t is not None}
+        texts = _LazyTexts(types, cache)
         if path in conflicts:
             stated = declared.for_graph(proto, path) or {}
             for value in conflicts[path]:
-                if value in texts and value in stated:
-                    texts[value] += f" (declared {stated[value]})"
+                if value in stated and types.get(value) is not None:
+                    texts[value] = f"{texts[value]} (declared {stated[value]})"
         by_path[path] = texts
         return texts
 
     return TypeNotes(lookup)
+
+
+class _LazyTexts(dict):  # type: ignore[type-arg]
+    """value name -> type text, formatted on first use (a dump filtered down to a few nodes of a
+    100k-node graph formats a few types)."""
+
+    def __init__(self, types: dict[str, Any], cache: dict[int, tuple[Any, str]]) -> None:
+        super().__init__()
+        self._types = types
+        self._cache = cache
+
+    def __missing__(self, name: str) -> str:
+        t = self._types.get(name)
+        if t is None:
+            raise KeyError(name)
+        hit = self._cache.get(id(t))
+        if hit is None or hit[0] is not t:
+            hit = self._cache[id(t)] = (t, syntax_type(t))
+        self[name] = hit[1]
+        return hit[1]
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[name]
+        except KeyError:
+            return default

@@ -347,6 +347,25 @@ def _plain_values(tensor: Tensor, dt: DataType, numel: int, count: int) -> tuple
     return _code_values(list(values), dt)
 
 
+_BIT_FORM = _FLOAT_TABLE_TYPES | _SUBBYTE_INTS
+
+
+def _bit_texts(tensor: Tensor, dt: DataType, numel: int) -> list[str]:
+    """The literal in onnx.parser's form: each element's bit pattern (16, 8 and 6-bit types), or
+    the packed bytes of float4 and 4/2-bit integers."""
+    raw = tensor.raw_bytes()
+    need = raw_nbytes(dt, numel)
+    if len(raw) != need:
+        tensor.numpy()  # raises the error naming the tensor
+        raise ValueError("unreachable: a tensor of the wrong length decoded")
+    data = bytes(raw)
+    if dt.bitwidth == 16:
+        return [str(c) for c in struct.unpack(f"<{numel}H", data)]
+    if dt.bitwidth == 6:
+        return [str(c) for c in _packed_codes(data, 6, numel)]
+    return [str(b) for b in data]  # 8-bit codes; packed bytes of float4 and 4/2-bit integers
+
+
 def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
     """(``{...}`` literal or summary, comment notes) for one tensor; never raises on bad data."""
     notes: list[str] = []
@@ -360,7 +379,16 @@ def _tensor_literal(tensor: Tensor, opts: _Options) -> tuple[str, list[str]]:
         nbytes = tensor.nbytes if is_string else raw_nbytes(dt, numel)
         large = numel > max(SMALL_TENSOR, opts.preview) or (is_string and nbytes > SMALL_STRING_BYTES)
         location = tensor.location
-        if opts.full or not large:
+        if opts.full and dt in _BIT_FORM:
+            # onnx.parser reads these types' literals as bit patterns (packed bytes for 4/2-bit
+            # integers): --full prints that form, so that it parses back upstream too
+            texts = _bit_texts(tensor, dt, numel)
+            literal = "{" + ", ".join(texts) + "}"
+            if location in ("external", "file") and (large or location == "external"):
+                notes.append(_where_data(tensor))
+            shown = _plain_values(tensor, dt, numel, numel) if not large else None
+            notes.append("bit patterns" + (f" of {', '.join(shown[0])}" if shown is not None else ""))
+        elif opts.full or not large:
             plain = None if large else _plain_values(tensor, dt, numel, numel)
             if plain is not None:
                 texts, lossy = plain
