@@ -38,6 +38,23 @@ def _labels(graph: onnxlite.Graph) -> list[str]:
     return [n if n and names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
 
 
+def proto_edges(nodes: list[object]) -> list[tuple[str, str, str]]:
+    """Node-to-node data edges of a graph or function body given as NodeProtos (the naming rule
+    written out here, independent of onnxlite's)."""
+    names = [_text(n.name) for n in nodes]  # type: ignore[attr-defined]
+    labels = [n if n and names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+    producer = {o: i for i, n in enumerate(nodes) for o in n.output if o}  # type: ignore[attr-defined]
+    return sorted(
+        {(labels[producer[v]], labels[c], _text(v)) for c, n in enumerate(nodes) for v in n.input  # type: ignore[attr-defined]
+         if v in producer and producer[v] != c}
+    )
+
+
+def fn_path(f: object) -> str:
+    path = f"fn:{f.domain}:{f.name}"  # type: ignore[attr-defined]
+    return f"{path}:{f.overload}" if f.overload else path  # type: ignore[attr-defined]
+
+
 class Drawing:
     """What an SVG says: boxes by (kind, graph, name) and edges with their end points."""
 
@@ -128,6 +145,36 @@ def test_fixture_drawings_are_exact(path: Path) -> None:
     assert len(drawn) == len(set(drawn)), "an edge drawn twice"
     assert sorted(drawn) == expected_edges(model.graph)
     assert d.kinds["cluster"] == 0
+    # initializers: graphs under 200 nodes draw each one as one io box, linked to every reader
+    inits = {t.name for t in model.graph.proto.initializer}
+    made = {o for n in model.graph.nodes for o in n.outputs}
+    readers = zip(model.graph.nodes, _labels(model.graph), strict=True)
+    want = sorted({(_text(v), lab) for n, lab in readers for v in n.inputs if v in inits and v not in made})
+    got = sorted((f, t) for fk, f, tk, t, v, g, _ in d.edges if g == "" and fk == "io" and tk == "node"
+                 and f in inits)
+    assert got == (want if len(model.graph.nodes) < 200 else [])
+    # model-local functions: each drawn once beside the main graph, every edge inside it, calls linked
+    main_right = max(x + w for (k, g, _), (x, _, w, _) in d.boxes.items() if g == "" and k == "node")
+    callees = {(f.domain, f.name, f.overload): fn_path(f) for f in model.proto.functions}
+    for f in model.proto.functions:
+        path = fn_path(f)
+        boxes = [v for k, v in d.boxes.items() if k[0] == "node" and k[1] == path]
+        assert len(boxes) == len(f.node)
+        assert all(x > main_right for x, _, _, _ in boxes)
+        drawn = d.node_edges(path)
+        assert len(drawn) == len(set(drawn)) and sorted(drawn) == proto_edges(list(f.node))
+    links = sorted((p.get("data-graph", ""), p.get("data-from"), p.get("data-to"))
+                   for p in d.root.iter(f"{SVG}path") if p.get("class") == "link call")
+    want_links = []
+    for graph, nodes in [("", list(model.graph.proto.node))] + [(fn_path(f), list(f.node))
+                                                                  for f in model.proto.functions]:
+        names = [_text(n.name) for n in nodes]
+        for i, n in enumerate(nodes):
+            key = (n.domain, n.op_type, n.overload)
+            if key in callees:
+                label = names[i] if names[i] and names.count(names[i]) == 1 else f"{names[i]}#{i}"
+                want_links.append((graph, label, callees[key]))
+    assert links == sorted(want_links)
 
 
 def _body_model() -> onnxlite.Model:

@@ -41,6 +41,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                       help="collapse scopes nested more than N levels deep into one box each")
     draw.add_argument("--expand", metavar="SCOPE", action="append", default=[],
                       help="draw this scope (a prefix such as /model/layers.3) in full; repeatable")
+    draw.add_argument("--initializers", choices=("boxes", "summary"), default=None,
+                      help="draw each initializer as a box linked to its readers, or summarize it "
+                           "inside the boxes that read it (default: boxes under 200 nodes)")
     fold = draw.add_mutually_exclusive_group()
     fold.add_argument("--no-fold", action="store_true",
                       help="draw every node: no folded blocks, no collapsed scopes (overrides --depth)")
@@ -54,6 +57,7 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     from onnxlite.model import load
 
     model = load(args.model)
+    inits = None if args.initializers is None else args.initializers == "boxes"
     draw(model, args.output, fold=True if args.fold else None, depth=args.depth, expand=args.expand,
-         no_fold=args.no_fold)
+         no_fold=args.no_fold, initializers=inits)
     return 0

@@ -1,4 +1,5 @@
-"""Graphviz DOT of the main view: scopes and bodies as clusters, io boxes rounded, types on edges."""
+"""Graphviz DOT of the main view: scopes, bodies and model-local functions as clusters, io boxes
+rounded, types on edges, dashed lines from a node to its bodies and to the function it calls."""
 
 from __future__ import annotations
 
@@ -16,12 +17,18 @@ def dot_document(scene: Scene) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, fillcolor="#eef3fb"];',
         '  edge [fontname="Helvetica", fontsize=9, color="#6d7a8c"];',
     ]
-    _view(out, scene.views, scene.root, "  ")
+    calls = {scene.views[f].graph: f for f in scene.functions}
+    _view(out, scene.views, scene.root, "  ", calls)
+    for f in scene.functions:
+        out.append(f"  subgraph {_q(f'cluster_fn_{f}')} {{")
+        out.append(f'    label={_q(scene.views[f].graph)}; style="dashed"; color="#5a8a4a";')
+        _view(out, scene.views, f, "    ", calls)
+        out.append("  }")
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _view(out: list[str], views: list[View], vid: int, indent: str) -> None:
+def _view(out: list[str], views: list[View], vid: int, indent: str, calls: dict[str, int]) -> None:
     view = views[vid]
     tree: dict[tuple[str, ...], list[int]] = {}
     for i, b in enumerate(view.boxes):
@@ -60,9 +67,15 @@ def _view(out: list[str], views: list[View], vid: int, indent: str) -> None:
         for body in b.bodies:
             out.append(f"{indent}subgraph {_q(f'cluster_body_{body}')} {{")
             out.append(f'{indent}  label={_q(views[body].graph)}; style="dashed"; color="#9a9a5a";')
-            _view(out, views, body, indent + "  ")
+            _view(out, views, body, indent + "  ", calls)
             out.append(f"{indent}}}")
             if views[body].boxes:
                 out.append(
                     f"{indent}{_q(f'v{vid}_{i}')} -> {_q(f'v{body}_0')} [style=dashed, arrowhead=none];"
                 )
+        fn = calls.get(b.call) if b.call else None
+        if fn is not None and views[fn].boxes:
+            out.append(
+                f'{indent}{_q(f"v{vid}_{i}")} -> {_q(f"v{fn}_0")} [style=dashed, color="#5a8a4a", '
+                "constraint=false];"
+            )

@@ -27,9 +27,11 @@ def html_document(scene: Scene) -> str:
                 parent[body] = view.id
             if b.kind == "cluster" and b.view >= 0:
                 parent[b.view] = view.id
+    for fn in scene.functions:
+        parent[fn] = scene.root
 
-    def host(v: int) -> int:  # bodies are drawn inside their owner's view
-        while views[v].kind == "body":
+    def host(v: int) -> int:  # bodies are drawn inside their owner's view, functions beside the root
+        while views[v].kind in ("body", "function"):
             v = parent[v]
         return v
 
@@ -40,7 +42,7 @@ def html_document(scene: Scene) -> str:
             "parent": None if v.id == scene.root else host(parent[v.id]) if v.id in parent else None,
         }
         for v in views
-        if v.kind != "body"
+        if v.kind not in ("body", "function")
     }
     details: dict[str, Any] = {}
     for view in views:
@@ -49,6 +51,8 @@ def html_document(scene: Scene) -> str:
             key = f"{b.kind}\0{view.graph}\0{b.name}"
             if b.kind == "node":
                 details[key] = _node_details(scene, info, b.node)
+                if b.call:
+                    details[key]["facts"].append(["calls", b.call])
             elif b.kind == "cluster":
                 facts = [["scope", b.scope], ["nodes", str(b.count)]]
                 if b.repeat > 1:
@@ -77,7 +81,7 @@ def html_document(scene: Scene) -> str:
         '<button id="go">Search</button><button id="fit">Fit</button>'
         '<button id="collapse">Collapse</button><span id="crumbs"></span></div>',
         '<div id="canvas">',
-        svg_document(views, scene.root, ids=True, wrap=False),
+        svg_document(views, scene.root, ids=True, wrap=False, functions=scene.functions),
         "</div>",
         '<div id="side"><div id="results"></div><div id="details"></div></div>',
     ]

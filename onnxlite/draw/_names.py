@@ -1,51 +1,30 @@
-"""Node labels, graph paths and scopes, by DESIGN.md's naming rule.
-
-No shared helper for labels exists in onnxlite.model yet, so this is the small private one the
-rule allows; it works on the protobuf messages because drawing reads every node of huge graphs.
-"""
+"""What drawing adds to the shared naming rule (onnxlite.model's ``node_labels`` and ``walk``):
+names as display text, and the scope a node belongs to."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from typing import Any
 
 _SCOPES_KEY = "pkg.torch.onnx.name_scopes"
 
 
 def as_text(name: str | bytes) -> str:
-    """A name as text: names that are not UTF-8 (kept as bytes by the model) with escapes."""
+    """A name as text: names that are not UTF-8 (protobuf hands them out as bytes) with escapes."""
     return name if isinstance(name, str) else bytes(name).decode("utf-8", "backslashreplace")
 
 
-def node_labels(graph_proto: Any) -> list[str]:
-    """A label per node: its name when non-empty and unique in the graph, else NAME#INDEX / #INDEX."""
-    names = [as_text(n.name) for n in graph_proto.node]
-    seen: dict[str, int] = {}
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-    return [name if name and seen[name] == 1 else f"{name}#{i}" for i, name in enumerate(names)]
-
-
-def subgraphs(node_proto: Any, label: str, path: str) -> Iterator[tuple[str, Any]]:
-    """(graph path, GraphProto) of each graph held by a node's attributes, in attribute order."""
-    prefix = f"{path}/" if path else ""
-    for a in node_proto.attribute:
-        if a.HasField("g"):
-            yield f"{prefix}{label}.{a.name}", a.g
-        for k, g in enumerate(a.graphs):
-            yield f"{prefix}{label}.{a.name}[{k}]", g
-
-
-def walk_graphs(graph_proto: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """The graph and every subgraph below it, depth first, with their paths."""
-    stack = [(path, graph_proto)]
-    while stack:
-        gpath, g = stack.pop()
-        yield gpath, g
-        labels = node_labels(g)
-        found = [sub for i, n in enumerate(g.node) if n.attribute for sub in subgraphs(n, labels[i], gpath)]
-        stack.extend(reversed(found))
+def display_labels(proto: Any, labels: list[str]) -> list[str]:
+    """``labels`` (the shared rule's, one per node of ``proto``) as text: a name that is not UTF-8
+    comes as bytes, and its label is then spelled with escapes (uniqueness stays the rule's)."""
+    out = labels
+    for i, n in enumerate(proto.node):
+        name = n.name
+        if isinstance(name, bytes):
+            if out is labels:
+                out = list(labels)
+            out[i] = as_text(name) if labels[i] == name else f"{as_text(name)}#{i}"
+    return out
 
 
 def node_scope(node_proto: Any) -> str:

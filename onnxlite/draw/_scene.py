@@ -3,9 +3,11 @@
 A view draws some nodes of one graph. Scopes below the view's base scope are either expanded
 (their boxes drawn, framed), collapsed into one cluster box (``depth``), or folded: a run of
 sibling scopes ``layers.0 .. layers.31`` with the same op/edge signature becomes one cluster box
-"x 32". Graph inputs, outputs and values from outside the view are io boxes; initializers are
-summarized inside the boxes that read them. If/Loop/Scan bodies are views of their own, placed
-beside their node.
+"x 32". Graph inputs, outputs and values from outside the view are io boxes; initializers are io
+boxes too on small graphs (under 200 nodes), else summarized inside the boxes that read them.
+If/Loop/Scan bodies are views of their own, placed beside their node; model-local functions are
+views of their own too (``fn:DOMAIN:NAME``), drawn once beside the main graph and linked from every
+node that calls them. Bodies and labels come from onnxlite.model's walker and naming rule.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onnxlite.draw._layout import layout
-from onnxlite.draw._names import as_text, node_labels, node_scope, scope_parts, subgraphs
+from onnxlite.draw._names import as_text, display_labels, node_scope, scope_parts
 from onnxlite.draw._types import tensor_type_text
+from onnxlite.model import Body, function_path, normalize_domain
 
 CHAR_W = 7.0
 LINE_H = 14.0
@@ -24,6 +27,7 @@ BODY_GAP = 30.0
 BODY_TITLE = 18.0
 MAX_INIT_LINES = 3
 FOLD_MIN_NODES = 1000
+INIT_BOX_MAX = 200  # graphs with fewer nodes than this draw initializers as io boxes
 _INDEXED = re.compile(r"^(.*?)([._]?)(\d+)$")
 
 
@@ -34,6 +38,7 @@ class Options:
     expand: tuple[str, ...] = ()
     no_fold: bool = False  # every node: no folded blocks and no collapsed scopes
     clusters: bool = False  # also build the inside of every cluster (for the HTML page)
+    initializers: bool | None = None  # io boxes for initializers; None: when the graph is small
 
 
 class Box:
@@ -59,6 +64,7 @@ class Box:
         "role",
         "members",
         "scope",
+        "call",
     )
 
     def __init__(
@@ -85,6 +91,7 @@ class Box:
         self.role = ""
         self.members: list[int] = []  # node indices a cluster stands for
         self.scope = ""
+        self.call = ""  # the path (fn:DOMAIN:NAME) of the model-local function a node calls
 
 
 @dataclass
@@ -101,7 +108,7 @@ class View:
     graph: str  # graph path
     title: str
     base: str  # scope whose inside this view draws ('' for a whole graph)
-    kind: str  # 'graph' | 'cluster' | 'body'
+    kind: str  # 'graph' | 'cluster' | 'body' | 'function'
     boxes: list[Box] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     routes: dict[tuple[int, int], list[tuple[float, float]]] = field(default_factory=dict)
@@ -113,22 +120,34 @@ class View:
 class GraphInfo:
     """Per-graph facts, computed once: labels, scopes, producers, the scope tree, fold runs."""
 
-    def __init__(self, path: str, proto: Any, outer_inits: frozenset[str]) -> None:
-        self.path = path
+    def __init__(self, body: Body, outer_inits: dict[str, str]) -> None:
+        proto = body.proto
+        self.body = body
+        self.path = body.path
         self.proto = proto
         self.nodes = list(proto.node)
-        self.labels = node_labels(proto)
+        self.labels = display_labels(proto, body.labels)
         self.scopes = [node_scope(n) for n in self.nodes]
         self.producer: dict[str, tuple[int, int]] = {}
         for i, n in enumerate(self.nodes):
             for k, o in enumerate(n.output):
                 if o:
                     self.producer[o] = (i, k)
-        self.inits = {t.name: t for t in proto.initializer}
-        self.sparse = {s.values.name: s for s in proto.sparse_initializer}
-        self.known_inits = outer_inits | frozenset(self.inits) | frozenset(self.sparse)
-        self.inputs = [vi.name for vi in proto.input if vi.name not in self.inits]
-        self.outputs = [vi.name for vi in proto.output]
+        # initializers in scope, with their type text: the enclosing bodies' unless this body
+        # defines the name itself (an inner definition hides the outer one), then its own
+        self.init_text = {k: v for k, v in outer_inits.items() if k not in body.defined}
+        if body.is_function:
+            self.inputs = [v for v in proto.input]
+            self.outputs = [v for v in proto.output]
+        else:
+            for t in proto.initializer:
+                self.init_text[t.name] = tensor_type_text(t.data_type, t.dims)
+            for sp in proto.sparse_initializer:
+                self.init_text[sp.values.name] = "sparse_" + tensor_type_text(sp.values.data_type, sp.dims)
+            own = {t.name for t in proto.initializer}
+            self.inputs = [vi.name for vi in proto.input if vi.name not in own]
+            self.outputs = [vi.name for vi in proto.output]
+        self.known_inits = frozenset(self.init_text)
         self.members: dict[str, list[int]] = {"": []}
         self.children: dict[str, list[str]] = {"": []}
         for i, scope in enumerate(self.scopes):
@@ -194,7 +213,10 @@ class GraphInfo:
 class Scene:
     """Builds the views of a model: the main graph's, its bodies', and (for HTML) clusters'."""
 
-    def __init__(self, model: Any, types: dict[tuple[str, str], str], options: Options) -> None:
+    def __init__(
+        self, model: Any, bodies: list[Body], types: dict[tuple[str, str], str], options: Options
+    ) -> None:
+        """``bodies``: the model's walk (onnxlite.model.walk) without training graphs."""
         self.model = model
         self.types = types
         self.opts = options
@@ -211,7 +233,28 @@ class Scene:
         self.drawn: dict[tuple[str, int], tuple[int, int]] = {}  # (graph, node) -> (view, box)
         self.alias: dict[tuple[str, int], tuple[str, int, str]] = {}  # folded instance -> representative
         self._pending: list[tuple[View, int]] = []
-        self.root = self._graph_view("", main, frozenset(), "graph", model.graph.proto.name or "main graph")
+        self.init_boxes = (
+            options.initializers if options.initializers is not None else len(main.node) < INIT_BOX_MAX
+        )
+        # subgraphs of each node, in attribute order, and the model-local functions by call key
+        self._children: dict[tuple[int, int], list[Body]] = {}
+        roots: list[Body] = []
+        for body in bodies:
+            if body.parent is None:
+                roots.append(body)
+            else:
+                self._children.setdefault((id(body.parent), body.owner_index), []).append(body)
+        self._callee: dict[tuple[str, str, str], str] = {}
+        for body in roots:
+            if body.is_function:
+                f = body.proto
+                self._callee[(normalize_domain(f.domain), f.name, f.overload)] = function_path(f)
+        main_body = next(b for b in roots if not b.is_function)
+        self.root = self._graph_view(main_body, {}, "graph", model.graph.proto.name or "main graph")
+        # model-local functions: drawn once each, beside the main graph, in the model's order
+        self.functions: list[int] = [
+            self._graph_view(b, {}, "function", b.path) for b in roots if b.is_function
+        ]
         if options.clusters:
             while self._pending:
                 view, b = self._pending.pop(0)
@@ -224,13 +267,13 @@ class Scene:
                 return True
         return False
 
-    def _info(self, path: str, proto: Any, outer_inits: frozenset[str]) -> GraphInfo:
-        info = self.infos.get(path)
+    def _info(self, body: Body, outer_inits: dict[str, str]) -> GraphInfo:
+        info = self.infos.get(body.path)
         if info is None:
-            info = GraphInfo(path, proto, outer_inits)
+            info = GraphInfo(body, outer_inits)
             if self.fold:
                 info.find_runs(self._forced)
-            self.infos[path] = info
+            self.infos[body.path] = info
         return info
 
     def _decide(self, info: GraphInfo, base: str, scope: str) -> str | tuple[str, ...]:
@@ -244,9 +287,9 @@ class Scene:
         return "expand"
 
     # -- views -----------------------------------------------------------------------------------
-    def _graph_view(self, path: str, proto: Any, outer_inits: frozenset[str], kind: str, title: str) -> int:
-        info = self._info(path, proto, outer_inits)
-        view = View(len(self.views), path, title, "", kind)
+    def _graph_view(self, body: Body, outer_inits: dict[str, str], kind: str, title: str) -> int:
+        info = self._info(body, outer_inits)
+        view = View(len(self.views), body.path, title, "", kind)
         self.views.append(view)
         self._fill(view, info, info.members[""], graph_io=True)
         return view.id
@@ -304,28 +347,32 @@ class Scene:
     def _node_box(self, view: View, info: GraphInfo, i: int, group: tuple[str, ...]) -> Box:
         n = info.nodes[i]
         lines = []
-        for v in n.input:
-            if v in info.known_inits:
-                t = info.inits.get(v)
-                text = self.types.get((info.path, v)) or (
-                    tensor_type_text(t.data_type, t.dims) if t is not None else "initializer"
-                )
-                lines.append(f"{_short(v)}: {text}")
+        if not self.init_boxes:  # summarized: one line per initializer read, the same in every reader
+            for v in n.input:
+                if v in info.known_inits:
+                    text = self.types.get((info.path, v)) or info.init_text[v]
+                    lines.append(f"{_short(v)}: {text}")
         if len(lines) > MAX_INIT_LINES:
             lines[MAX_INIT_LINES - 1 :] = [f"+{len(lines) - MAX_INIT_LINES + 1} more initializers"]
         if n.op_type == "Constant" and not n.domain:
             for a in n.attribute:
                 if a.HasField("t"):
                     lines.append(tensor_type_text(a.t.data_type, a.t.dims))
+        callee = (
+            self._callee.get((normalize_domain(n.domain), n.op_type, n.overload)) if self._callee else None
+        )
+        if callee is not None:
+            lines.append(_short(callee, 40))
         op = as_text(n.op_type)
         box = Box("node", info.labels[i], op, op, lines, group)
         domain = f"{as_text(n.domain)}." if n.domain else ""
         box.title = f"{as_text(n.name) or info.labels[i]} ({domain}{op})"
         box.node = i
         box.scope = info.scopes[i]
+        box.call = callee or ""
         if n.attribute:
-            for path, g in subgraphs(n, info.labels[i], info.path):
-                sub = self._graph_view(path, g, info.known_inits, "body", path)
+            for body in self._children.get((id(info.body), i), ()):
+                sub = self._graph_view(body, info.init_text, "body", body.path)
                 box.bodies.append(sub)
             if box.bodies:
                 sizes = [self.views[v] for v in box.bodies]
@@ -367,7 +414,9 @@ class Scene:
             b = io.get((name, role))
             if b is None:
                 b = io[(name, role)] = len(boxes)
-                text = types.get((path, name), "?")
+                text = types.get((path, name)) or (
+                    info.init_text.get(name, "?") if role == "initializer" else "?"
+                )
                 box = Box("io", as_text(name), role, _short(name, 40), [text], ())
                 box.role = role
                 boxes.append(box)
@@ -376,7 +425,10 @@ class Scene:
         def add(src: int, dst: int, value: str) -> None:
             if src != dst and (src, dst, value) not in seen:
                 seen.add((src, dst, value))
-                view.edges.append(Edge(src, dst, as_text(value), types.get((path, value), "")))
+                text = types.get((path, value)) or (
+                    "" if value in info.producer else info.init_text.get(value, "")
+                )
+                view.edges.append(Edge(src, dst, as_text(value), text))
 
         if graph_io:
             for name in info.inputs:
@@ -391,7 +443,8 @@ class Scene:
                 if p is not None and p[0] in inside:
                     add(box_of[p[0]], dst, v)
                 elif p is None and v in info.known_inits:
-                    continue
+                    if self.init_boxes:
+                        add(io_box(v, "initializer"), dst, v)
                 else:
                     add(io_box(v, "input" if p is not None or v in info.inputs else "outer"), dst, v)
         outs: list[str] = list(info.outputs) if graph_io else []
@@ -405,8 +458,10 @@ class Scene:
             p = info.producer.get(name)
             if p is not None and p[0] in inside:
                 add(box_of[p[0]], io_box(name, "output"), name)
-            elif name in io and (name, "input") in io:
+            elif (name, "input") in io:
                 add(io[(name, "input")], io_box(name, "output"), name)
+            elif p is None and self.init_boxes and name in info.known_inits:
+                add(io_box(name, "initializer"), io_box(name, "output"), name)
             else:
                 io_box(name, "output")
 

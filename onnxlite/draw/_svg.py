@@ -3,8 +3,11 @@ g.node[data-name][data-op] > rect, path.edge[data-from][data-to][data-value], g.
 
 from __future__ import annotations
 
+from onnxlite.draw._layout import MARGIN
 from onnxlite.draw._names import as_text
-from onnxlite.draw._scene import BODY_TITLE, LINE_H, Box, View, body_places
+from onnxlite.draw._scene import BODY_GAP, BODY_TITLE, LINE_H, Box, View, body_places
+
+Places = dict[str, tuple[float, float]]  # function path -> top-left of its drawing
 
 STYLE = """
 .onnxlite-draw { font-family: Helvetica, Arial, sans-serif; font-size: 12px; background: #fff; }
@@ -22,6 +25,10 @@ STYLE = """
 .onnxlite-draw .scope > text, .onnxlite-draw .subgraph > text { font-size: 10px; fill: #63748c; }
 .onnxlite-draw .subgraph > rect.frame { fill: #fbfbf4; stroke: #9a9a5a; stroke-dasharray: 6 3; }
 .onnxlite-draw .link { fill: none; stroke: #9a9a5a; stroke-dasharray: 4 3; }
+.onnxlite-draw .function > rect.frame { fill: #f5f8f2; stroke: #5a8a4a; stroke-dasharray: 6 3; }
+.onnxlite-draw .function > text { font-size: 10px; fill: #3c6a2e; }
+.onnxlite-draw .link.call { stroke: #5a8a4a; }
+.onnxlite-draw .io.initializer rect { fill: #fbf3dc; stroke: #b08a2e; }
 """
 
 _ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
@@ -47,24 +54,44 @@ def _path(points: list[tuple[float, float]]) -> str:
     return " ".join(parts)
 
 
-def svg_document(views: list[View], root: int, *, ids: bool = False, wrap: bool = True) -> str:
-    """A whole SVG document for view ``root`` (with its bodies)."""
+def svg_document(views: list[View], root: int, *, ids: bool = False, wrap: bool = True,
+                 functions: list[int] | tuple[int, ...] = ()) -> str:
+    """A whole SVG document for view ``root`` (with its bodies), and the views of model-local
+    ``functions`` stacked in a column to its right."""
     view = views[root]
+    width, height = view.width, view.height
+    places: Places = {}
+    x = view.width + BODY_GAP
+    y = MARGIN + BODY_TITLE
+    for fid in functions:
+        fn = views[fid]
+        places[fn.graph] = (x, y)
+        width = max(width, x + fn.width + MARGIN)
+        height = max(height, y + fn.height + MARGIN)
+        y += fn.height + BODY_TITLE + BODY_GAP
     out: list[str] = []
     out.append(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="onnxlite-draw" width="{f(view.width)}" '
-        f'height="{f(view.height)}" viewBox="0 0 {f(view.width)} {f(view.height)}" data-view="{root}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="onnxlite-draw" width="{f(width)}" '
+        f'height="{f(height)}" viewBox="0 0 {f(width)} {f(height)}" data-view="{root}">'
     )
     if wrap:
         out.append(f"<style>{STYLE}</style>")
     out.append('<rect class="background" x="0" y="0" width="100%" height="100%" fill="#fff"/>')
     out.append('<g class="viewport">')
-    write_view(out, views, root, 0.0, 0.0, ids)
+    write_view(out, views, root, 0.0, 0.0, ids, places)
+    for fid in functions:
+        fn = views[fid]
+        fx, fy = places[fn.graph]
+        out.append(f'<g class="subgraph function" data-name="{esc(fn.graph)}">')
+        _frame(out, fn, fx, fy)
+        write_view(out, views, fid, fx, fy, ids, places)
+        out.append("</g>")
     out.append("</g></svg>")
     return "\n".join(out)
 
 
-def write_view(out: list[str], views: list[View], vid: int, dx: float, dy: float, ids: bool) -> None:
+def write_view(out: list[str], views: list[View], vid: int, dx: float, dy: float, ids: bool,
+               places: Places | None = None) -> None:
     view = views[vid]
     boxes = view.boxes
     gattr = f' data-graph="{esc(view.graph)}"' if view.graph else ""
@@ -95,7 +122,13 @@ def write_view(out: list[str], views: list[View], vid: int, dx: float, dy: float
         _box(out, view, i, b, dx, dy, gattr, ids)
         if b.bodies:
             for body, bx, by in body_places(view, b, views):
-                _body(out, views, b, body, bx + dx, by + dy, b.x + dx, b.y + dy, ids)
+                _body(out, views, b, body, bx + dx, by + dy, b.x + dx, b.y + dy, ids, places)
+        if b.call and places and b.call in places:
+            fx, fy = places[b.call]
+            out.append(
+                f'<path class="link call" data-from="{esc(b.name)}" data-to="{esc(b.call)}"{gattr} '
+                f'd="M{f(b.x + dx + b.w)},{f(b.y + dy + b.h / 2)} L{f(fx)},{f(fy - BODY_TITLE + 8)}"/>'
+            )
 
 
 def _box(out: list[str], view: View, i: int, b: Box, dx: float, dy: float, gattr: str, ids: bool) -> None:
@@ -136,17 +169,22 @@ def _body(
     ox: float,
     oy: float,
     ids: bool,
+    places: Places | None,
 ) -> None:
     """A body beside its node (owner's top-left at ox, oy), framed and linked to it."""
     out.append(f'<g class="subgraph" data-name="{esc(body.graph)}">')
+    _frame(out, body, x, y)
+    out.append(
+        f'<path class="link" data-from="{esc(owner.name)}" data-to="{esc(body.graph)}" '
+        f'd="M{f(ox + owner.w)},{f(oy + owner.h / 2)} L{f(x)},{f(y - BODY_TITLE + 8)}"/>'
+    )
+    write_view(out, views, body.id, x, y, ids, places)
+    out.append("</g>")
+
+
+def _frame(out: list[str], body: View, x: float, y: float) -> None:
     out.append(
         f'<rect class="frame" x="{f(x)}" y="{f(y - BODY_TITLE)}" width="{f(body.width)}" '
         f'height="{f(body.height + BODY_TITLE)}" rx="6"/>'
         f'<text x="{f(x + 6)}" y="{f(y - BODY_TITLE + 12)}">{esc(body.graph)}</text>'
     )
-    out.append(
-        f'<path class="link" data-from="{esc(owner.name)}" data-to="{esc(body.graph)}" '
-        f'd="M{f(ox + owner.w)},{f(oy + owner.h / 2)} L{f(x)},{f(y - BODY_TITLE + 8)}"/>'
-    )
-    write_view(out, views, body.id, x, y, ids)
-    out.append("</g>")

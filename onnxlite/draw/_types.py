@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from onnxlite.draw._names import walk_graphs
 from onnxlite.dtypes import data_type_of
-from onnxlite.model import Model, Type
+from onnxlite.model import Body, Model, Type
 
 
 def tensor_type_text(data_type: int, dims: Any) -> str:
@@ -18,9 +17,15 @@ def tensor_type_text(data_type: int, dims: Any) -> str:
     return f"{name}[{','.join(str(d) for d in dims)}]"
 
 
-def _declared(model: Model) -> dict[tuple[str, str], str]:
+def _declared(bodies: list[Body]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
-    for path, g in walk_graphs(model.graph.proto):
+    for body in bodies:
+        g, path = body.proto, body.path
+        if body.is_function:  # a function declares types in value_info only (IR 10)
+            for vi in g.value_info:
+                if vi.HasField("type"):
+                    out[(path, vi.name)] = str(Type(vi.type))
+            continue
         for t in g.initializer:
             out[(path, t.name)] = tensor_type_text(t.data_type, t.dims)
         for s in g.sparse_initializer:
@@ -32,10 +37,10 @@ def _declared(model: Model) -> dict[tuple[str, str], str]:
     return out
 
 
-def _value_types(model: Model) -> dict[tuple[str, str], str]:
-    """{(graph path, value name): type text} for every value whose type is known: declared types
-    first, then what onnxlite.infer finds for the rest (when that package is there)."""
-    out = _declared(model)
+def _value_types(model: Model, bodies: list[Body]) -> dict[tuple[str, str], str]:
+    """{(graph path, value name): type text} for every value of ``bodies`` (the model's walk) whose
+    type is known: declared types first, then what onnxlite.infer finds for the rest."""
+    out = _declared(bodies)
     try:
         from onnxlite import infer
     except ImportError:  # the inference package is not there: declared types only
