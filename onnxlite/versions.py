@@ -18,14 +18,13 @@ in the file); a change that cannot be made raises EditError and leaves the model
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from onnxlite import _proto
 from onnxlite._proto.opschemas import LATEST_OPSET, OPSET_IR, SCHEMAS, TYPE_SETS
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
-from onnxlite.model import Model, normalize_domain
+from onnxlite.model import Body, Model, normalize_domain, walk
 
 __all__ = [
     "IR_GATES", "LATEST_IR_VERSION", "Gate", "Schema", "ir_needed_by_opsets", "is_standard_domain",
@@ -410,28 +409,153 @@ def _all_imports(proto: Any) -> dict[str, int]:
 
 def _changed_ops(proto: Any, domain: str, model_old: int, new: int) -> list[str]:
     """One description per op of ``domain`` whose definition differs between the version it is
-    used at and ``new``, e.g. 'Reshape changed in opset 14 (adds allowzero) and 19'."""
+    used at and ``new``, e.g. 'Reshape changed in opset 14 (adds allowzero)'. A change that only
+    changed the allowed types passes when every use's types are allowed at ``new``."""
     local = {(f.domain, f.name, f.overload) for f in proto.functions}
-    function_old = {}
-    for f in proto.functions:
-        for e in f.opset_import:
-            if normalize_domain(e.domain) == domain:
-                function_old[id(f)] = int(e.version)
-    seen: dict[tuple[str, int], None] = {}
-    for node, owner in _nodes(proto):
-        if normalize_domain(node.domain) != domain or (node.domain, node.op_type, node.overload) in local:
-            continue
-        old = function_old.get(id(owner), model_old) if owner is not None else model_old
-        seen.setdefault((node.op_type, old), None)
+    uses: dict[tuple[str, int], list[tuple[Body, int, dict[str, str]]]] = {}
+    model_opsets = {normalize_domain(e.domain): int(e.version) for e in proto.opset_import}
+    for body in walk(proto):
+        root = body
+        while root.parent is not None:
+            root = root.parent
+        old = model_old
+        if root.is_function:
+            old = next((int(e.version) for e in root.proto.opset_import
+                        if normalize_domain(e.domain) == domain), model_old)
+        known: dict[str, str] | None = None
+        for i, node in enumerate(body.nodes):
+            if normalize_domain(node.domain) != domain or (node.domain, node.op_type, node.overload) in local:
+                continue
+            if known is None:
+                known = {} if root.is_function else _known_types(body, model_opsets)
+            uses.setdefault((node.op_type, old), []).append((body, i, known))
     out: list[str] = []
-    for op, old in sorted(seen):
-        message = _describe_change(domain, op, old, new)
+    for (op, old), where in sorted(uses.items(), key=lambda kv: kv[0]):
+        message = _describe_change(domain, op, old, new, where)
         if message is not None and message not in out:
             out.append(message)
     return out
 
 
-def _describe_change(domain: str, op: str, old: int, new: int) -> str | None:
+#: Version steps whose signature and types allow a number-only change but whose meaning changed
+#: (attribute defaults or semantics): never type-only. tests/test_versions.py finds them with onnx.
+_SEMANTIC_STEPS = {("", "Softmax", 13), ("", "LogSoftmax", 13), ("", "Hardmax", 13)}
+
+
+def type_only_step(domain: str, op: str, a: Schema, b: Schema) -> bool:
+    """Whether version ``b`` of an op differs from the previous version ``a`` only in the types
+    it allows: same attributes, inputs and outputs, different type constraints. A new version
+    with the same types changed its meaning (Mod-28), so it is not type-only; nor are the steps
+    in ``_SEMANTIC_STEPS``, whose types changed together with their meaning."""
+    if (normalize_domain(domain), op, b.since_version) in _SEMANTIC_STEPS:
+        return False
+    formals = list(zip(a.inputs + a.outputs, b.inputs + b.outputs, strict=False))
+    if all(_allowed(a, fa) == _allowed(b, fb) for fa, fb in formals):
+        return False
+    return (a.attributes == b.attributes and not b.deprecated
+            and (a.min_inputs, a.max_inputs, a.min_outputs, a.max_outputs)
+            == (b.min_inputs, b.max_inputs, b.min_outputs, b.max_outputs)
+            and [(f[0], f[2], f[3]) for f in a.inputs] == [(f[0], f[2], f[3]) for f in b.inputs]
+            and [(f[0], f[2], f[3]) for f in a.outputs] == [(f[0], f[2], f[3]) for f in b.outputs])
+
+
+def _allowed(schema: Schema, formal: tuple[str, str, str, bool]) -> frozenset[str]:
+    return frozenset(schema.type_constraints.get(formal[1], (formal[1],)))
+
+
+def _type_string(tp: Any) -> str | None:
+    """The ONNX type string of a TypeProto ('tensor(float)', 'seq(tensor(int64))'), or None."""
+    which = tp.WhichOneof("value")
+    if which in ("tensor_type", "sparse_tensor_type"):
+        e = getattr(tp, which).elem_type
+        if not e or e not in DataType._value2member_map_:
+            return None
+        word = "tensor" if which == "tensor_type" else "sparse_tensor"
+        return f"{word}({DataType(e).short_name})"
+    if which in ("sequence_type", "optional_type"):
+        inner = getattr(tp, which)
+        text = _type_string(inner.elem_type) if inner.HasField("elem_type") else None
+        return None if text is None else f"{'seq' if which == 'sequence_type' else 'optional'}({text})"
+    if which == "map_type":
+        m = tp.map_type
+        value = _type_string(m.value_type) if m.HasField("value_type") else None
+        if not m.key_type or m.key_type not in DataType._value2member_map_ or value is None:
+            return None
+        if value.startswith("tensor(") and value.count("(") == 1:
+            value = value[len("tensor("):-1]
+        return f"map({DataType(m.key_type).short_name}, {value})"
+    return None
+
+
+def _known_types(body: Body, opsets: dict[str, int]) -> dict[str, str]:
+    """Type strings of a body's values: declared ones, plus node outputs bound to a type variable
+    an input already fixes (Add's output has its inputs' type), in node order."""
+    known: dict[str, str] = {}
+    for node in body.nodes:
+        domain = normalize_domain(node.domain)
+        schema = op_schema(domain, node.op_type, opsets.get(domain, 0)) if domain in opsets else None
+        if schema is None or not schema.inputs:
+            continue
+        bound: dict[str, str] = {}
+        for j, name in enumerate(node.input):
+            formal = schema.inputs[min(j, len(schema.inputs) - 1)]
+            text = known.get(name) or _declared_type(body, name)
+            if name and text is not None and formal[1] in schema.type_constraints and formal[3]:
+                bound.setdefault(formal[1], text)
+        for j, name in enumerate(node.output):
+            if not name or not schema.outputs:
+                continue
+            formal = schema.outputs[min(j, len(schema.outputs) - 1)]
+            if formal[1] in bound and formal[3]:
+                known.setdefault(name, bound[formal[1]])
+    return known
+
+
+def _declared_type(body: Body, name: str, known: dict[str, str] | None = None) -> str | None:
+    if known is not None and name in known:
+        return known[name]
+    owner = body.resolve(name)
+    if owner is None or owner.is_function:
+        return None
+    g = owner.proto
+    for v in (*g.input, *g.output, *g.value_info):
+        if v.name == name and v.HasField("type"):
+            return _type_string(v.type)
+    for t in g.initializer:
+        if t.name == name and t.data_type in DataType._value2member_map_ and t.data_type:
+            return f"tensor({DataType(t.data_type).short_name})"
+    return None
+
+
+def _types_blocker(label: str, before: Schema, after: Schema, uses: list[tuple[Body, int, dict[str, str]]]
+                   ) -> str | None:
+    """Why a type-only change cannot be made for these uses (a type ``after`` does not allow, or
+    one onnxlite cannot see where ``after`` allows fewer types), or None."""
+    this = f"{label}-{after.since_version}"
+    for body, i, known in uses:
+        node = body.nodes[i]
+        for side, names, formals_a, formals_b in (("input", node.input, before.inputs, after.inputs),
+                                                  ("output", node.output, before.outputs, after.outputs)):
+            for j, name in enumerate(names):
+                if not name or not formals_b:
+                    continue
+                k = min(j, len(formals_b) - 1)
+                allowed = _allowed(after, formals_b[k])
+                text = _declared_type(body, name, known)
+                where = f"{label} '{body.node_label(i)}'" + (f" in {body.path}" if body.path else "")
+                if text is not None:
+                    if text not in allowed:
+                        return f"{where}: {side} {j} ({name!r}) is {text}, which {this} does not allow"
+                elif not _allowed(before, formals_a[k]) <= allowed:
+                    dropped = sorted(_allowed(before, formals_a[k]) - allowed)
+                    return (f"{this} no longer allows {', '.join(dropped[:3])}"
+                            f"{'...' if len(dropped) > 3 else ''}, and the model does not declare the type "
+                            f"of {where}'s {side} {name!r} (run `onnxlite infer` to record it)")
+    return None
+
+
+def _describe_change(domain: str, op: str, old: int, new: int,
+                     uses: list[tuple[Body, int, dict[str, str]]]) -> str | None:
     before, after = op_schema(domain, op, old), op_schema(domain, op, new)
     label = op if not domain else f"{domain}.{op}"
     rows = schema_history(domain, op)
@@ -449,8 +573,12 @@ def _describe_change(domain: str, op: str, old: int, new: int) -> str | None:
     steps = []
     for prev, row in zip(rows, rows[1:], strict=False):
         if lo < row.since_version <= hi:
+            if type_only_step(domain, op, prev, row):
+                continue
             detail = _diff(prev, row)
             steps.append(f"{row.since_version} ({detail})" if detail else str(row.since_version))
+    if not steps:  # only the allowed types changed: fine when every use's types are allowed
+        return _types_blocker(label, before, after, uses)
     joined = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " and " + steps[-1]
     return f"{label} changed in opset {joined}"
 
@@ -471,25 +599,3 @@ def _diff(a: Schema, b: Schema) -> str:
     if (a.min_outputs, a.max_outputs) != (b.min_outputs, b.max_outputs):
         parts.append("changes outputs")
     return "; ".join(parts).replace("; ", ", ")
-
-
-def _nodes(proto: Any) -> Iterator[tuple[Any, Any]]:
-    """(NodeProto, owning FunctionProto or None) for every node of the model, subgraphs
-    included, without recursion."""
-    stack: list[tuple[Any, Any]] = []
-    if proto.HasField("graph"):
-        stack.extend((n, None) for n in proto.graph.node)
-    for t in proto.training_info:
-        for field in ("initialization", "algorithm"):
-            if t.HasField(field):
-                stack.extend((n, None) for n in getattr(t, field).node)
-    for f in proto.functions:
-        stack.extend((n, f) for n in f.node)
-    while stack:
-        node, owner = stack.pop()
-        yield node, owner
-        for a in node.attribute:
-            if a.HasField("g"):
-                stack.extend((n, owner) for n in a.g.node)
-            for g in a.graphs:
-                stack.extend((n, owner) for n in g.node)

@@ -1072,3 +1072,66 @@ def test_cli_caps_lines_per_code(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 0 and len(lines) == 22
     assert lines[-2] == "... 39 more topological-order warnings (--json lists every one)"
     assert lines[-1] == f"{path}: valid (59 warnings)"
+
+
+# --- types against the op's type constraints, and inference (issues 10 and 11) ----------------------------
+
+
+def _parsed(text: str) -> onnxlite.Model:
+    return onnxlite.parse_model(text)
+
+
+SILERO_REWIRED = """<ir_version: 8, opset_import: ["" : 17]>
+g (float[2] x, int64 sr) => (float[2] y) {
+    y = If(sr) <then_branch = t () => (float[2] a) { a = Relu(x) },
+                else_branch = e () => (float[2] b) { b = Neg(x) }>
+}"""
+
+
+def test_declared_type_outside_the_op_constraints() -> None:
+    """silero_vad after a bad rewire: the If reads the int64 input 'sr' as its bool condition."""
+    m = _parsed(SILERO_REWIRED)
+    assert _verdicts(m) == ("rejects", "fails")
+    for infer in (False, True):
+        [p] = check.check_model(m, infer=infer)
+        assert (p.where, p.code, p.severity) == ("graph.node[0].input[0]", "type-constraint", "error")
+        assert p.message == ("If '#0' reads 'sr' as tensor(int64); If-16 allows tensor(bool) for input "
+                             "'cond' (B)")
+
+
+def test_one_type_per_type_variable() -> None:
+    m = _parsed("""<ir_version: 8, opset_import: ["" : 17]>
+        g (float[2] x, int64[2] n) => (float[2] y) { y = Add(x, n) }""")
+    assert _verdicts(m) == ("rejects", "fails")
+    [p] = [p for p in check.check_model(m, infer=False) if p.code == "type-constraint"]
+    assert (p.where, p.severity) == ("graph.node[0].input[1]", "error")
+    assert p.message == ("Add '#0': input 1 ('n') is tensor(int64) but input 0 ('x') is tensor(float); "
+                         "T must be one type")
+
+
+def test_inferred_type_outside_the_op_constraints() -> None:
+    """Nothing declares 'i': inference says int64, which Sqrt does not take."""
+    m = _parsed("""<ir_version: 8, opset_import: ["" : 17]>
+        g (float[2] x) => (float[2] y) { i = Cast<to = 7>(x)  y = Sqrt(i) }""")
+    assert _verdicts(m)[0] == "rejects"
+    assert [p.code for p in check.check_model(m, infer=False) if p.severity == "error"] == []
+    [p] = [p for p in check.check_model(m) if p.code == "type-constraint"]
+    assert (p.where, p.severity) == ("graph.node[1].input[0]", "error")
+    assert p.message.startswith("Sqrt '#1' reads 'i' as tensor(int64); Sqrt-13 allows tensor(")
+
+
+def test_contradictions_with_declarations() -> None:
+    """A declared shape the computation contradicts: onnx.checker refuses it, onnxruntime warns and
+    runs it (a warning saying so); a declared element type: both refuse (an error)."""
+    shape = _parsed("""<ir_version: 8, opset_import: ["" : 17]>
+        g (float[2] x) => (float[2] y) <float[3] r> { r = Relu(x)  y = Identity(r) }""")
+    assert _verdicts(shape) == ("rejects", "runs")
+    [p] = check.check_model(shape)
+    assert (p.where, p.code, p.severity) == ("graph.node[0].output[0]", "type-contradiction", "warning")
+    assert p.message == ("'#0' computes 'r' as float[2]; the model declares float[3] (onnx.checker refuses "
+                         "this; onnxruntime accepts it)")
+    dtype = _parsed("""<ir_version: 8, opset_import: ["" : 17]>
+        g (float[2] x) => (float[2] y) <int64[2] r> { r = Relu(x)  y = Identity(r) }""")
+    assert _verdicts(dtype) == ("rejects", "fails")
+    assert ("type-contradiction", "error") in [(p.code, p.severity) for p in check.check_model(dtype)]
+    assert check.check_model(shape, infer=False) == []

@@ -324,6 +324,29 @@ def test_remove_node_rewire_refuses_a_declared_type_change() -> None:
 
 # --- graph inputs, outputs, initializers ---------------------------------------------------------
 
+def test_add_output_takes_the_inferred_type() -> None:
+    """Nothing declares 'h': inference types it (onnx.checker wants a type on every output); what
+    inference cannot type is refused with how to give it."""
+    model = _load("""
+        <ir_version: 10, opset_import: ["" : 21, "custom" : 1]>
+        g (float[N, 4] x) => (float[N, 8] y) {
+            s = Constant<value = int64[2] {0, 8}>()
+            c = Concat<axis = 1>(x, x)
+            h = Reshape(c, s)
+            y = Relu(h)
+            z = custom.Foo(y)
+        }
+    """)
+    edit.add_output(model, "h")
+    assert str(model.graph.outputs[-1].type) == "float[N,8]"
+    checker.check_model(_onnx(model), full_check=True)
+    _unchanged(model, lambda: edit.add_output(model, "z"),
+               r"the type of 'z' is unknown: nothing declares it and inference cannot tell; give it "
+               r"\(type=onnxlite.parser.parse_type")
+    edit.add_output(model, "z", onnxlite.parser.parse_type("float[N,8]"))
+    assert str(model.graph.outputs[-1].type) == "float[N,8]"
+
+
 def test_graph_io_edits() -> None:
     model = _load("""
         <ir_version: 10, opset_import: ["" : 21]>

@@ -618,10 +618,15 @@ def test_extract_missing_input_names_the_value_and_the_node() -> None:
 
 def test_extract_types() -> None:
     m = _linear_model()
-    m.proto.graph.value_info.pop(1)  # 'b' has no type now
+    m.proto.graph.value_info.pop(1)  # 'b' has no declared type now: inference gives it
+    part = transform.extract(m, ["b", "skip"], ["y"])
+    assert str(part.graph.inputs[0].type) == "float[2]"
+    relu = m.proto.graph.node[1]
+    relu.op_type, relu.domain = "Foo", "custom"  # and now inference cannot tell either
+    m.proto.opset_import.add(domain="custom", version=1)
     with pytest.raises(EditError) as info:
         transform.extract(m, ["b", "skip"], ["y"])
-    assert "the type of input 'b' is unknown" in str(info.value)
+    assert "type of input 'b' is unknown (nothing declares it and inference cannot tell)" in str(info.value)
     assert "types={'b': (dtype, shape)}" in str(info.value) and "--type 'b=" in str(info.value)
     part = transform.extract(m, ["b", "skip"], ["y"], types={"b": ("float", ["N", 2])})
     assert str(part.graph.inputs[0].type) == "float[N,2]"
@@ -928,14 +933,14 @@ def test_extract_real_models(file: str, inputs: list[str], outputs: list[str], t
     path = FIXTURES / file
     m = onnxlite.load(path)
     values = _intermediates(path, _random_feeds(m), inputs + outputs)
-    types = {}
-    for name in inputs + outputs:  # torchscript exports carry no value_info: say what the arrays are
-        if name not in {v.name for v in list(m.proto.graph.value_info) + list(m.proto.graph.input)
-                        + list(m.proto.graph.output)}:
-            types[name] = ("float", list(values[name].shape))
-            with pytest.raises(EditError, match=f"the type of .* '{name}' is unknown"):
-                transform.extract(m, inputs, outputs)
-    part = transform.extract(m, inputs, outputs, types=types)
+    # torchscript exports carry no value_info: the types of new inputs/outputs come from inference
+    part = transform.extract(m, inputs, outputs)
+    declared = {v.name: v for v in part.proto.graph.input} | {v.name: v for v in part.proto.graph.output}
+    for name in inputs + outputs:  # the inferred types agree with the arrays onnxruntime computes
+        v = onnxlite.ValueInfo(declared[name])
+        assert v.dtype is not None and v.dtype.np_dtype == values[name].dtype, name
+        assert v.shape is not None and len(v.shape) == values[name].ndim, name
+        assert all(not isinstance(d, int) or d == n for d, n in zip(v.shape, values[name].shape, strict=True))
     data = onnxlite.dumps(part)
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     got = _run(data, {k: values[k] for k in inputs})

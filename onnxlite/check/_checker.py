@@ -10,7 +10,8 @@ Codes: ir-version, ir-feature (a proto feature newer than the declared IR versio
 deprecated-op / experimental-op (warnings), input-count, output-count, attribute (a malformed
 AttributeProto), unknown-attribute, missing-attribute, attribute-type, duplicate-attribute,
 duplicate-definition (SSA), duplicate-input, duplicate-output (warning), duplicate-initializer,
-duplicate-node-name, shadowed-name (warning), undefined-value, topological-order,
+duplicate-node-name, shadowed-name (warning), undefined-value, topological-order, type-constraint,
+type-contradiction, infer (warning: inference could not run),
 cycle, empty-name, empty-node, missing-type, bad-type, tensor, tensor-data,
 initializer-mismatch, external-data, function, function-call, function-opset,
 recursive-function, duplicate-function, metadata (warning), training-binding, missing-graph,
@@ -33,6 +34,7 @@ from typing import Any
 
 from onnxlite import versions
 from onnxlite._proto.opschemas import LATEST_OPSET, UNBOUNDED
+from onnxlite.check._types import TypeChecks
 from onnxlite.check._values import CHECKER_REFUSES, ERROR, ORT_REFUSES, WARNING, Path, Values
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import AttributeType, Model, domain_label, iter_nodes, walk
@@ -64,11 +66,14 @@ def is_valid(problems: Iterable[Problem]) -> bool:
     return not any(p.severity == ERROR for p in problems)
 
 
-def check_model(model: Model, *, external_data: bool = True) -> list[Problem]:
+def check_model(model: Model, *, external_data: bool = True, infer: bool = True) -> list[Problem]:
     """Every problem found in ``model``, in model order; empty when the model is valid.
 
     With ``external_data`` (the default) the files external tensors name are looked up beside
-    the model (existence, and offset/length against the file size; no data is read). ::
+    the model (existence, and offset/length against the file size; no data is read). The types
+    of the values standard ops read and write are checked against the ops' type constraints:
+    declared types always, and with ``infer`` (the default) every value's type from
+    `onnxlite.infer`, which also reports declarations the computation contradicts. ::
 
         problems = check_model(onnxlite.load("model.onnx"))
         errors = [p for p in problems if p.severity == "error"]
@@ -76,6 +81,7 @@ def check_model(model: Model, *, external_data: bool = True) -> list[Problem]:
     checker = _Checker(model, external_data)
     try:
         checker.run()
+        TypeChecks(model, checker.add, infer).run()
     except (OnnxliteError, ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as e:
         checker.add("model", "internal-error",
                     f"checking stopped early: {type(e).__name__}: {e} (a bug in onnxlite; please report it)")

@@ -34,15 +34,16 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     extract = add("extract", "cut the subgraph between values into a new model",
                   "Keep only the nodes computing --outputs from --inputs (default: the model's own "
                   "inputs and outputs), with the initializers and functions they need. Types of new "
-                  "inputs and outputs come from the model's declarations (no shape inference).",
+                  "inputs and outputs come from the model's declarations, else from shape inference; "
+                  "--type gives one neither knows.",
                   _cmd_extract)
     extract.add_argument("--inputs", metavar="NAMES", type=_names,
                          help="comma-separated values that become the graph inputs")
     extract.add_argument("--outputs", metavar="NAMES", type=_names,
                          help="comma-separated values that become the graph outputs")
     extract.add_argument("--type", metavar="NAME=TYPE", action="append", type=_typed, default=[],
-                         dest="types", help="the type of a new input or output the model does not "
-                         "declare, in the dump's syntax: 'logits=float[N,10]' (repeatable)")
+                         dest="types", help="the type of a new input or output that neither the model "
+                         "nor inference gives, in the dump's syntax: 'logits=float[N,10]' (repeatable)")
 
     add("remove-unused", "remove nodes, initializers, functions and opsets nothing uses",
         "Dead-code elimination from the graph outputs backwards: nodes whose results nothing "

@@ -41,7 +41,7 @@ from onnxlite.edit._scope import (
     _subgraphs,
     _training_graphs,
 )
-from onnxlite.edit._types import Inferred, differ, type_text, value_type
+from onnxlite.edit._types import Inferred, complete, differ, inferred_type, type_text, value_type
 from onnxlite.errors import EditError
 from onnxlite.model import (
     Function,
@@ -423,11 +423,26 @@ def _known_type(graph: Graph, name: str) -> Any:
     return None
 
 
+def _inferred_proto(graph: Graph, name: str) -> Any:
+    from onnxlite.infer import format_type, to_type_proto
+
+    t = inferred_type(graph, name)
+    if t is None or not complete(t):
+        got = f" (inference found only {format_type(t)})" if t is not None else ""
+        raise EditError(f"{_label(graph)}: the type of '{name}' is unknown: nothing declares it and "
+                        f"inference cannot tell{got}; give it (type=onnxlite.parser.parse_type("
+                        "'float[N,10]') in Python, --type 'NAME=float[N,10]' on the command line)")
+    return to_type_proto(t)
+
+
 def add_output(target: Target, name: str, type: Type | None = None) -> None:
     """Make the value ``name`` a graph output. Its type comes from ``type`` or, when omitted,
-    from what the graph declares about it (inputs, value_info, initializers). ::
+    from what the graph declares about it (inputs, value_info, initializers), else from
+    `onnxlite.infer`. A value neither declares nor infers (at least its element type) is refused:
+    onnx.checker requires a type on every graph output. ::
 
         edit.add_output(model, "conv1_out")        # expose an intermediate value
+        edit.add_output(model, "h", onnxlite.parser.parse_type("float[N,64]"))
     """
     graph = _graph_only(target, "add_output")
     p = graph.proto
@@ -436,6 +451,8 @@ def add_output(target: Target, name: str, type: Type | None = None) -> None:
     if name not in _defined(p) and name not in _outer_defined(graph):
         raise EditError(f"{_label(graph)}: no value named '{name}' to output")
     tp = type.proto if type is not None else _known_type(graph, name)
+    if tp is None:
+        tp = _inferred_proto(graph, name)
     entry = p.output.add()
     entry.name = name
     if tp is not None:

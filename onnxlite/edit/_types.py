@@ -8,7 +8,7 @@ from typing import Any
 
 from onnxlite.model import Function, Graph, graph_path
 
-__all__ = ["differ", "inferred_type", "type_text", "value_type"]
+__all__ = ["complete", "differ", "inferred_type", "type_text", "value_type"]
 
 
 def _fresh() -> Any:
@@ -73,14 +73,24 @@ def inferred_type(scope: Graph | Function, name: str) -> Any:
 def value_type(scope: Graph | Function, name: str, inferred: Inferred | None = None) -> Any:
     """The declared type of ``name``, else the inferred one (None when neither is known)."""
     t = declared_type(scope, name)
-    if _complete(t):
+    if complete(t):
         return t
     found = (inferred or Inferred(scope)).type_of(name)
     return found if found is not None else t
 
 
-def _complete(t: Any) -> bool:
-    return t is not None and getattr(t, "dtype", 1) is not None
+def complete(t: Any) -> bool:
+    """Whether a type can be written as a graph output's: its element types are known (dims may
+    be unknown)."""
+    from onnxlite.infer import MapType, OptionalType, SequenceType
+
+    if t is None:
+        return False
+    if isinstance(t, (SequenceType, OptionalType)):
+        return complete(t.elem)
+    if isinstance(t, MapType):
+        return t.key is not None and complete(t.value)
+    return getattr(t, "dtype", None) is not None
 
 
 def differ(a: Any, b: Any) -> bool:

@@ -29,10 +29,11 @@ def extract(
     """A new model computing ``outputs`` from ``inputs``: the nodes between them, the
     initializers those nodes read, the functions they call. The source model is not changed.
 
-    Types of the new graph inputs and outputs come from the model's inputs, outputs, value_info
-    and initializers; onnx.checker requires one on each, so a value whose type is unknown raises
-    EditError unless ``types`` gives it, as a `Type` or ``(dtype, shape)`` (shape: ints, symbolic
-    names, None for unknown dims; shape None for unknown rank). There is no shape inference.
+    Types of the new graph inputs and outputs come from ``types``, else the model's inputs,
+    outputs, value_info and initializers, else `onnxlite.infer` (run only when needed);
+    onnx.checker requires one on each, so a value whose type is still unknown raises EditError
+    naming ``types``: a `Type` or ``(dtype, shape)`` (shape: ints, symbolic names, None for
+    unknown dims; shape None for unknown rank).
 
     A value the outputs need that is not among ``inputs``, not an initializer and not computed
     by a node raises EditError naming it and the node needing it. The new model keeps the ir
@@ -102,8 +103,9 @@ def extract(
             annotations.append(a)
             kept_inits.update(q for q in params if q in inits and q not in given)
     infos = _type_sources(g, inits, sparse)
-    in_infos = [_value_info(name, infos, types, "input") for name in inputs]
-    out_infos = [_value_info(name, infos, types, "output") for name in outputs]
+    inferred = _Inferred(model)
+    in_infos = [_value_info(name, infos, types, "input", inferred) for name in inputs]
+    out_infos = [_value_info(name, infos, types, "output", inferred) for name in outputs]
     unknown = sorted(set(types or ()) - given - set(outputs))
     if unknown:
         raise EditError(f"extract: types names '{unknown[0]}', which is neither an input nor an output")
@@ -193,16 +195,49 @@ def _type_sources(g: Any, inits: Mapping[str, int], sparse: Mapping[str, int]) -
     return infos
 
 
-def _value_info(name: str, infos: Mapping[str, Any], types: Mapping[str, TypeSpec] | None, role: str) -> Any:
+class _Inferred:
+    """The main graph's inferred types, computed on first use (only for a value the model does
+    not declare)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._types: dict[str, Any] | None = None
+
+    def type_proto(self, name: str) -> Any:
+        from onnxlite.infer import InferError, MapType, OptionalType, SequenceType, infer_types, to_type_proto
+
+        if self._types is None:
+            try:
+                self._types = infer_types(self.model).types.get("", {})
+            except InferError:
+                self._types = {}
+        t = self._types.get(name)
+        inner = t
+        while isinstance(inner, (SequenceType, OptionalType)):
+            inner = inner.elem
+        if isinstance(inner, MapType):
+            inner = inner.value if inner.key is not None else None
+        if t is None or inner is None or getattr(inner, "dtype", None) is None:
+            return None
+        return to_type_proto(t)
+
+
+def _value_info(name: str, infos: Mapping[str, Any], types: Mapping[str, TypeSpec] | None, role: str,
+                inferred: _Inferred | None = None) -> Any:
     if types is not None and name in types:
         v = _proto.ValueInfoProto(name=name)
         v.type.CopyFrom(_type_proto(types[name], name))
         return v
     found = infos.get(name)
+    if found is None and inferred is not None:
+        tp = inferred.type_proto(name)
+        if tp is not None:
+            found = _proto.ValueInfoProto(name=name)
+            found.type.CopyFrom(tp)
     if found is None:
         raise EditError(
-            f"extract: the type of {role} '{name}' is unknown (no graph input, output, value_info or "
-            f"initializer gives it) and onnx.checker requires one: give it (types={{'{name}': "
+            f"extract: the type of {role} '{name}' is unknown (nothing declares it and inference cannot "
+            f"tell) and onnx.checker requires one: give it (types={{'{name}': "
             f"(dtype, shape)}} in Python, --type '{name}=float[N,10]' on the command line)")
     return found
 
