@@ -191,29 +191,67 @@ class Matching:
                     ga.setdefault(self.a.ops[c][1], []).append(c)
                 for c in cb:
                     gb.setdefault(self.b.ops[c][1], []).append(c)
-                for op, xs in ga.items():
-                    ys = gb.get(op, [])
-                    if len(xs) == 1 and len(ys) == 1 and self.pa[xs[0]] < 0 and self.pb[ys[0]] < 0:
-                        self._pair(xs[0], ys[0])
+                found = [(xs[0], gb[op][0]) for op, xs in ga.items()
+                         if len(xs) == 1 and len(gb.get(op, ())) == 1]
+                for x, y in self._uncrossed(found, ca, cb):
+                    if self.pa[x] < 0 and self.pb[y] < 0:
+                        self._pair(x, y)
                         self._drain()
 
+    def _uncrossed(self, found: list[tuple[int, int]], ca: dict[int, int],
+                   cb: dict[int, int]) -> list[tuple[int, int]]:
+        """Drop candidate pairs that contradict each other's order in the dataflow: x1 lies between
+        the anchor and x2 in A while y2 lies between the anchor and y1 in B (A: anchor-T-M,
+        B: anchor-M-T'). Of two such pairs the one whose neighbours agree better stays; a tie
+        drops both (later stages decide)."""
+        dropped: set[tuple[int, int]] = set()
+        for k, (x1, y1) in enumerate(found):
+            for x2, y2 in found[k + 1:]:
+                if not ((ca[x2] == x1 and cb[y1] == y2) or (ca[x1] == x2 and cb[y2] == y1)):
+                    continue
+                s1, s2 = self._agreement(x1, y1), self._agreement(x2, y2)
+                if s1 <= s2:
+                    dropped.add((x1, y1))
+                if s2 <= s1:
+                    dropped.add((x2, y2))
+        return [p for p in found if p not in dropped]
+
+    def _agreement(self, x: int, y: int) -> int:
+        """How many neighbours of A node ``x`` and B node ``y`` look alike: producers with the same
+        local label at the same input slot, consumers with the same local label and slot."""
+        a, b = self.a, self.b
+        score = 0
+        for vx, vy in zip(a.ins[x], b.ins[y], strict=False):
+            if vx >= 0 and vy >= 0:
+                px, py = a.producer[vx][0], b.producer[vy][0]
+                if px >= 0 and py >= 0 and a.local[px] == b.local[py]:
+                    score += 1
+        for vx, vy in zip(a.outs[x], b.outs[y], strict=False):
+            if vx >= 0 and vy >= 0:
+                users = Counter((b.local[c], s) for c, s in b.consumers[vy])
+                for c, s in a.consumers[vx]:
+                    if users[(a.local[c], s)] > 0:
+                        users[(a.local[c], s)] -= 1
+                        score += 1
+        return score
+
     @staticmethod
-    def _near(info: GraphInfo, p: list[int], i: int, direction: int) -> list[int]:
+    def _near(info: GraphInfo, p: list[int], i: int, direction: int) -> dict[int, int]:
         """Unpaired nodes one or two steps from ``i`` (downstream: 0, upstream: 1) through an
-        unpaired node."""
+        unpaired node, each with the node it was reached through (-1: a direct neighbour)."""
         def step(k: int) -> list[int]:
             if direction == 0:
                 return [c for v in info.outs[k] if v >= 0 for c, _ in info.consumers[v]]
             return [info.producer[v][0] for v in info.ins[k] + info.implicit[k]
                     if v >= 0 and info.producer[v][0] >= 0]
-        found: list[int] = []
+        found: dict[int, int] = {}
         for c in step(i):
             if p[c] >= 0 or c in found:
                 continue
-            found.append(c)
+            found[c] = -1
             for d in step(c):
                 if p[d] < 0 and d not in found and d != i:
-                    found.append(d)
+                    found[d] = c
         return found
 
     # --- propagation -------------------------------------------------------------------------
