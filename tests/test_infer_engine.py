@@ -370,3 +370,18 @@ def test_names_and_dim_params_that_are_not_utf8() -> None:
     applied = infer.apply(loaded, result, prefer="inferred")
     reread = onnxlite.loads(onnxlite.dumps(applied))
     assert [v.name for v in reread.graph.value_info] == [b"t\xfeQ"]
+
+
+def test_attribute_of_the_wrong_type_is_reported_not_a_crash() -> None:
+    """Found by tools/fuzz.py: a Constant whose 'value' holds a list, not a tensor. The schema's
+    attribute type is checked before a rule sees the value."""
+    model = onnxlite.parse_model("""
+    <ir_version: 8, opset_import: ["" : 18]>
+    g (float[2] x) => (y) {
+      c = Constant <value = [1, 2]> ()
+      y = Add(x, c)
+    }""")
+    result = infer.infer_types(model)
+    assert result.type_of("c") is None
+    reasons = {u.value: u.reason for u in result.unknown}
+    assert "attribute 'value' is INTS, the operator declares TENSOR" in reasons["c"]

@@ -3,6 +3,7 @@ types, and records what it could not type and where declarations contradict the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from onnxlite.infer._types import (
     from_type_proto,
 )
 from onnxlite.model import Attribute, AttributeType, Function, Graph, Model, Node, node_labels, walk
-from onnxlite.versions import normalize_domain
+from onnxlite.versions import normalize_domain, op_schema
 
 __all__ = ["Contradiction", "InferError", "UnknownValue", "run"]
 
@@ -443,8 +444,12 @@ class Engine:
                 env = ctx._attr_env
                 if env is None or a.ref_attr_name not in env:
                     return default
-                return Attribute(env[a.ref_attr_name], node.graph, node.where).value
-            return Attribute(a, node.graph, node.where).value
+                a = env[a.ref_attr_name]
+            view = Attribute(a, node.graph, node.where)
+            want = _declared_attribute_type(ctx.domain, ctx.op_type, ctx.opset, name)
+            if want is not None and view.type != want:  # a hostile or broken file: never trust it
+                raise RuleFailed(f"attribute '{name}' is {view.type}, the operator declares {want}")
+            return view.value
         return default
 
     # --- subgraphs ------------------------------------------------------------------------------
@@ -615,3 +620,13 @@ def run(model: Model, input_shapes: Mapping[str, Sequence[int | str | None]] | N
     engine = Engine(model, input_shapes, dims)
     engine.run_model()
     return engine
+
+
+@functools.lru_cache(maxsize=8192)
+def _declared_attribute_type(domain: str, op_type: str, opset: int, name: str) -> str | None:
+    """The attribute type a standard operator's schema declares ('TENSOR', 'INTS'...), or None
+    (a custom op, or an attribute the schema does not know)."""
+    schema = op_schema(domain, op_type, opset)
+    if schema is None or name not in schema.attributes:
+        return None
+    return AttributeType.name_of(schema.attributes[name][0])
