@@ -191,3 +191,13 @@ def test_edits_keep_external_data_external(capsys: pytest.CaptureFixture[str], t
     for name, tensor in model.graph.initializers.items():
         np.testing.assert_array_equal(renamed.graph.initializers[name].numpy(), tensor.numpy())
     assert sorted(p.name for p in out.parent.iterdir()) == ["embed_mlp.onnx.data", "renamed.onnx"]
+
+
+def test_cli_errors_say_the_path_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """'bad/: bad: bad is a directory' was the path three times."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for argv in (["remove-node", str(bad), str(tmp_path / "o.onnx"), "relu"],
+                 ["convert", str(bad), str(tmp_path / "o.onnx")]):
+        code, out, err = run(capsys, *argv)
+        assert (code, out, err) == (1, "", f"onnxlite: error: {bad} is a directory\n")

@@ -137,7 +137,8 @@ def _open_regular(path: Path, where: str) -> tuple[int, int]:
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise UnsafePathError(f"{where}: {path} is {kind}")
+        # the path once: `where` is the path itself when the model file is the one refused
+        raise UnsafePathError(f"{path} is {kind}" if where == str(path) else f"{where}: {path} is {kind}")
     return fd, st.st_size
 
 

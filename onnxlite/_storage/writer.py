@@ -116,7 +116,8 @@ def write_model(
     if total > PROTOBUF_LIMIT:
         raise SaveError(
             f"{path}: the model would be {total / 2**30:.2f} GiB, over protobuf's 2 GiB limit for one "
-            "file; save with external_data=True to move weights to a data file")
+            "file; keep the weights in a data file (external_data=True in Python, --external-data on the "
+            "command line)")
     targets = {loc: _data_target(dest, loc) for loc in plan.data_files}
     temps: list[TempFile] = []
     backups: list[tuple[Path, Path]] = []
