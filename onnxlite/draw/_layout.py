@@ -316,8 +316,17 @@ def _coordinates(
         downward = sweep % 2 == 0
         seq = range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1)
         adj = up if downward else down
+        moved = 0.0
         for li in seq:
             members = layers[li]
+            if len(members) == 1:  # nothing to keep apart: straight to the neighbours' mean
+                v = members[0]
+                ns = adj[v]
+                if ns:
+                    x = sum(xs[u] + anchors[u] for u in ns) / len(ns) - anchors[v]
+                    moved = max(moved, abs(x - xs[v]))
+                    xs[v] = x
+                continue
             desired = []
             for v in members:
                 ns = adj[v]
@@ -328,7 +337,10 @@ def _coordinates(
                     desired.append(xs[v])
             placed = _isotonic(desired, [widths[v] for v in members], gaps[li])
             for v, x in zip(members, placed, strict=True):
+                moved = max(moved, abs(x - xs[v]))
                 xs[v] = x
+        if moved < 0.01:  # a fixed point: further sweeps would change nothing
+            break
     low = min(xs) if xs else 0.0
     shift = MARGIN - low
     return [x + shift for x in xs]
