@@ -28,7 +28,8 @@ from onnxlite.model import Body, Model, normalize_domain, walk
 
 __all__ = [
     "IR_GATES", "LATEST_IR_VERSION", "Gate", "Schema", "ir_needed_by_opsets", "is_standard_domain",
-    "normalize_domain", "op_schema", "render_path", "schema_history", "set_ir_version", "set_opset",
+    "normalize_domain", "op_schema", "operators", "render_path", "schema_history", "set_ir_version",
+    "set_opset",
     "used_features",
 ]
 
@@ -113,6 +114,11 @@ def schema_history(domain: str, op_type: str) -> tuple[Schema, ...]:
                  else Schema._make(row) for row in rows)
 
 
+def operators() -> tuple[tuple[str, str], ...]:
+    """(domain, op_type) of every standard operator onnxlite knows, in table order."""
+    return tuple(SCHEMAS)
+
+
 def is_standard_domain(domain: str) -> bool:
     """Whether onnxlite knows the operators of ``domain`` (ai.onnx, ai.onnx.ml, training...)."""
     return normalize_domain(domain) in LATEST_OPSET
@@ -154,58 +160,63 @@ def used_features(model_proto: Any) -> dict[str, str]:
     if len(m.configuration):
         note("multi-device", "configuration")
     stack: list[tuple[str, Any, Any]] = []
-    if m.HasField("graph"):
-        stack.append(("graph", m.graph, "graph"))
-    for i, t in enumerate(m.training_info):
-        for field in ("initialization", "algorithm"):
-            if t.HasField(field):
-                stack.append(("graph", getattr(t, field), f"training_info[{i}].{field}"))
-    for i, f in enumerate(m.functions):
-        stack.append(("function", f, f"functions[{i}] {_quote(_function_id(f))}"))
-    while stack:
-        kind, msg, where = stack.pop()
-        if kind == "graph":
-            _graph_features(msg, where, note, stack)
-        elif kind == "node":
-            if msg.overload:
-                note("overload", where)
-            if len(msg.metadata_props):
-                note("metadata_props", where)
-            if len(msg.device_configurations):
-                note("multi-device", where)
-            for a in msg.attribute:
-                if a.type not in _PLAIN_ATTRIBUTES:  # only these hold tensors, graphs or types
-                    stack.append(("attribute", a, (where, f".attribute {_quote(a.name)}")))
-        elif kind == "attribute":
-            _attribute_features(msg, where, note, stack)
-        elif kind == "tensor":
-            dt = msg.data_type
-            if dt in _DTYPE_KEYS:
-                note(_DTYPE_KEYS[dt], where)
-            if len(msg.metadata_props):
-                note("metadata_props", where)
-        elif kind == "type":
-            _type_features(msg, where, note, stack)
-        elif kind == "value_info":
-            if len(msg.metadata_props):
-                note("metadata_props", where)
-            if msg.HasField("type"):
-                stack.append(("type", msg.type, where))
-        else:  # function
-            if msg.overload:
-                note("overload", where)
-            if len(msg.attribute_proto):
-                note("function-attribute-default", (where, ".attribute_proto"))
-            if len(msg.value_info):
-                note("function-value-info", (where, ".value_info"))
-            if len(msg.metadata_props):
-                note("metadata_props", where)
-            for j, a in enumerate(msg.attribute_proto):
-                stack.append(("attribute", a, (where, f".attribute_proto[{j}]")))
-            for j, v in enumerate(msg.value_info):
-                stack.append(("value_info", v, (where, f".value_info[{j}]")))
-            for j, n in enumerate(msg.node):
-                stack.append(("node", n, (where, ("node", j, n.name))))
+    # bodies (graphs, subgraphs, training graphs, functions) come from the one walker; inside a
+    # body, the values, tensors and types it holds are visited here
+    places: dict[int, Any] = {}
+    for body in walk(m):
+        if body.parent is None:
+            where: Any = (f"functions[{body.where[len('functions['):-1]}] {_quote(_function_id(body.proto))}"
+                          if body.is_function else body.where)
+        else:
+            owner = (places[id(body.parent)], ("node", body.owner_index, body.owner.name))
+            where = ((owner, f".attribute {_quote(body.attribute)}"),
+                     f".graphs[{body.slot}]" if body.slot is not None else ".g")
+        places[id(body)] = where
+        stack.append(("function" if body.is_function else "graph", body.proto, where))
+        while stack:
+            kind, msg, at = stack.pop()
+            if kind == "graph":
+                _graph_features(msg, at, note, stack)
+            elif kind == "node":
+                if msg.overload:
+                    note("overload", at)
+                if len(msg.metadata_props):
+                    note("metadata_props", at)
+                if len(msg.device_configurations):
+                    note("multi-device", at)
+                for a in msg.attribute:
+                    if a.type not in _PLAIN_ATTRIBUTES:  # only these hold tensors, graphs or types
+                        stack.append(("attribute", a, (at, f".attribute {_quote(a.name)}")))
+            elif kind == "attribute":
+                _attribute_features(msg, at, note, stack)
+            elif kind == "tensor":
+                dt = msg.data_type
+                if dt in _DTYPE_KEYS:
+                    note(_DTYPE_KEYS[dt], at)
+                if len(msg.metadata_props):
+                    note("metadata_props", at)
+            elif kind == "type":
+                _type_features(msg, at, note, stack)
+            elif kind == "value_info":
+                if len(msg.metadata_props):
+                    note("metadata_props", at)
+                if msg.HasField("type"):
+                    stack.append(("type", msg.type, at))
+            else:  # function
+                if msg.overload:
+                    note("overload", at)
+                if len(msg.attribute_proto):
+                    note("function-attribute-default", (at, ".attribute_proto"))
+                if len(msg.value_info):
+                    note("function-value-info", (at, ".value_info"))
+                if len(msg.metadata_props):
+                    note("metadata_props", at)
+                for j, a in enumerate(msg.attribute_proto):
+                    stack.append(("attribute", a, (at, f".attribute_proto[{j}]")))
+                for j, v in enumerate(msg.value_info):
+                    stack.append(("value_info", v, (at, f".value_info[{j}]")))
+                for j, n in enumerate(msg.node):
+                    stack.append(("node", n, (at, ("node", j, n.name))))
     return found
 
 
@@ -247,10 +258,6 @@ def _attribute_features(a: Any, where: Any, note: Any, stack: list[tuple[str, An
     sparse = [a.sparse_tensor] if a.HasField("sparse_tensor") else []
     for s in [*sparse, *a.sparse_tensors]:
         stack.append(("tensor", s.values, (where, ".sparse_tensor.values")))
-    if a.HasField("g"):
-        stack.append(("graph", a.g, (where, ".g")))
-    for i, g in enumerate(a.graphs):
-        stack.append(("graph", g, (where, f".graphs[{i}]")))
     if a.HasField("tp"):
         stack.append(("type", a.tp, (where, ".tp")))
     for i, t in enumerate(a.type_protos):

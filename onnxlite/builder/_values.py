@@ -16,13 +16,13 @@ import difflib
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from onnxlite import _proto
 from onnxlite._storage.wire import MAX_DEPTH
 from onnxlite.dtypes import DataType
 from onnxlite.errors import EditError
-from onnxlite.model import AttributeType, Graph, SparseTensor, Tensor, Type
+from onnxlite.model import AttributeType, Graph, SparseTensor, Tensor, Type, graph_attributes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -420,11 +420,13 @@ def refuse_unknown(op_label: str, key: str, known: Mapping[str, Any], where: str
 
 # --- operator schemas ------------------------------------------------------------------------------
 
+@functools.cache
 def schema_table() -> dict[tuple[str, str], list[Any]]:
-    """The generated table of standard operators (imported on first use: it takes ~80 ms)."""
-    from onnxlite._proto.opschemas import SCHEMAS
+    """(domain, op) -> every version's `onnxlite.versions.Schema`, oldest first: the one reader of
+    the generated table (imported on first use: it takes ~80 ms)."""
+    from onnxlite import versions
 
-    return cast("dict[tuple[str, str], list[Any]]", SCHEMAS)
+    return {key: list(versions.schema_history(*key)) for key in versions.operators()}
 
 
 def latest_opset(domain: str) -> int | None:
@@ -565,9 +567,8 @@ def walk(nodes: Iterable[Any], where: str) -> Iterator[tuple[Any, str]]:
         node, at = stack.pop()
         here = f"{at}.node '{node.name}' ({node.op_type})"
         yield node, here
-        for a in reversed(node.attribute):
-            for g in reversed(([a.g] if a.HasField("g") else []) + list(a.graphs)):
-                stack.extend((n, f"{here}.{a.name}") for n in reversed(g.node))
+        for name, _, g in reversed(list(graph_attributes(node))):
+            stack.extend((n, f"{here}.{name}") for n in reversed(g.node))
 
 
 def check_node(node: Any, at: str, schema: Any) -> None:
