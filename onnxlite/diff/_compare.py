@@ -11,7 +11,7 @@ from onnxlite.diff._graphinfo import GraphInfo, build, constant_tensor
 from onnxlite.diff._match import Matching
 from onnxlite.diff._signature import leaf_labels, outer_labels
 from onnxlite.diff._tensorbytes import TensorRef, digest, same_bytes, statistics
-from onnxlite.model import Body, Model, walk
+from onnxlite.model import Body
 from onnxlite.versions import op_schema
 
 
@@ -39,10 +39,9 @@ class Collected:
 BodyIndex = dict[tuple[str, int, str, int | None], Body]
 
 
-def body_index(model: Model) -> BodyIndex:
-    """Every If/Loop/Scan body of ``model`` (main graph and functions) by where it hangs."""
-    return {(b.parent.path, b.owner_index, b.attribute, b.slot): b
-            for b in walk(model, training=False) if b.parent is not None}
+def body_index(walked: list[Body]) -> BodyIndex:
+    """Every If/Loop/Scan body of a model (``walk(model, training=False)``) by where it hangs."""
+    return {(b.parent.path, b.owner_index, b.attribute, b.slot): b for b in walked if b.parent is not None}
 
 
 @dataclass

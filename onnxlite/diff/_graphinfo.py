@@ -103,86 +103,101 @@ def build(graph_proto: Any, store: Any, path: str, *, function: Any = None) -> G
         for v in list(src.value_info) + list(src.output):
             if v.HasField("type"):
                 info.declared[v.name] = (v.type.SerializeToString(deterministic=True), v.type)
+    _nodes(info, protos, store)
+    leaf = info.leaf
+    for vid, (node, _) in enumerate(info.producer):
+        if node < 0 and vid not in leaf:
+            leaf[vid] = Leaf("outer")
+    known = len(info.names)
+    if function is not None:
+        info.outputs = [info.value_id(n) for n in src.output]
+    else:
+        info.outputs = [info.value_id(v.name) for v in src.output]
+    for vid in range(known, len(info.names)):  # outputs may name values nothing defines
+        leaf[vid] = Leaf("undefined")
+    _toposort(info)
+    return info
+
+
+def _nodes(info: GraphInfo, protos: Any, store: Any) -> None:
+    """One pass over the nodes: value ids, producers and consumers, ops, canonical attributes and
+    local labels. Written for speed (100,000-node graphs): locals, no per-value method calls."""
     ids, names, producer, consumers, leaf = info.ids, info.names, info.producer, info.consumers, info.leaf
-    all_outs = info.outs
-    raw = [(n.input[:], n.output[:]) for n in protos]
-    for i, (_, outputs) in enumerate(raw):
+    all_ins, all_outs, ops = info.ins, info.outs, info.ops
+    commutative, attrs_list, local, implicit_list = info.commutative, info.attrs, info.local, info.implicit
+    domains: dict[str, str] = {}
+    no_attrs: dict[str, Any] = {}
+    plain: dict[tuple[str, str, str, int, int], int] = {}  # local labels of attribute-less nodes
+    for i, n in enumerate(protos):
+        raw_domain = n.domain
+        domain = domains.get(raw_domain)
+        if domain is None:
+            domain = domains[raw_domain] = normalize_domain(raw_domain)
+        op_type = n.op_type
+        overload = n.overload
+        ops.append((domain, op_type, overload))
+        commutative.append(not domain and op_type in COMMUTATIVE)
         outs = []
+        outputs = tuple(n.output)
         for slot, name in enumerate(outputs):
             if not name:
                 outs.append(-1)
                 continue
-            found = ids.get(name)
-            if found is None:
+            vid = ids.get(name)
+            if vid is None:
                 vid = ids[name] = len(names)
                 names.append(name)
                 producer.append((i, slot))
                 consumers.append([])
             else:
-                vid = found
                 producer[vid] = (i, slot)
                 leaf.pop(vid, None)
             outs.append(vid)
         all_outs.append(tuple(outs))
-    all_ins, ops, commutative, attrs_list = info.ins, info.ops, info.commutative, info.attrs
-    local, implicit_list = info.local, info.implicit
-    domains: dict[str, str] = {}
-    for i, n in enumerate(protos):
-        domain = domains.get(n.domain)
-        if domain is None:
-            domain = domains[n.domain] = normalize_domain(n.domain)
-        op_type = n.op_type
-        overload = n.overload
-        ops.append((domain, op_type, overload))
-        commutative.append(not domain and op_type in COMMUTATIVE)
-        inputs, outputs = raw[i]
         ins = []
-        for slot, name in enumerate(inputs):
+        for slot, name in enumerate(tuple(n.input)):
             if not name:
                 ins.append(-1)
                 continue
-            known = ids.get(name)
-            vid = info.value_id(name) if known is None else known
-            consumers[vid].append((i, slot))
+            vid = ids.get(name)
+            if vid is None:
+                vid = ids[name] = len(names)
+                names.append(name)
+                producer.append((-1, -1))
+                consumers.append([(i, slot)])
+            else:
+                consumers[vid].append((i, slot))
             ins.append(vid)
         all_ins.append(tuple(ins))
+        if not len(n.attribute):
+            attrs_list.append(no_attrs)
+            implicit_list.append(())
+            key = (domain, op_type, overload, len(ins), len(outputs))
+            label = plain.get(key)
+            if label is None:
+                label = plain[key] = hash(key + ((),))
+            local.append(label)
+            continue
         attrs: dict[str, Any] = {}
         free: set[str] = set()
-        if len(n.attribute):
-            for a in n.attribute:
-                if a.name not in attrs:
-                    attrs[a.name] = canonical_attribute(a, store, free)
+        for a in n.attribute:
+            if a.name not in attrs:
+                attrs[a.name] = canonical_attribute(a, store, free)
         attrs_list.append(attrs)
+        local.append(hash((domain, op_type, overload, len(ins), len(outputs), tuple(sorted(attrs.items())))))
         if op_type == "Constant" and not domain and not ins and len(outputs) == 1 and outputs[0]:
             meta = constant_meta(n)
             if meta is not None:
-                info.constant[all_outs[i][0]] = (meta[0], meta[1], i)
+                info.constant[outs[0]] = (meta[0], meta[1], i)
         if not free:
             implicit_list.append(())
-            local.append(hash((domain, op_type, overload, len(ins), len(outputs),
-                               tuple(sorted(attrs.items())) if attrs else ())))
             continue
         implicit = []
         for name in sorted(free):
             vid = info.value_id(name)
-            info.consumers[vid].append((i, -1))
+            consumers[vid].append((i, -1))
             implicit.append(vid)
         implicit_list.append(tuple(implicit))
-        local.append(hash((domain, op_type, overload, len(ins), len(outputs),
-                           tuple(sorted(attrs.items())) if attrs else ())))
-    for vid in range(len(info.names)):
-        if info.producer[vid][0] < 0 and vid not in info.leaf:
-            info.leaf[vid] = Leaf("outer")
-    if function is not None:
-        info.outputs = [info.value_id(n) for n in src.output]
-    else:
-        info.outputs = [info.value_id(v.name) for v in src.output]
-    for vid in range(len(info.names)):  # outputs may name values nothing defines
-        if info.producer[vid][0] < 0 and vid not in info.leaf:
-            info.leaf[vid] = Leaf("undefined")
-    _toposort(info)
-    return info
-
 
 def _toposort(info: GraphInfo) -> None:
     """Kahn's order (stable by node index); nodes on a cycle (an invalid model) go last."""

@@ -429,9 +429,10 @@ class Matching:
                 if x >= 0 and y >= 0:
                     self.va[x] = y
                     self.vb[y] = x
+        consts_a = a.leaf.keys() | a.constant.keys()
         for i in a.order:
             j = self.pa[i]
-            if j < 0:
+            if j < 0 or not (a.implicit[i] or any(v in consts_a for v in a.ins[i])):
                 continue
             for x, y in self.input_pairs(i, j):
                 if x in self.va or y in self.vb:
@@ -453,7 +454,7 @@ class Matching:
                     self.vb[y] = x
         for i in a.order:  # constants shared by several readers on one side, not on the other
             j = self.pa[i]
-            if j < 0:
+            if j < 0 or not (a.implicit[i] or any(v in consts_a for v in a.ins[i])):
                 continue
             for x, y in self.input_pairs(i, j):
                 if not self.values_paired(x, y) and self._same_constant(x, y):

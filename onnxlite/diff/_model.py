@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
+import gc
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,10 +48,21 @@ def diff_models(a: Model, b: Model, *, weights: bool = False) -> ModelDiff:
         d = onnxlite.diff.diff_models(onnxlite.load("a.onnx"), onnxlite.load("b.onnx"))
         d.equal, d.to_json()["nodes"]["changed"]
     """
+    collecting = gc.isenabled()
+    gc.disable()  # millions of small tuples and lists, none cyclic: collections would only rescan them
+    try:
+        return _diff_models(a, b, weights)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _diff_models(a: Model, b: Model, weights: bool) -> ModelDiff:
     out = Collected(weights=weights)
     ga = build(a.proto.graph, a.store, "")
     gb = build(b.proto.graph, b.store, "")
-    bodies_a, bodies_b = body_index(a), body_index(b)
+    walked_a, walked_b = walk(a, training=False), walk(b, training=False)
+    bodies_a, bodies_b = body_index(walked_a), body_index(walked_b)
     _signature(ga, gb, out, names=True)
     diff_graph(ga, gb, Side(a.opset_imports, {}, bodies_a), Side(b.opset_imports, {}, bodies_b),
                interface_pairs(ga, gb), out)
@@ -64,7 +75,7 @@ def diff_models(a: Model, b: Model, *, weights: bool = False) -> ModelDiff:
                     "constants": out.constants}
     result.initializers = {"matched": out.init_matched, "added": out.init_added, "removed": out.init_removed,
                            "changed": out.init_changed}
-    result.summary = _summary(a, b, out)
+    result.summary = _summary(walked_a, walked_b, out)
     result.summary["scopes"] = scope_stats
     return result
 
@@ -131,19 +142,11 @@ def _all_nodes(info: Any, into: list[dict[str, Any]]) -> None:
                      "_node": info.protos[i]})
 
 
-def _bodies(model: Model) -> list[Body]:
-    """Every graph body (main graph, subgraphs, functions and theirs; not training graphs)."""
-    return walk(model, training=False)
-
-
-def _nodes(model: Model) -> Iterator[Any]:
-    for body in _bodies(model):
-        yield from body.proto.node
-
-
-def _summary(a: Model, b: Model, out: Collected) -> dict[str, Any]:
-    ops_a = Counter(n.op_type for n in _nodes(a))
-    ops_b = Counter(n.op_type for n in _nodes(b))
+def _summary(a: list[Body], b: list[Body], out: Collected) -> dict[str, Any]:
+    """Node counts and op histogram delta over every body (``walk`` lists), parameter and byte
+    deltas over every graph's initializers."""
+    ops_a = _ops(a)
+    ops_b = _ops(b)
     ops = {op: [ops_a.get(op, 0), ops_b.get(op, 0)] for op in sorted(set(ops_a) | set(ops_b))
            if ops_a.get(op, 0) != ops_b.get(op, 0)}
     pa, ba = _parameters(a)
@@ -158,10 +161,17 @@ def _summary(a: Model, b: Model, out: Collected) -> dict[str, Any]:
     }
 
 
-def _parameters(model: Model) -> tuple[int, int]:
+def _ops(bodies: list[Body]) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for body in bodies:
+        found.update(n.op_type for n in body.proto.node)
+    return found
+
+
+def _parameters(bodies: list[Body]) -> tuple[int, int]:
     """(elements, bytes) of every initializer, from dtype and shape only (no data is read)."""
     count = size = 0
-    for body in _bodies(model):
+    for body in bodies:
         if body.is_function:
             continue
         g = body.proto
@@ -205,10 +215,9 @@ def _scopes(a: Model, b: Model, out: Collected) -> dict[str, dict[str, int]]:
         entry = stats.setdefault(scope, {"a": 0, "b": 0, "added": 0, "removed": 0, "changed": 0})
         entry[key] += 1
 
-    for n in a.proto.graph.node:
-        bump(scope_of(n), "a")
-    for n in b.proto.graph.node:
-        bump(scope_of(n), "b")
+    for key, model in (("a", a), ("b", b)):
+        for scope, count in Counter(map(scope_of, model.proto.graph.node)).items():
+            stats.setdefault(scope, {"a": 0, "b": 0, "added": 0, "removed": 0, "changed": 0})[key] = count
     for r in out.added:
         if not r["graph"]:
             bump(scope_of(r["_node"]), "added")
