@@ -41,14 +41,16 @@ from onnxlite.diff import diff_models
 t0 = time.perf_counter()
 a = onnxlite.load(sys.argv[1]); b = onnxlite.load(sys.argv[2])
 t1 = time.perf_counter()
+c1 = time.process_time()
 if sys.argv[3] == "diff":
     d = diff_models(a, b)
     summary = (d.equal, d.nodes["matched"], len(d.nodes["changed"]), len(d.initializers["changed"]))
 else:
     summary = None
 t2 = time.perf_counter()
+c2 = time.process_time()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{t1 - t0:.3f} {t2 - t1:.3f} {rss:.0f} {summary}")
+print(f"{t1 - t0:.3f} {t2 - t1:.3f} {rss:.0f} {c2 - c1:.3f} {summary}")
 """
 
 
@@ -131,9 +133,10 @@ def build_big(folder_a: Path, folder_b: Path) -> None:
 
 
 def run_child(a: Path, b: Path, what: str) -> tuple[float, float, float, str]:
+    """(load s, diff s, peak RSS MB, "cpu=SECONDS summary") of one fresh process."""
     out = subprocess.run([sys.executable, "-c", _CHILD, str(a), str(b), what], check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout.split(maxsplit=3)
-    return float(out[0]), float(out[1]), float(out[2]), out[3].strip()
+                         capture_output=True, text=True, cwd=ROOT).stdout.split(maxsplit=4)
+    return float(out[0]), float(out[1]), float(out[2]), f"{out[4].strip()} (diff CPU {float(out[3]):.2f} s)"
 
 
 def main() -> None:
