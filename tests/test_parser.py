@@ -19,7 +19,6 @@ import functools
 import math
 import struct
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -977,12 +976,10 @@ def _chain_model(count: int) -> onnxlite.Model:
     return onnxlite.Model(model)
 
 
-def test_speed_of_a_100k_node_dump(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_100k_node_dump_parses_back() -> None:
+    """Scale, not speed (timed against onnx.parser in tools/bench_storage.py): deep chains do
+    not hit a recursion limit and every node comes back."""
     text = format_model(_chain_model(100_000), full=True)
-    start = time.perf_counter()
     model = parse_model(text)
-    elapsed = time.perf_counter() - start
     assert len(model.graph.proto.node) == 100_000
     assert model.graph.proto.node[-1].output[0] == "output"
-    with capsys.disabled():
-        print(f"\n    parse_model: 100,000 nodes, {len(text) / 1e6:.1f} MB of text in {elapsed:.2f} s")

