@@ -32,8 +32,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         description="Draw the model top to bottom with a layout computed here (no graphviz, no "
                     "browser needed). Scopes from node names become frames, repeated blocks are "
                     "folded ('x 32') on graphs over 1,000 nodes, If/Loop/Scan bodies are drawn beside "
-                    "their node, edges carry inferred types. The .html page opens offline: pan, zoom, "
-                    "search, click for details, expand and collapse clusters.")
+                    "their node, model-local functions beside the main graph, edges carry inferred "
+                    "types. The .html page opens offline: pan, zoom, search, click for details, "
+                    "expand clusters in place and collapse them.")
     draw.add_argument("model", metavar="MODEL", help="the .onnx file")
     draw.add_argument("-o", "--output", metavar="OUT", required=True, type=_out_path,
                       help="where to write: OUT.svg, OUT.html or OUT.dot")

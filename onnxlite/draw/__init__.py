@@ -3,7 +3,8 @@
 Everything is computed here in Python (no graphviz, no browser, no network). Scopes from node
 names (``/model/layers.3/self_attn/q_proj/MatMul``) or torch's name-scope metadata become nested
 frames; repeated blocks are folded ("x 32") on graphs over 1,000 nodes; If/Loop/Scan bodies are
-drawn beside their node. Weights are never read: initializers are summarized by type.
+drawn beside their node, model-local functions once each beside the main graph. Weights are never
+read: initializers are drawn as boxes (small graphs) or summarized in their readers, by type.
 
 Example::
 

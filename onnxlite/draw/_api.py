@@ -59,7 +59,7 @@ def to_dot(model: Model | str | os.PathLike[str], *, fold: bool | None = None, d
 def to_html(model: Model | str | os.PathLike[str], *, fold: bool | None = None, depth: int | None = None,
             expand: Iterable[str] = (), no_fold: bool = False, initializers: bool | None = None) -> str:
     """One self-contained HTML page (no network): pan/zoom, search, details on click, clusters
-    that expand in place of the view and collapse back."""
+    that expand in place (the drawing makes room around them) and collapse back, or open alone."""
     from onnxlite.draw._html import html_document
 
     scene = _scene(model, fold, depth, expand, no_fold, clusters=True, initializers=initializers)

@@ -1,6 +1,7 @@
 """The self-contained HTML page: the main view's SVG inline (as first drawn it is exactly the
-.svg's drawing), the inside of every cluster in a <template>, and one JSON block with the details
-of each box and a search index over every node of every graph drawn."""
+.svg's drawing), the inside of every cluster in a <template> (the page's script puts it in place of
+the cluster box, or shows it alone), and one JSON block with the details of each box and a search
+index over every node of every graph drawn, functions included."""
 
 from __future__ import annotations
 
