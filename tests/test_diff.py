@@ -255,7 +255,9 @@ def _perturb_and_check(case: str, seed: int, rng: random.Random, *, raw_remove: 
         if name in expect_changed:
             assert c["b"] == renamed[name]
             continue
-        assert name in rewired_ok and c["what"] == ["inputs"], c
+        # a rewired reader may also get new (inferred or declared) output types
+        assert name in rewired_ok and c["what"][0] == "inputs", c
+        assert set(c["what"]) <= {"inputs", "output_types"}, c
     assert {c["a"] for c in report["initializers"]["changed"]} == expect_init
     assert report["initializers"]["added"] == [] and report["initializers"]["removed"] == []
     assert report["equal"] is (not (expect_changed or expect_init or expect_removed or expect_added))
@@ -378,3 +380,34 @@ def test_constant_turned_initializer_with_a_new_value_is_a_changed_initializer()
     [changed] = report["initializers"]["changed"]
     assert changed["a"] == "c_w" and changed["kind"] == "Constant -> initializer"
     assert changed["differing"] == 16 and changed["max_abs"] == 1.0
+
+
+def _transpose_model(perm: list[int]) -> onnxlite.Model:
+    g = GraphBuilder("t", opset=18)
+    x = g.input("x", "float32", [2, 8])
+    t = g.op("Transpose", x, name="tr", perm=perm)
+    r = g.op("Relu", t, name="relu")
+    g.output(g.op("Identity", r, name="id"), "float32", None)
+    return g.model()
+
+
+def test_inferred_output_types_annotate_changed_nodes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed node whose outputs nobody declares gets its inferred output types (marked
+    'inferred'); the nodes downstream, whose types change with it, are not reported; inference
+    is not run when nothing changed."""
+    a, b = _transpose_model([1, 0]), _transpose_model([0, 1])
+    [changed] = diff_models(a, b).to_json()["nodes"]["changed"]
+    assert changed["a"] == "tr" and changed["what"] == ["attributes", "output_types"]
+    assert changed["output_types"] == {"0": ["float[8,2]", "float[2,8]", "inferred"]}
+    [plain] = diff_models(a, b, infer=False).to_json()["nodes"]["changed"]
+    assert plain["what"] == ["attributes"]
+
+    import onnxlite.infer
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("inference ran")
+
+    monkeypatch.setattr(onnxlite.infer, "infer_types", refuse)
+    c = copy(a)
+    rename_and_reorder(c, random.Random(0))
+    assert diff_models(a, c).equal

@@ -101,3 +101,21 @@ def test_trouble_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     with pytest.raises(SystemExit) as e:
         main(["diff", str(CNN)])
     assert e.value.code == 2
+
+
+def test_inferred_output_types_are_printed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from onnxlite.builder import GraphBuilder
+
+    paths = []
+    for perm in ([1, 0], [0, 1]):
+        g = GraphBuilder("t", opset=18)
+        x = g.input("x", "float32", [2, 8])
+        g.output(g.op("Relu", g.op("Transpose", x, name="tr", perm=perm), name="relu"), "float32", None)
+        paths.append(tmp_path / f"t{perm[0]}.onnx")
+        onnxlite.save(g.model(), paths[-1])
+    status, out, _ = _run(capsys, str(paths[0]), str(paths[1]), "--no-color")
+    assert status == 1
+    assert "  ~ Transpose tr: attributes, output_types\n      perm: [1, 0] -> [0, 1]\n" \
+           "      output 0 type: float[8,2] -> float[2,8] (inferred)\n" in out
+    status, out, _ = _run(capsys, str(paths[0]), str(paths[1]), "--no-color", "--no-infer")
+    assert "  ~ Transpose tr: attributes\n      perm: [1, 0] -> [0, 1]\n" in out

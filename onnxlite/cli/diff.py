@@ -32,6 +32,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                       help="also list renamed nodes, values and initializers")
     diff.add_argument("--weights", action="store_true",
                       help="statistics of changed initializers (max abs/rel difference, differing elements)")
+    diff.add_argument("--no-infer", action="store_true",
+                      help="compare declared output types only (no inferred types for changed nodes)")
     diff.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     diff.set_defaults(run=_cmd_diff)
 
@@ -42,7 +44,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     try:
         a = load(args.model)
         b = load(args.other)
-        result = diff_models(a, b, weights=args.weights)
+        result = diff_models(a, b, weights=args.weights, infer=not args.no_infer)
     except (OnnxliteError, OSError) as e:
         if getattr(args, "debug", False):
             import traceback

@@ -30,6 +30,7 @@ class Collected:
     init_added: list[dict[str, Any]] = field(default_factory=list)
     init_removed: list[dict[str, Any]] = field(default_factory=list)
     constants: list[dict[str, Any]] = field(default_factory=list)  # Constant node <-> initializer
+    matchings: list[Matching] = field(default_factory=list)  # every graph pair's pairing (for inference)
     signature: list[dict[str, Any]] = field(default_factory=list)
     scopes_a: list[str] = field(default_factory=list)  # per added/removed/changed record: its scope
     scope_of: dict[int, str] = field(default_factory=dict)
@@ -63,6 +64,7 @@ def diff_graph(a: GraphInfo, b: GraphInfo, sa: Side, sb: Side, input_pairs: list
     leaves_a = leaf_labels(a, labels_a, outer_labels(sa.outer))
     leaves_b = leaf_labels(b, labels_b, outer_labels(sb.outer))
     m = Matching(a, b, leaves_a, leaves_b).run()
+    out.matchings.append(m)
     moved_a, moved_b = _constants(m, out)
     for i in a.order:
         j = m.pa[i]

@@ -10,6 +10,7 @@ from typing import Any
 
 from onnxlite.diff._compare import Collected, Side, _signature, body_index, diff_graph, interface_pairs
 from onnxlite.diff._graphinfo import build
+from onnxlite.diff._inferred import compare_inferred, upstream_changed
 from onnxlite.dtypes import data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
 from onnxlite.model import Body, Model, function_path, walk
@@ -38,11 +39,13 @@ class ModelDiff:
                 "initializers": self.initializers, "renames": self.renames, "summary": self.summary}
 
 
-def diff_models(a: Model, b: Model, *, weights: bool = False) -> ModelDiff:
+def diff_models(a: Model, b: Model, *, weights: bool = False, infer: bool = True) -> ModelDiff:
     """Compare two models by structure, not by name: nodes are paired by op, attributes and
     position in the dataflow, so renamed values and reordered nodes are no difference.
     ``weights=True`` adds max abs/rel difference and the count of differing elements to each
     changed initializer (streamed; without it tensors are only compared byte for byte).
+    ``infer`` compares inferred output types of paired nodes where neither model declares them
+    (only when something upstream changed; see ``_inferred``).
     Neither model is changed. Example::
 
         d = onnxlite.diff.diff_models(onnxlite.load("a.onnx"), onnxlite.load("b.onnx"))
@@ -51,13 +54,13 @@ def diff_models(a: Model, b: Model, *, weights: bool = False) -> ModelDiff:
     collecting = gc.isenabled()
     gc.disable()  # millions of small tuples and lists, none cyclic: collections would only rescan them
     try:
-        return _diff_models(a, b, weights)
+        return _diff_models(a, b, weights, infer)
     finally:
         if collecting:
             gc.enable()
 
 
-def _diff_models(a: Model, b: Model, weights: bool) -> ModelDiff:
+def _diff_models(a: Model, b: Model, weights: bool, infer: bool) -> ModelDiff:
     out = Collected(weights=weights)
     ga = build(a.proto.graph, a.store, "")
     gb = build(b.proto.graph, b.store, "")
@@ -68,6 +71,8 @@ def _diff_models(a: Model, b: Model, weights: bool) -> ModelDiff:
                interface_pairs(ga, gb), out)
     header = _header(a, b)
     _functions(a, b, out, header, bodies_a, bodies_b)
+    if infer and upstream_changed(out):
+        compare_inferred(a, b, out)
     scope_stats = _scopes(a, b, out)
     result = ModelDiff(header=header, signature=out.signature, renames=out.renames)
     result.nodes = {"matched": out.matched, "added": [_clean(r) for r in out.added],

@@ -110,8 +110,9 @@ def _details(c: dict[str, Any]) -> list[str]:
         lines.append(f"input {r['slot']}: {r['a'] or '(none)'} -> {r['b'] or '(none)'}")
     if "outer" in inputs:
         lines.append(f"outer inputs: {inputs['outer'][0]} -> {inputs['outer'][1]}")
-    for slot, (x, y) in c.get("output_types", {}).items():
-        lines.append(f"output {slot} type: {x} -> {y}")
+    for slot, pair in c.get("output_types", {}).items():
+        note = " (inferred)" if len(pair) > 2 else ""
+        lines.append(f"output {slot} type: {pair[0]} -> {pair[1]}{note}")
     for path in c.get("body", []):
         lines.append(f"body {path} differs (see its entries)")
     return lines
