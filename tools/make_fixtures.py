@@ -2366,6 +2366,8 @@ def section_torch(root: Path) -> SectionResult:
             "embed_mlp.onnx.data",
         ),
     ]
+    for spec in _real_torch_models(torch):
+        jobs += _real_model_jobs(torch, spec, seeded)
     for rel, description, features, export, dynamo, data_name in jobs:
         path = d / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -2397,6 +2399,360 @@ def section_torch(root: Path) -> SectionResult:
     for failure in failures:
         print(f"  ! {failure}", file=sys.stderr)
     return SectionResult(out, {"torch": version, "onnxscript": _version_of("onnxscript")})
+
+
+@dataclass
+class _TorchModel:
+    """One model of `_real_torch_models`, exported by both exporters as torch/<stem>_<exporter>.onnx."""
+
+    stem: str
+    description: str
+    features: list[str]
+    cls: Any  # the nn.Module class, built with `seeded`
+    args: tuple[Any, ...]  # example inputs
+    input_names: list[str]
+    output_names: list[str]
+    dynamic_axes: dict[str, dict[int, str]]  # TorchScript exporter, keyed by input name
+    dynamic_shapes: dict[str, Any] | None  # dynamo exporter, by forward() argument; None: no dynamo export
+    scripted: bool  # torch.jit.script the module first (data-dependent control flow)
+
+
+def _real_torch_models(torch: Any) -> list[_TorchModel]:
+    """Small models shaped like the real ones people export (ResNet, MobileNet, UNet, YOLO head,
+    GPT with KV cache, BERT, ViT, LSTM/GRU, slicing on symbolic dims, a scripted loop), for the
+    inference measurement on real exports (tests/test_infer_real.py). Each is exported by both
+    exporters with dynamic batch, sequence and height/width."""
+    nn = torch.nn
+    F = nn.functional
+    Module: Any = nn.Module
+    dim = torch.export.Dim
+
+    class ResBlock(Module):
+        def __init__(self, cin: int, cout: int, stride: int) -> None:
+            super().__init__()
+            self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.b1 = nn.BatchNorm2d(cout)
+            self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.b2 = nn.BatchNorm2d(cout)
+            self.down = None
+            if stride != 1 or cin != cout:
+                self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x: Any) -> Any:
+            y = F.relu(self.b1(self.c1(x)))
+            y = self.b2(self.c2(y))
+            return F.relu(y + (x if self.down is None else self.down(x)))
+
+    class ResNet(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                                      nn.MaxPool2d(3, 2, 1))
+            self.l1 = ResBlock(8, 8, 1)
+            self.l2 = ResBlock(8, 16, 2)
+            self.fc = nn.Linear(16, 10)
+
+        def forward(self, x: Any) -> Any:
+            y = self.l2(self.l1(self.stem(x)))
+            return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+    class InvertedResidual(Module):
+        def __init__(self, c: int, expand: int) -> None:
+            super().__init__()
+            h = c * expand
+            self.pw = nn.Sequential(nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6())
+            self.dw = nn.Sequential(nn.Conv2d(h, h, 3, 1, 1, groups=h, bias=False), nn.BatchNorm2d(h),
+                                    nn.Hardswish())
+            self.se1 = nn.Conv2d(h, 4, 1)
+            self.se2 = nn.Conv2d(4, h, 1)
+            self.pwl = nn.Sequential(nn.Conv2d(h, c, 1, bias=False), nn.BatchNorm2d(c))
+
+        def forward(self, x: Any) -> Any:
+            y = self.dw(self.pw(x))
+            s = F.hardsigmoid(self.se2(F.relu(self.se1(y.mean((2, 3), keepdim=True)))))
+            return x + self.pwl(y * s)
+
+    class MobileNet(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+            self.dw = nn.Sequential(nn.Conv2d(8, 8, 3, 2, 1, groups=8, bias=False), nn.BatchNorm2d(8),
+                                    nn.ReLU6(), nn.Conv2d(8, 8, 1), nn.ReLU6())
+            self.block = InvertedResidual(8, 3)
+            self.head = nn.Linear(8, 5)
+
+        def forward(self, x: Any) -> Any:
+            y = self.block(self.dw(self.stem(x)))
+            return self.head(F.dropout(y.flatten(2).mean(-1), 0.2, self.training))
+
+    def conv_block(cin: int, cout: int) -> Any:
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(),
+                             nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU())
+
+    class UNet(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.e1 = conv_block(1, 4)
+            self.e2 = conv_block(4, 8)
+            self.mid = conv_block(8, 16)
+            self.up2 = nn.ConvTranspose2d(16, 8, 2, stride=2)
+            self.d2 = conv_block(16, 8)
+            self.up1 = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+            self.d1 = conv_block(12, 4)
+            self.out = nn.Conv2d(4, 2, 1)
+
+        def forward(self, x: Any) -> Any:
+            a = self.e1(x)
+            b = self.e2(F.max_pool2d(a, 2))
+            m = self.mid(F.max_pool2d(b, 2))
+            u = self.d2(torch.cat([self.up2(m), b], 1))
+            u = self.d1(torch.cat([self.up1(u), a], 1))
+            n = F.interpolate(self.out(u), size=(x.shape[2] // 2, x.shape[3] // 2), mode="nearest")
+            return self.out(u), n
+
+    class YoloHead(Module):
+        def __init__(self, na: int = 3, nc: int = 2) -> None:
+            super().__init__()
+            self.na, self.no = na, nc + 5
+            self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.SiLU(),
+                                          nn.Conv2d(8, 8, 3, 2, 1), nn.SiLU())
+            self.det = nn.Conv2d(8, na * self.no, 1)
+            anchors = torch.tensor([[1.0, 2.0], [2.0, 1.0], [1.5, 1.5]])
+            self.register_buffer("anchors", anchors.view(1, na, 1, 1, 2))
+
+        def forward(self, x: Any) -> Any:
+            p = self.det(self.backbone(x))
+            b, _, h, w = p.shape
+            p = p.view(b, self.na, self.no, h, w).permute(0, 1, 3, 4, 2).contiguous()
+            ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+            grid = torch.stack((xs, ys), 2).view(1, 1, h, w, 2).float()
+            xy, wh, conf = p.sigmoid().split((2, 2, self.no - 4), 4)
+            xy = (xy * 2 - 0.5 + grid) * 4.0
+            wh = (wh * 2) ** 2 * self.anchors
+            return torch.cat((xy, wh, conf), 4).view(b, -1, self.no)
+
+    class GPTBlock(Module):
+        def __init__(self, d: int, heads: int) -> None:
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv = nn.Linear(d, 3 * d)
+            self.proj = nn.Linear(d, d)
+            self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(approximate="tanh"), nn.Linear(2 * d, d))
+            self.h = heads
+
+        def forward(self, x: Any, pk: Any, pv: Any) -> Any:
+            b, t, d = x.shape
+            hd = d // self.h
+            q, k, v = self.qkv(self.ln1(x)).split(d, 2)
+            q = q.view(b, t, self.h, hd).transpose(1, 2)
+            k = torch.cat([pk, k.view(b, t, self.h, hd).transpose(1, 2)], 2)
+            v = torch.cat([pv, v.view(b, t, self.h, hd).transpose(1, 2)], 2)
+            total = k.shape[2]
+            past = total - t
+            att = (q @ k.transpose(-2, -1)) * (1.0 / hd**0.5)
+            mask = torch.ones(t, total, dtype=torch.bool).tril(diagonal=past)
+            att = att.masked_fill(~mask, float("-inf")).softmax(-1)
+            y = (att @ v).transpose(1, 2).reshape(b, t, d)
+            x = x + self.proj(y)
+            return x + self.mlp(self.ln2(x)), k, v
+
+    class GPT(Module):
+        def __init__(self, vocab: int = 32, d: int = 8, heads: int = 2, ctx: int = 64) -> None:
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(ctx, d)
+            self.block = GPTBlock(d, heads)
+            self.ln = nn.LayerNorm(d)
+            self.head = nn.Linear(d, vocab, bias=False)
+
+        def forward(self, ids: Any, past_k: Any, past_v: Any) -> Any:
+            past = past_k.shape[2]
+            pos = torch.arange(past, past + ids.shape[1], dtype=torch.long).unsqueeze(0)
+            x = self.wte(ids) + self.wpe(pos)
+            x, k, v = self.block(x, past_k, past_v)
+            return self.head(self.ln(x)), k, v
+
+    class Bert(Module):
+        def __init__(self, vocab: int = 32, d: int = 8, heads: int = 2, ctx: int = 64) -> None:
+            super().__init__()
+            self.tok, self.pos, self.typ = nn.Embedding(vocab, d), nn.Embedding(ctx, d), nn.Embedding(2, d)
+            self.ln0 = nn.LayerNorm(d)
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+            self.pool = nn.Linear(d, d)
+            self.h, self.d = heads, d
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            b, t = ids.shape
+            x = self.ln0(self.tok(ids) + self.pos(torch.arange(t).expand(b, t)) + self.typ(types))
+            hd = self.d // self.h
+
+            def heads(z: Any) -> Any:
+                return z.view(b, -1, self.h, hd).permute(0, 2, 1, 3)
+
+            ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
+            s = heads(self.q(x)) @ heads(self.k(x)).transpose(-1, -2) / hd**0.5 + ext
+            c = (s.softmax(-1) @ heads(self.v(x))).permute(0, 2, 1, 3).reshape(b, t, self.d)
+            x = self.ln1(x + self.o(c))
+            x = self.ln2(x + self.ff(x))
+            return x, torch.tanh(self.pool(x[:, 0]))
+
+    class ViT(Module):
+        def __init__(self, d: int = 8, patch: int = 4, max_patches: int = 64) -> None:
+            super().__init__()
+            self.embed = nn.Conv2d(3, d, patch, patch)
+            self.cls = nn.Parameter(torch.randn(1, 1, d))
+            self.pos = nn.Parameter(torch.randn(1, max_patches + 1, d))
+            self.qkv = nn.Linear(d, 3 * d)
+            self.proj = nn.Linear(d, d)
+            self.ln1, self.ln2, self.ln3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+            self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+            self.head = nn.Linear(d, 4)
+
+        def forward(self, img: Any) -> Any:
+            x = self.embed(img).flatten(2).transpose(1, 2)
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1)
+            x = x + self.pos[:, : x.shape[1]]
+            h = self.ln1(x)
+            b, t, d = h.shape
+            q, k, v = self.qkv(h).reshape(b, t, 3, 2, d // 2).permute(2, 0, 3, 1, 4).unbind(0)
+            x = x + self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, t, d))
+            x = x + self.mlp(self.ln2(x))
+            return self.head(self.ln3(x)[:, 0])
+
+    class Recurrent(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True)
+            self.gru = nn.GRU(12, 5, batch_first=True)
+            self.fc = nn.Linear(5, 3)
+
+        def forward(self, x: Any) -> Any:
+            y, (h, c) = self.lstm(x)
+            z, hg = self.gru(y)
+            return self.fc(z), h, hg
+
+    class Slicing(Module):
+        def forward(self, x: Any) -> Any:
+            a, b, c = x.chunk(3, -1)
+            head, tail = torch.split(x, [4, 8], -1)
+            mid = x.narrow(1, 1, x.shape[1] - 2)
+            first_half = x[:, : x.shape[1] // 2 + 1]
+            pieces = x.unbind(2)
+            return (a * b + c, head.sum(-1, keepdim=True) * tail[:, :, ::2], mid.flip(1),
+                    first_half.cumsum(1), torch.stack(pieces[:3], 0), x[:, -2:, 1:-1])
+
+    class ScriptRNN(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cell = nn.Linear(4 + 6, 6)
+
+        # TorchScript compiles this source; unannotated arguments are Tensors
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            h = torch.zeros(x.size(0), 6)
+            outs = []
+            for i in range(x.size(1)):
+                h = torch.tanh(self.cell(torch.cat([x[:, i], h], 1)))
+                if bool(h.sum() > 0.0):
+                    h = h * 0.5
+                outs.append(h)
+            return torch.stack(outs, 1), h
+
+    g = torch.Generator().manual_seed(4)
+    img = torch.randn(2, 3, 16, 16, generator=g)
+    ids = torch.randint(0, 32, (2, 5), generator=g)
+    past = torch.randn(2, 2, 3, 4, generator=g)
+    bsz, seq, pastd = dim("batch"), dim("seq", min=2, max=32), dim("past", max=32)
+    height, width = dim("height"), dim("width")
+    hw4 = {0: bsz, 2: 4 * dim("h4", max=16), 3: 4 * dim("w4", max=16)}
+    return [
+        _TorchModel(*spec) for spec in [
+        ("resnet", "ResNet-style CNN: stem Conv/BatchNorm/Relu/MaxPool, two residual blocks (one strided "
+         "with a 1x1 projection), global average pool, Linear; dynamic batch, height and width.",
+         ["op:conv", "op:batchnorm", "op:maxpool", "residual"], ResNet, (img,), ["x"], ["logits"],
+         {"x": {0: "batch", 2: "height", 3: "width"}}, {"x": {0: bsz, 2: height, 3: width}}, False),
+        ("mobilenet", "MobileNet-style CNN: depthwise (group) convolutions, ReLU6 (Clip), HardSwish, "
+         "squeeze-excite (ReduceMean, HardSigmoid, Mul), inverted residual; dynamic batch, height, width.",
+         ["op:conv", "conv:depthwise", "op:clip", "op:hardswish"], MobileNet, (img,), ["x"], ["logits"],
+         {"x": {0: "batch", 2: "height", 3: "width"}}, {"x": {0: bsz, 2: height, 3: width}}, False),
+        ("unet", "UNet-style encoder-decoder: MaxPool down, ConvTranspose and bilinear Upsample (Resize) up, "
+         "Concat skip connections, a nearest Resize to sizes computed from the input shape; dynamic "
+         "batch and height/width (multiples of 4).",
+         ["op:resize", "op:convtranspose", "op:concat", "shape_arithmetic"], UNet, (img[:, :1],), ["x"],
+         ["mask", "half"], {"x": {0: "batch", 2: "height", 3: "width"}}, {"x": hw4}, False),
+        ("yolo_head", "YOLO-style detection head: Conv/SiLU backbone, view/permute to (b, anchors, h, w, "
+         "outputs) with h and w read at run time, meshgrid of Range, Sigmoid, Split, Concat, Reshape "
+         "to (b, -1, outputs); dynamic batch, height and width.",
+         ["op:split", "op:range", "op:reshape", "shape_arithmetic"], YoloHead, (img,), ["x"], ["boxes"],
+         {"x": {0: "batch", 2: "height", 3: "width"}}, {"x": hw4}, False),
+        ("gpt_kv", "GPT-style decoder block with KV cache: token and position Embedding (Range from past "
+         "length), causal mask from Trilu over ones(seq, past+seq) with a symbolic diagonal, Where, "
+         "Softmax, present key/value as Concat of past and new; dynamic batch, seq and past.",
+         ["op:trilu", "op:range", "op:where", "kv_cache", "shape_arithmetic"], GPT, (ids, past, past),
+         ["input_ids", "past_key", "past_value"], ["logits", "present_key", "present_value"],
+         {"input_ids": {0: "batch", 1: "seq"}, "past_key": {0: "batch", 2: "past"},
+          "past_value": {0: "batch", 2: "past"}},
+         {"ids": {0: bsz, 1: seq}, "past_k": {0: bsz, 2: pastd}, "past_v": {0: bsz, 2: pastd}}, False),
+        ("bert", "BERT-style encoder layer: word/position/token-type Embedding, attention mask turned into "
+         "an additive bias, multi-head attention with view/permute, GELU feed-forward, LayerNorm, "
+         "tanh pooler on the first token; dynamic batch and sequence.",
+         ["op:gather", "op:layernorm", "attention_mask", "shape_arithmetic"], Bert,
+         (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+         ["input_ids", "attention_mask", "token_type_ids"], ["hidden", "pooled"],
+         {k: {0: "batch", 1: "seq"} for k in ("input_ids", "attention_mask", "token_type_ids")},
+         {"ids": {0: bsz, 1: seq}, "mask": {0: bsz, 1: seq}, "types": {0: bsz, 1: seq}}, False),
+        ("vit", "ViT: Conv patch embedding, flatten/transpose, class token Expand + Concat, position "
+         "embedding sliced to the token count, qkv Reshape/Transpose and scaled_dot_product_attention, "
+         "MLP, LayerNorm; dynamic batch, height and width (multiples of the patch size 4).",
+         ["op:conv", "op:slice", "op:expand", "attention", "shape_arithmetic"], ViT, (img,), ["x"],
+         ["logits"],
+         {"x": {0: "batch", 2: "height", 3: "width"}}, {"img": hw4}, False),
+        ("rnn", "Two-layer bidirectional LSTM followed by a GRU and a Linear; dynamic batch and sequence "
+         "(the dynamo export: dynamic batch only, as it bakes the sequence length into a Reshape).",
+         ["op:lstm", "op:gru", "dims:symbolic"], Recurrent, (torch.randn(2, 5, 4, generator=g),), ["x"],
+         ["y", "h_lstm", "h_gru"], {"x": {0: "batch", 1: "seq"}}, {"x": {0: bsz}}, False),
+        ("slicing", "torch.chunk, split with sizes, a slice to a length computed from a symbolic dim, "
+         "narrow with a symbolic length, unbind, flip, strided and negative slices, cumsum; dynamic batch "
+         "and sequence.",
+         ["op:split", "op:slice", "shape_arithmetic"], Slicing, (torch.randn(2, 6, 12, generator=g),), ["x"],
+         ["mix", "scaled", "mid", "first_half", "stacked", "corner"], {"x": {0: "batch", 1: "seq"}},
+         {"x": {0: bsz, 1: dim("seq", min=3, max=32)}}, False),
+        ("script_rnn", "torch.jit.script'ed Elman RNN: a Loop over the sequence length (trip count from "
+         "Shape), an If on the data inside, outputs collected in a sequence and stacked "
+         "(SequenceInsert / ConcatFromSequence); dynamic batch and sequence.",
+         ["subgraph:loop", "subgraph:if", "type:sequence"], ScriptRNN, (torch.randn(2, 5, 4, generator=g),),
+         ["x"], ["ys", "h"], {"x": {0: "batch", 1: "seq"}}, None, True),
+        ]
+    ]
+
+
+def _real_model_jobs(torch: Any, spec: _TorchModel, seeded: Callable[..., Any]) -> list[Any]:
+    """section_torch jobs exporting ``spec`` with TorchScript (opset 17) and, when it has
+    dynamic_shapes, with dynamo."""
+
+    def module() -> Any:
+        m = seeded(spec.cls)
+        return torch.jit.script(m) if spec.scripted else m
+
+    def torchscript(p: Path) -> None:
+        torch.onnx.export(module(), spec.args, str(p), dynamo=False, opset_version=17,
+                          input_names=spec.input_names, output_names=spec.output_names,
+                          dynamic_axes=spec.dynamic_axes)
+
+    def dynamo(p: Path) -> None:
+        torch.onnx.export(module(), spec.args, str(p), dynamo=True, external_data=False,
+                          input_names=spec.input_names, output_names=spec.output_names,
+                          dynamic_shapes=spec.dynamic_shapes)
+
+    base = ["dims:symbolic", "real_model", *spec.features]
+    ts = f"{spec.description} TorchScript exporter, opset 17."
+    jobs: list[Any] = [
+        (f"{spec.stem}_torchscript.onnx", ts, ["exporter:torchscript", *base], torchscript, False, None)
+    ]
+    if spec.dynamic_shapes is not None:
+        jobs.append((f"{spec.stem}_dynamo.onnx", spec.description + " Dynamo exporter.",
+                     ["exporter:dynamo", "metadata_props:node", *base], dynamo, True, None))
+    return jobs
 
 
 # ---------------------------------------------------------------------------------------------
