@@ -18,7 +18,7 @@ from onnxlite.infer._ops._util import (
     wrap_int,
 )
 from onnxlite.infer._rules import Context, register_rule
-from onnxlite.infer._sym import Expr, dim_max, dim_min, floordiv, mod
+from onnxlite.infer._sym import Expr, _nonneg, _nonpos, add, dim_max, dim_min, floordiv, mod, sub
 from onnxlite.infer._types import Known
 
 _SAME = [
@@ -110,8 +110,19 @@ def _int_mod(a: Any, b: Any) -> Any:
 def _cmp(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
     def fn(a: Any, b: Any) -> Any:
         if isinstance(a, Expr) or isinstance(b, Expr):
-            if op(0, 0) and a == b:  # Equal / <= / >= of the same size
-                return True
+            # Symbols are sizes (>= 0), so the sign of a - b is often provable: batch == -1 is
+            # False (TorchScript's expand(x.shape[0], -1, -1) tests each size against -1).
+            d = sub(a, b)
+            if not isinstance(d, Expr):
+                return bool(op(d, 0))
+            if _nonneg(sub(d, 1)):
+                return bool(op(1, 0))
+            if _nonpos(add(d, 1)):
+                return bool(op(-1, 0))
+            if _nonneg(d) and op(1, 0) == op(0, 0):
+                return bool(op(0, 0))
+            if _nonpos(d) and op(-1, 0) == op(0, 0):
+                return bool(op(0, 0))
             return None
         return bool(op(a, b))
     return fn
