@@ -11,6 +11,11 @@ Usage:
         onnxlite (load, infer_types, apply, save) against onnx (load, infer_shapes, save), on a
         chain of Add/Relu nodes (input float[batch,8]) and on a model with embedded weights
         (models cached in tools/.bench/). Prints the ratios to the onnx anchor of the same run.
+    python tools/bench_infer.py --real [--list wrong|missing] [MODEL.onnx ...]
+        score onnxlite's inference on real exports (the issue's table 2; by default every
+        torch/sklearn/onnxscript fixture) against what onnxruntime computes on two size sets, with
+        onnx's infer_shapes(data_prop=True) scored the same way side by side (rules in
+        tests/infer_real_scoring.py). Exit 1 when onnxlite gets any output wrong.
 """
 
 from __future__ import annotations
@@ -79,6 +84,57 @@ def coverage(listing: str | None) -> int:
     elif listing == "missing":
         print("\n".join(ours.missing_cases))
     return 1 if ours.wrong else 0
+
+
+def real(listing: str | None, paths: list[str]) -> int:
+    import infer_real_scoring as scoring
+    from corpus import FIXTURES
+
+    import onnxlite
+    from onnxlite import infer
+
+    if paths:
+        models = [(Path(p), Path(p).name) for p in paths]
+    else:
+        found = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").glob("*.onnx"),
+                        *(FIXTURES / "onnxscript").glob("*.onnx")])
+        models = [(p, p.relative_to(FIXTURES).as_posix()) for p in found]
+    ours_all, onnx_all = scoring.RealScore(), scoring.RealScore()
+    t_ours = t_onnx = 0.0
+    contradictions: list[str] = []
+    print("| model | outputs | onnxlite right / wrong / missing | onnx C++ right / wrong / missing |")
+    print("|---|---:|---|---|")
+    for path, name in models:
+        prepared = scoring.prepare(path, name)
+        t0 = time.perf_counter()
+        result = infer.infer_types(onnxlite.loads(prepared.data))
+        t_ours += time.perf_counter() - t0
+        reasons = {u.value: f"{u.op_type}: {u.reason}" for u in result.unknown if u.graph == ""}
+        ours = scoring.score(prepared, result.types[""], lambda n, r=reasons: r.get(n, ""))
+        t0 = time.perf_counter()
+        theirs = scoring.score(prepared, scoring.onnx_types(prepared))
+        t_onnx += time.perf_counter() - t0
+        contradictions += [f"{name}: {c}" for c in result.contradictions]
+        ours_all.add(ours)
+        onnx_all.add(theirs)
+        print(f"| {name} | {ours.total} | {ours.right} / {ours.wrong} / {ours.missing} | "
+              f"{theirs.right} / {theirs.wrong} / {theirs.missing} |")
+
+    def share(s: scoring.RealScore) -> str:
+        return f"{s.right} ({100 * s.right / max(s.total, 1):.1f}%) / {s.wrong} / {s.missing}"
+
+    print(f"| **all {len(models)} models** | {ours_all.total} | {share(ours_all)} | {share(onnx_all)} |")
+    print(f"\ninference time: onnxlite {t_ours:.2f} s, onnx C++ (with a protobuf round trip) {t_onnx:.2f} s")
+    print(f"onnxlite contradictions with declared types: {len(contradictions)}")
+    for c in contradictions:
+        print("  ", c)
+    if listing == "wrong":
+        print("\nonnxlite wrong:", *ours_all.wrong_cases, sep="\n  ")
+        print("\nonnx C++ wrong:", *onnx_all.wrong_cases, sep="\n  ")
+    elif listing == "missing":
+        print("\nonnxlite missing:", *ours_all.missing_cases, sep="\n  ")
+        print("\nonnx C++ missing:", *onnx_all.missing_cases, sep="\n  ")
+    return 1 if ours_all.wrong else 0
 
 
 BENCH = TOOLS / ".bench"
@@ -234,6 +290,9 @@ def main() -> int:
     parser.add_argument("--coverage", action="store_true", help="score over the onnx backend node cases")
     parser.add_argument("--list", choices=["wrong", "missing"], help="list those outputs")
     parser.add_argument("--speed", action="store_true", help="time load + infer + save in fresh processes")
+    parser.add_argument("--real", action="store_true",
+                        help="score real exports against onnxruntime, with onnx's inference side by side")
+    parser.add_argument("models", nargs="*", help="with --real: these models instead of the fixtures")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--weights-mb", type=int, default=1200)
@@ -242,6 +301,8 @@ def main() -> int:
         return coverage(args.list)
     if args.speed:
         return speed(args.repeat, args.nodes, args.weights_mb)
+    if args.real:
+        return real(args.list, args.models)
     parser.print_help()
     return 2
 
