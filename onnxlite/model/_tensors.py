@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from onnxlite import _proto
 from onnxlite._storage import io, wire, writer
-from onnxlite.dtypes import DataType, check_shape, data_type_of, raw_nbytes
+from onnxlite.dtypes import TYPED_FIELDS, DataType, check_shape, data_type_of, raw_nbytes
 from onnxlite.errors import ModelFormatError
 from onnxlite.model._fields import scalar, string_map, value_name
 
@@ -208,6 +208,14 @@ class Tensor:
             out[:] = [bytes(s) for s in data[:k]]
             return out
         if self.proto.data_location != _EXTERNAL and not self.proto.HasField("raw_data"):
+            if numel == 0:  # the flat preview of no values: the declared dims need not fit numpy
+                import numpy as np
+
+                stored = sum(len(getattr(self.proto, f)) for f in TYPED_FIELDS)
+                if stored:
+                    raise ModelFormatError(f"{where}: {stored} stored values, but shape {list(self.shape)} "
+                                           "holds none")
+                return np.empty(0, dtype.np_dtype)
             return decode_typed(self.proto, where=where).reshape(-1)[:k]  # already in memory
         raw = self.raw_bytes()
         need = raw_nbytes(dtype, numel)
