@@ -55,10 +55,15 @@ def _score(path: Path) -> tuple[RealScore, infer.Inference]:
 def test_corpus_has_the_real_models() -> None:
     """The measurement covers every exporter and model family tools/make_fixtures.py writes."""
     names = {_id(p) for p in MODELS}
-    for stem in ("resnet", "mobilenet", "unet", "yolo_head", "gpt_kv", "bert", "vit", "rnn", "slicing"):
+    for stem in ("resnet", "mobilenet", "unet", "yolo_head", "gpt_kv", "bert", "vit", "rnn", "slicing",
+                 "windows"):
         assert {f"torch/{stem}_torchscript.onnx", f"torch/{stem}_dynamo.onnx"} <= names
     assert "torch/script_rnn_torchscript.onnx" in names
-    assert len(MODELS) >= 32
+    assert {n for n in names if "_opset" in n} == {
+        "torch/bert_torchscript_opset11.onnx", "torch/mobilenet_torchscript_opset9.onnx",
+        "torch/rnn_torchscript_opset9.onnx", "torch/unet_torchscript_opset11.onnx",
+        "torch/yolo_head_torchscript_opset11.onnx"}
+    assert len(MODELS) >= 39
 
 
 @pytest.mark.parametrize("path", MODELS, ids=_id)

@@ -2658,6 +2658,36 @@ def _real_torch_models(torch: Any) -> list[_TorchModel]:
                 outs.append(h)
             return torch.stack(outs, 1), h
 
+    class Windows(Module):
+        """Swin/ViTDet-style window attention on an image padded up to a multiple of the window,
+        and a tail of ops whose sizes come from the shape: TopK with k = size // 4, NonZero, ..."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.gn = nn.GroupNorm(2, 4)
+            self.inorm = nn.InstanceNorm2d(4, affine=True)
+            self.proj = nn.Linear(4, 4)
+            self.conv = nn.Conv2d(4, 16, 3, padding=1)
+
+        def forward(self, x: Any) -> Any:
+            b, c, h, w = x.shape
+            ws = 4
+            y = F.pad(self.gn(x), (0, (ws - w % ws) % ws, 0, (ws - h % ws) % ws))
+            hp, wp = y.shape[2], y.shape[3]
+            win = y.permute(0, 2, 3, 1).reshape(b, hp // ws, ws, wp // ws, ws, c)
+            win = win.permute(0, 1, 3, 2, 4, 5).reshape(-1, ws * ws, c)
+            win = torch.einsum("bic,bjc->bij", self.proj(win), win).softmax(-1) @ win
+            back = win.view(b, hp // ws, wp // ws, ws, ws, c).permute(0, 5, 1, 3, 2, 4).reshape(b, c, hp, wp)
+            back = torch.roll(self.inorm(back[:, :, :h, :w]), shifts=(1, 2), dims=(2, 3))
+            ps = F.pixel_shuffle(self.conv(back), 2)
+            flat = ps.flatten(2)
+            vals, idx = flat.topk(flat.shape[2] // 4, dim=2)
+            rep = flat.argmax(-1, keepdim=True).repeat(1, 2, 3)
+            nz = torch.nonzero(flat[0, 0] > 0.5)
+            sc = torch.zeros_like(flat).scatter(2, idx, vals)
+            up = F.interpolate(ps, scale_factor=0.5, mode="bilinear", align_corners=False)
+            return vals + torch.gather(flat, 2, idx), rep, nz, sc.cumsum(-1), up, F.unfold(back, 2, stride=2)
+
     g = torch.Generator().manual_seed(4)
     img = torch.randn(2, 3, 16, 16, generator=g)
     ids = torch.randint(0, 32, (2, 5), generator=g)
@@ -2722,8 +2752,25 @@ def _real_torch_models(torch: Any) -> list[_TorchModel]:
          "(SequenceInsert / ConcatFromSequence); dynamic batch and sequence.",
          ["subgraph:loop", "subgraph:if", "type:sequence"], ScriptRNN, (torch.randn(2, 5, 4, generator=g),),
          ["x"], ["ys", "h"], {"x": {0: "batch", 1: "seq"}}, None, True),
+        ("windows", "Swin/ViTDet-style window attention: GroupNorm, Pad to a multiple of the window "
+         "computed from the input shape (Mod), window partition and merge by Reshape/Transpose, Einsum, "
+         "crop by Slice, roll, InstanceNorm, pixel_shuffle (DepthToSpace), TopK with k from the shape, "
+         "GatherElements, ArgMax + Tile, NonZero, ScatterElements, CumSum, bilinear Resize by 0.5, "
+         "unfold (Im2Col); dynamic batch, rows and columns (any size >= 4).",
+         ["op:pad", "op:einsum", "op:topk", "op:nonzero", "op:depthtospace", "shape_arithmetic"], Windows,
+         # output names that no node output has: the dynamo exporter renames a value to the output
+         # name and would define "argmax" twice (an invalid model)
+         (torch.randn(2, 4, 10, 13, generator=g),), ["x"],
+         ["out_top", "out_tiled", "out_nonzero", "out_scattered", "out_half", "out_patches"],
+         {"x": {0: "batch", 2: "rows", 3: "cols"}},
+         {"x": {0: bsz, 2: dim("rows", min=4, max=64), 3: dim("cols", min=4, max=64)}}, False),
         ]
     ]
+
+
+# Also exported with the TorchScript exporter at an old opset (older op versions: Upsample, Slice and
+# Squeeze/Unsqueeze/Split with attributes, Resize 11), as many published models still are.
+_OLD_OPSET_EXPORTS = {"mobilenet": 9, "rnn": 9, "yolo_head": 11, "unet": 11, "bert": 11}
 
 
 def _real_model_jobs(torch: Any, spec: _TorchModel, seeded: Callable[..., Any]) -> list[Any]:
@@ -2752,6 +2799,17 @@ def _real_model_jobs(torch: Any, spec: _TorchModel, seeded: Callable[..., Any]) 
     if spec.dynamic_shapes is not None:
         jobs.append((f"{spec.stem}_dynamo.onnx", spec.description + " Dynamo exporter.",
                      ["exporter:dynamo", "metadata_props:node", *base], dynamo, True, None))
+    old = _OLD_OPSET_EXPORTS.get(spec.stem)
+    if old is not None:
+
+        def torchscript_old(p: Path) -> None:
+            torch.onnx.export(module(), spec.args, str(p), dynamo=False, opset_version=old,
+                              input_names=spec.input_names, output_names=spec.output_names,
+                              dynamic_axes=spec.dynamic_axes)
+
+        jobs.append((f"{spec.stem}_torchscript_opset{old}.onnx",
+                     f"{spec.description} TorchScript exporter, opset {old}.",
+                     ["exporter:torchscript", f"opset:{old}", *base], torchscript_old, False, None))
     return jobs
 
 
