@@ -34,6 +34,7 @@ from onnxlite.weights import _files as _weightfiles  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
 
+ROOT_EXAMPLE = Path(__file__).resolve().parent.parent / "tools" / "example" / "tiny_cnn.onnx"
 FIXTURES = corpus.FIXTURES
 ALL_DTYPES = FIXTURES / "dtypes" / "all_dtypes_raw.onnx"
 SPARSE = FIXTURES / "structure" / "sparse.onnx"
@@ -544,6 +545,24 @@ def test_cli_export_and_replace(tmp_path: Path, capsys: Any) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["weights", str(src)])  # -o is required
     assert exit_info.value.code == 2
+
+
+def test_cli_replace_mismatches_one_per_line(tmp_path: Path, capsys: Any) -> None:
+    src = ROOT_EXAMPLE
+    out = tmp_path / "w"
+    assert cli.main(["weights", str(src), "-o", str(out)]) == 0
+    np.save(out / "conv.weight.npy", np.zeros((2, 2), np.float32))
+    np.save(out / "fc.bias.npy", np.zeros(3, np.float64))
+    capsys.readouterr()
+    assert cli.main(["weights", str(src), "--replace", str(out), "-o", str(tmp_path / "new.onnx")]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"onnxlite: error: {src}: cannot replace weights: 3 problems:"
+    assert lines[1:] == [
+        "  conv.weight.npy ('conv.weight'): shape [2, 2], expected [8, 3, 3, 3]",
+        "  fc.bias.npy ('fc.bias'): dtype float64, expected float32 (float)",
+        "  fc.bias.npy ('fc.bias'): shape [3], expected [10]",
+    ]
+    assert not (tmp_path / "new.onnx").exists()
 
 
 def test_cli_help_lists_the_commands(capsys: Any) -> None:

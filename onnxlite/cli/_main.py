@@ -198,7 +198,9 @@ def _fail(args: argparse.Namespace, message: str) -> int:
         sys.stdout.flush()  # what was printed before the error comes first
     except (OSError, ValueError):
         _silence_stdout()
-    print(f"onnxlite: error: {' '.join(message.split())}", file=sys.stderr)
+    # one line per problem: a message listing several (weights --replace) keeps its lines
+    lines = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+    print("onnxlite: error: " + "\n  ".join(lines), file=sys.stderr)
     return 1
 
 
