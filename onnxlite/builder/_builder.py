@@ -77,6 +77,7 @@ from onnxlite.model import (
     SparseTensor,
     Tensor,
     Type,
+    graph_attributes,
     is_default_domain,
     normalize_domain,
 )
@@ -711,9 +712,8 @@ def make_node(op_type: str, inputs: Sequence[str], outputs: Sequence[str], *, do
     node.output.extend(output_names)
     if schema is not None:
         check_node(node, where, schema)
-        for a in node.attribute:  # the nodes of its subgraphs, at the same opset of their domain
-            for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
-                validate_nodes(g.node, f"{where}.{a.name}", {domain: version}, set(), {domain: version})
+        for attr, _slot, g in graph_attributes(node):  # its subgraphs' nodes, at the same opset
+            validate_nodes(g.node, f"{where}.{attr}", {domain: version}, set(), {domain: version})
     return Node(node, Graph(graph, None, None, "detached"), 0)
 
 
