@@ -334,3 +334,28 @@ def test_model_is_a_context_manager(tmp_path: Path) -> None:
     with onnxlite.load(tmp_path / "m.onnx", lazy=True) as model:
         kept = model.graph.initializers["w"].numpy()
     assert float(kept[299_999]) == 299_999.0
+
+
+@pytest.mark.parametrize("where", ["embedded", "lazy", "external", "typed"])
+def test_write_raw_and_raw_sha256_agree_with_raw_bytes(tmp_path: Path, where: str) -> None:
+    """Tensor.write_raw copies the stored bytes to a descriptor (at its position, from the file
+    by the kernel when they live in one); raw_sha256 hashes them without mapping them."""
+    import hashlib
+
+    model = _model({"w": 300_000, "small": 5}, typed=("w",) if where == "typed" else ())
+    if where in ("lazy", "external"):
+        onnxlite.save(model, tmp_path / "m.onnx", external_data=where == "external")
+        model = onnxlite.load(tmp_path / "m.onnx", lazy=True)
+    tensor = model.graph.initializers["w"]
+    assert tensor.is_external == (where == "external")
+    expected = (np.arange(300_000, dtype="<f4")).tobytes()
+    assert bytes(tensor.raw_bytes()) == expected
+    with open(tmp_path / "out.bin", "wb") as f:
+        f.write(b"head")
+        f.flush()
+        assert tensor.write_raw(f.fileno()) == len(expected)
+    assert (tmp_path / "out.bin").read_bytes() == b"head" + expected
+    assert tensor.raw_sha256() == hashlib.sha256(expected).hexdigest()
+    strings = onnxlite.Tensor.from_numpy(np.array([b"a"], dtype=object), "s")
+    with pytest.raises(onnxlite.ModelFormatError, match="STRING tensor has no raw bytes"):
+        strings.raw_sha256()
