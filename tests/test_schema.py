@@ -39,6 +39,29 @@ def test_generated_schema_is_what_protoc_makes() -> None:
     assert fresh == shipped, "onnxlite/_proto/schema.py is stale: run python tools/gen_proto.py"
 
 
+def test_typed_stub_of_the_message_classes_is_fresh() -> None:
+    """onnxlite/_proto/__init__.pyi (what mypy sees of the generated classes) is rendered from
+    the descriptor onnxlite loads; a changed onnx.proto or generator makes it stale."""
+    import hashlib
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import gen_proto
+    finally:
+        sys.path.pop(0)
+    sha = hashlib.sha256((ROOT / "onnx.proto").read_bytes()).hexdigest()
+    shipped = (ROOT / "onnxlite" / "_proto" / "__init__.pyi").read_text()
+    assert gen_proto.render_stub(sha) == shipped, \
+        "onnxlite/_proto/__init__.pyi is stale: run python tools/gen_proto.py"
+    # every message class and field the runtime has is in the stub
+    for name in _proto.__all__:
+        cls = getattr(_proto, name)
+        if hasattr(cls, "DESCRIPTOR"):
+            assert f"\nclass {name}(_Message):" in shipped
+            for field in cls.DESCRIPTOR.fields:
+                assert f"    {field.name}: " in shipped, f"{name}.{field.name}"
+
+
 def test_vendored_proto_is_the_onnx_release() -> None:
     text = (ROOT / "onnx.proto").read_text()
     assert "onnx 1.23.2" in text.splitlines()[0]

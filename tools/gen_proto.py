@@ -2,6 +2,9 @@
 
 Usage: python tools/gen_proto.py [--check]
 
+Also writes onnxlite/_proto/__init__.pyi, the typed stub of the message classes (fields,
+nested enums and messages, repeated containers) so that mypy checks the code that uses them.
+
 The output holds the serialized FileDescriptorProto of onnx.proto (no source info), which
 onnxlite loads into a private DescriptorPool at import time. Shipping the descriptor instead of
 protoc's generated Python code avoids both protoc's gencode/runtime version pin and the
@@ -17,6 +20,7 @@ import hashlib
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO = ROOT / "onnx.proto"
@@ -57,18 +61,167 @@ def generate() -> str:
     return render(compile_descriptor(), sha)
 
 
+STUB = ROOT / "onnxlite" / "_proto" / "__init__.pyi"
+
+_SCALARS = {  # FieldDescriptor.CPPTYPE_* -> Python type
+    1: "int", 2: "int", 3: "int", 4: "int", 5: "float", 6: "float", 7: "bool", 8: "int",
+}
+_STUB_HEAD = """\
+# Typed view of the message classes onnxlite._proto builds at import time, for mypy only.
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar, overload
+
+from typing_extensions import Self
+
+_T = TypeVar("_T")
+_M = TypeVar("_M", bound=_Message)
+
+class _Message:
+    DESCRIPTOR: ClassVar[Any]
+    def CopyFrom(self, other: Self) -> None: ...
+    def MergeFrom(self, other: Self) -> None: ...
+    def SerializeToString(self, *, deterministic: bool = ...) -> bytes: ...
+    def ParseFromString(self, data: bytes | bytearray | memoryview) -> int: ...
+    def MergeFromString(self, data: bytes | bytearray | memoryview) -> int: ...
+    @classmethod
+    def FromString(cls, data: bytes | bytearray | memoryview) -> Self: ...
+    def HasField(self, name: str) -> bool: ...
+    def ClearField(self, name: str) -> None: ...
+    def WhichOneof(self, name: str) -> str | None: ...
+    def ListFields(self) -> list[tuple[Any, Any]]: ...
+    def ByteSize(self) -> int: ...
+    def Clear(self) -> None: ...
+    def IsInitialized(self) -> bool: ...
+    def DiscardUnknownFields(self) -> None: ...
+    def SetInParent(self) -> None: ...
+    def UnknownFields(self) -> Any: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class _RepeatedScalar(Generic[_T]):
+    def append(self, value: _T) -> None: ...
+    def extend(self, values: Iterable[_T]) -> None: ...
+    def insert(self, index: int, value: _T) -> None: ...
+    def remove(self, value: _T) -> None: ...
+    def pop(self, index: int = ...) -> _T: ...
+    def sort(self, *, key: Any = ..., reverse: bool = ...) -> None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[_T]: ...
+    def __contains__(self, value: object) -> bool: ...
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+    @overload
+    def __setitem__(self, index: int, value: _T) -> None: ...
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[_T]) -> None: ...
+    def __delitem__(self, index: int | slice) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class _RepeatedMessage(Generic[_M]):
+    def add(self, **kwargs: Any) -> _M: ...
+    def append(self, value: _M) -> None: ...
+    def extend(self, values: Iterable[_M]) -> None: ...
+    def insert(self, index: int, value: _M) -> None: ...
+    def remove(self, value: _M) -> None: ...
+    def pop(self, index: int = ...) -> _M: ...
+    def sort(self, *, key: Any = ..., reverse: bool = ...) -> None: ...
+    def MergeFrom(self, other: Iterable[_M]) -> None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[_M]: ...
+    def __contains__(self, value: object) -> bool: ...
+    @overload
+    def __getitem__(self, index: int) -> _M: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_M]: ...
+    def __delitem__(self, index: int | slice) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+"""
+_STUB_TAIL = """
+POOL: Any
+FILE: Any
+PROTO_SHA256: str
+
+def copy(message: _M) -> _M: ...
+def is_repeated(field: Any) -> bool: ...
+"""
+
+
+def _field_type(fd: Any, scope: str) -> str:
+    if fd.message_type is not None:
+        name = _qualified(fd.message_type)
+        if fd.message_type.GetOptions().map_entry:
+            return "Any"  # no map fields in onnx.proto today
+        return f"_RepeatedMessage[{name}]" if _repeated(fd) else name
+    if fd.type == 9:
+        item = "str"
+    elif fd.type == 12:
+        item = "bytes"
+    elif fd.enum_type is not None:
+        item = "int"
+    else:
+        item = _SCALARS[fd.cpp_type]
+    return f"_RepeatedScalar[{item}]" if _repeated(fd) else item
+
+
+def _repeated(fd: Any) -> bool:
+    flag = getattr(fd, "is_repeated", None)
+    return bool(flag) if flag is not None else fd.label == fd.LABEL_REPEATED
+
+
+def _qualified(desc: Any) -> str:
+    return desc.full_name.split(".", 1)[1]  # "onnx.TensorProto.Segment" -> "TensorProto.Segment"
+
+
+def _message_stub(desc: Any, indent: str) -> list[str]:
+    lines = [f"{indent}class {desc.name}(_Message):"]
+    body = indent + "    "
+    for enum in desc.enum_types:
+        lines.extend(f"{body}{v.name}: ClassVar[int]" for v in enum.values)
+    for nested in desc.nested_types:
+        if not nested.GetOptions().map_entry:
+            lines.extend(_message_stub(nested, body))
+    params = []
+    for fd in desc.fields:
+        kind = _field_type(fd, desc.full_name)
+        lines.append(f"{body}{fd.name}: {kind}")
+        if fd.message_type is not None or _repeated(fd):
+            params.append(f"{fd.name}: Any = ...")
+        else:
+            params.append(f"{fd.name}: {kind} | None = ...")  # None leaves the field unset
+    lines.append(f"{body}def __init__(self, *, {', '.join(params)}) -> None: ..." if params
+                 else f"{body}def __init__(self) -> None: ...")
+    return lines
+
+
+def render_stub(proto_sha256: str) -> str:
+    """The typed stub of the generated classes, from the descriptor onnxlite loads (no protoc)."""
+    sys.path.insert(0, str(ROOT))
+    from onnxlite import _proto
+
+    lines = [f"# generated by tools/gen_proto.py from onnx.proto {proto_sha256}; do not edit", _STUB_HEAD]
+    exported = [name for name in _proto.__all__ if name not in ("POOL", "FILE", "PROTO_SHA256")]
+    for name in exported:
+        lines.extend(_message_stub(getattr(_proto, name).DESCRIPTOR, ""))
+        lines.append("")
+    return "\n".join(lines) + _STUB_TAIL
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the generated file is stale")
     args = parser.parse_args(argv)
     text = generate()
+    stub = render_stub(hashlib.sha256(PROTO.read_bytes()).hexdigest())
     if args.check:
-        if OUT.read_text() != text:
-            print(f"{OUT} is stale; run python tools/gen_proto.py", file=sys.stderr)
-            return 1
-        return 0
+        stale = [path for path, want in ((OUT, text), (STUB, stub)) if path.read_text() != want]
+        for path in stale:
+            print(f"{path} is stale; run python tools/gen_proto.py", file=sys.stderr)
+        return 1 if stale else 0
     OUT.write_text(text)
-    print(f"wrote {OUT}")
+    STUB.write_text(stub)
+    print(f"wrote {OUT} and {STUB}")
     return 0
 
 

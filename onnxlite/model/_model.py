@@ -52,7 +52,7 @@ class Attribute:
         "graphs": "value", "sparse_tensors": "value", "type_protos": "value",
     }
 
-    def __init__(self, proto: Any, owner: Graph | Function | None, where: str) -> None:
+    def __init__(self, proto: _proto.AttributeProto, owner: Graph | Function | None, where: str) -> None:
         self.proto = proto
         self._owner = owner
         self._where = where
@@ -139,7 +139,7 @@ class Node:
         "metadata_props": "metadata_props", "device_configurations": "device_configurations",
     }
 
-    def __init__(self, proto: Any, graph: Graph | Function, index: int = -1) -> None:
+    def __init__(self, proto: _proto.NodeProto, graph: Graph | Function, index: int = -1) -> None:
         self.proto = proto
         self.graph = graph
         self._index = index  # position in graph.node, for error paths; -1 when unknown
@@ -310,6 +310,7 @@ class Graph:
     }
 
     def __init__(self, proto: Any, parent: Graph | None, model: Model | None, where: str = "graph") -> None:
+        # GraphProto (Any for mypy until edit/summary/transform narrow GraphProto | FunctionProto)
         self.proto = proto
         self.parent = parent
         self.model = model
@@ -469,7 +470,7 @@ class Function:
     }
 
     def __init__(self, proto: Any, model: Model | None, where: str = "function") -> None:
-        self.proto = proto
+        self.proto = proto  # FunctionProto (Any for mypy: see Graph)
         self.model = model
         self.where = where
 
@@ -517,7 +518,7 @@ class TrainingInfo:
         "initialization_binding": "initialization_binding", "update_binding": "update_binding",
     }
 
-    def __init__(self, proto: Any, model: Model, where: str) -> None:
+    def __init__(self, proto: _proto.TrainingInfoProto, model: Model, where: str) -> None:
         self.proto = proto
         self.model = model
         self.where = where
@@ -651,7 +652,7 @@ class Model:
         "training_info": "training_info", "functions": "functions", "configuration": "configuration",
     }
 
-    def __init__(self, proto: Any = None, store: io.DataStore | None = None) -> None:
+    def __init__(self, proto: _proto.ModelProto | None = None, store: io.DataStore | None = None) -> None:
         self.proto = proto if proto is not None else _proto.ModelProto()
         self.store = store if store is not None else io.DataStore()
         self._graph: Graph | None = None

@@ -40,7 +40,8 @@ class Tensor:
         "metadata_props": "metadata_props",
     }
 
-    def __init__(self, proto: Any, store: io.DataStore | None = None, where: str = "tensor") -> None:
+    def __init__(self, proto: _proto.TensorProto, store: io.DataStore | None = None,
+                 where: str = "tensor") -> None:
         self.proto = proto
         self._store = store if store is not None else io.DataStore()
         self._where = where
@@ -244,7 +245,8 @@ class SparseTensor:
 
     FIELDS = {"values": "values", "indices": "indices", "dims": "shape"}
 
-    def __init__(self, proto: Any, store: io.DataStore | None = None, where: str = "sparse_tensor") -> None:
+    def __init__(self, proto: _proto.SparseTensorProto, store: io.DataStore | None = None,
+                 where: str = "sparse_tensor") -> None:
         self.proto = proto
         self._store = store if store is not None else io.DataStore()
         self._where = where

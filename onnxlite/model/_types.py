@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from onnxlite import _proto
 from onnxlite.dtypes import DataType, data_type_of
 from onnxlite.model._fields import scalar, string_map, value_name
 
@@ -18,7 +19,7 @@ class Dim:
 
     FIELDS = {"dim_value": "value", "dim_param": "value", "denotation": "denotation"}
 
-    def __init__(self, proto: Any) -> None:
+    def __init__(self, proto: _proto.TensorShapeProto.Dimension) -> None:
         self.proto = proto
 
     @property
@@ -60,7 +61,7 @@ class Type:
         "Opaque": {"domain": "opaque", "name": "opaque"},
     }
 
-    def __init__(self, proto: Any) -> None:
+    def __init__(self, proto: _proto.TypeProto) -> None:
         self.proto = proto
 
     denotation = scalar("denotation")
@@ -158,7 +159,7 @@ class ValueInfo:
 
     FIELDS = {"name": "name", "type": "type", "doc_string": "doc_string", "metadata_props": "metadata_props"}
 
-    def __init__(self, proto: Any) -> None:
+    def __init__(self, proto: _proto.ValueInfoProto) -> None:
         self.proto = proto
 
     name = value_name("name")

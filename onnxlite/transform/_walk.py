@@ -122,7 +122,7 @@ def _containers(target: Model | Graph | Function) -> tuple[list[tuple[Any, str]]
     """The graphs/functions a whole-model transform starts from, and the Graph view to reindex."""
     if isinstance(target, Model):
         p = target.proto
-        roots = [(p.graph, "graph")] if p.HasField("graph") else []
+        roots: list[tuple[Any, str]] = [(p.graph, "graph")] if p.HasField("graph") else []
         for k, t in enumerate(p.training_info):
             for name in ("initialization", "algorithm"):
                 if t.HasField(name):
