@@ -125,3 +125,19 @@ def test_views_cannot_be_misused_silently() -> None:
     with pytest.raises(EditError, match=r"onnxlite\.edit\.rename"):
         graph.nodes[0].outputs = ("z",)  # type: ignore[misc]
     assert onnxlite.dumps(model) == before
+
+
+def test_labels_of_names_that_are_not_utf8_are_text() -> None:
+    model = parse_model("""
+    <ir_version: 8, opset_import: ["" : 18]>
+    g (float x) => (float z) {
+      a = Relu(x)
+      b = Relu(a)
+      z = Neg(b)
+    }""")
+    p = model.proto.graph
+    p.node[0].name, p.node[1].name, p.node[2].name = "QQ", "QQ", "QR"
+    data = onnxlite.dumps(model).replace(b"QQ", b"\xffQ").replace(b"QR", b"\xfeR")
+    loaded = onnxlite.loads(data)
+    assert node_labels(loaded.proto.graph) == ["\\xffQ#0", "\\xffQ#1", "\\xfeR"]
+    assert loaded.graph.node("\\xfeR").op_type == "Neg"

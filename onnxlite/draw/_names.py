@@ -14,19 +14,6 @@ def as_text(name: str | bytes) -> str:
     return name if isinstance(name, str) else bytes(name).decode("utf-8", "backslashreplace")
 
 
-def display_labels(proto: Any, labels: list[str]) -> list[str]:
-    """``labels`` (the shared rule's, one per node of ``proto``) as text: a name that is not UTF-8
-    comes as bytes, and its label is then spelled with escapes (uniqueness stays the rule's)."""
-    out = labels
-    for i, n in enumerate(proto.node):
-        name = n.name
-        if isinstance(name, bytes):
-            if out is labels:
-                out = list(labels)
-            out[i] = as_text(name) if labels[i] == name else f"{as_text(name)}#{i}"
-    return out
-
-
 def node_scope(node_proto: Any) -> str:
     """The scope a node belongs to, as '/a/b' ('' for the top): from the exporter's name scopes
     (torch dynamo's metadata) or else from a '/'-separated node name."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onnxlite.draw._layout import layout
-from onnxlite.draw._names import as_text, display_labels, node_scope, scope_parts
+from onnxlite.draw._names import as_text, node_scope, scope_parts
 from onnxlite.draw._types import tensor_type_text
 from onnxlite.model import Body, function_path, normalize_domain
 
@@ -126,7 +126,7 @@ class GraphInfo:
         self.path = body.path
         self.proto = proto
         self.nodes = list(proto.node)
-        self.labels = display_labels(proto, body.labels)
+        self.labels = body.labels  # text: names that are not UTF-8 come escaped
         self.scopes = [node_scope(n) for n in self.nodes]
         self.producer: dict[str, tuple[int, int]] = {}
         for i, n in enumerate(self.nodes):

@@ -255,9 +255,14 @@ def free_reads(proto: Any, *, outputs: bool = True) -> set[str]:
 
 def node_labels(proto: Any) -> list[str]:
     """The label of every node of a graph/function body, by the naming rule (one pass)."""
-    raw = [n.name for n in proto.node]
+    raw = [_text(n.name) for n in proto.node]
     counts = Counter(raw)
     return [nm if nm and counts[nm] == 1 else f"{nm}#{i}" for i, nm in enumerate(raw)]
+
+
+def _text(name: str | bytes) -> str:
+    """A name as label text: a name that is not UTF-8 (bytes) with its bad bytes escaped."""
+    return name if isinstance(name, str) else name.decode("utf-8", "backslashreplace")
 
 
 def node_label(graph_proto: Any, index: int) -> str:
@@ -265,5 +270,5 @@ def node_label(graph_proto: Any, index: int) -> str:
     call `node_labels` once instead."""
     name = graph_proto.node[index].name
     if name and sum(1 for n in graph_proto.node if n.name == name) == 1:
-        return name  # type: ignore[no-any-return]
-    return f"{name}#{index}"
+        return _text(name)
+    return f"{_text(name)}#{index}"
