@@ -145,8 +145,15 @@ def test_killed_saves_leave_only_the_target(big_model: Path, tmp_path: Path, unn
         _assert_through_temporaries(seen, {"m.onnx", "m.onnx.data"})
         if unnamed:  # nothing named in the folder while writing (the kill may hit after linking)
             assert all(name.endswith(" (deleted)") or tempfiles.is_own_temporary(name) for name in seen), seen
-        # a reader sees the previous files or the finished ones, never a mix or a part
+        # a reader sees the previous files or the finished ones, never a part of one
         visible = {k: v for k, v in _state(out).items() if not k.startswith(".")}
+        assert visible["m.onnx"] in (before["m.onnx"], finished["m.onnx"]), status
+        if visible not in (before, finished):
+            # killed between replacing the data file and the model file: the old model sits
+            # beside the new data until the next save of it puts the backup back (its first step)
+            assert visible["m.onnx"] == before["m.onnx"] and any(n.endswith(".bak") for n in os.listdir(out))
+            tempfiles.recover_backups([out], out / "m.onnx")
+            visible = {k: v for k, v in _state(out).items() if not k.startswith(".")}
         assert visible in (before, finished), status
         left_by_kills += _leftovers(out, {"m.onnx", "m.onnx.data"})
         assert all(tempfiles.is_own_temporary(name) for name in _leftovers(out, {"m.onnx", "m.onnx.data"}))
@@ -200,6 +207,33 @@ def test_cleanup_removes_only_own_names_of_writers_that_are_gone(tmp_path: Path)
     removed = tempfiles.clean_stale(target)
     assert sorted(p.name for p in removed) == sorted([dead + ".tmp", dead + ".bak", dead + ".old"])
     assert _leftovers(tmp_path, {"m.onnx"}) == sorted(names[2:])
+
+
+@pytest.mark.parametrize("model_landed", [False, True])
+def test_data_backups_of_a_killed_save_are_settled_by_the_next_save(tmp_path: Path,
+                                                                    model_landed: bool) -> None:
+    """A save killed after replacing the data file: if its model file never landed the backup
+    goes back (the old model reads those bytes), else it is dropped; then the save proceeds."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    model, data = tmp_path / "m.onnx", tmp_path / "m.onnx.data"
+    model.write_bytes(b"old model")
+    data.write_bytes(b"new data")
+    new_model = tmp_path / "new"
+    new_model.write_bytes(b"new model")
+    inode = new_model.stat().st_ino
+    if model_landed:
+        os.replace(new_model, model)
+    backup = tempfiles.backup_name(data, model, inode)
+    backup = backup.with_name(backup.name.replace(f"-{os.getpid()}-", f"-{gone.pid}-"))
+    backup.write_bytes(b"old data")
+    other = tempfiles.backup_name(data, tmp_path / "other.onnx", inode)  # another model's: kept
+    other = other.with_name(other.name.replace(f"-{os.getpid()}-", f"-{gone.pid}-"))
+    other.write_bytes(b"x")
+    tempfiles.recover_backups([tmp_path], model)
+    assert data.read_bytes() == (b"new data" if model_landed else b"old data")
+    assert not backup.exists() and other.exists()
+    assert tempfiles.is_own_temporary(backup.name) and tempfiles.is_own_temporary(other.name)
 
 
 def test_cleanup_puts_back_a_folder_set_aside_when_its_target_is_missing(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ import os
 import re
 import secrets
 import shutil
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from onnxlite._storage import paths as _paths
@@ -35,7 +37,55 @@ def _pattern(name: str) -> re.Pattern[str]:
 
 def is_own_temporary(name: str) -> bool:
     """Whether a file name has onnxlite's temporary naming (for any target and writer)."""
-    return re.fullmatch(rf"\..+\.{_TAG}-\d+-[0-9a-f]{{8}}\.(tmp|bak|old)", name) is not None
+    return re.fullmatch(rf"\..+\.{_TAG}-\d+-[0-9a-f]{{8}}(?:\.m\d+-[0-9a-f]{{8}})?\.(tmp|bak|old)",
+                        name) is not None
+
+
+# --- backups of data files a save replaces ------------------------------------------------------
+#
+# A save replaces its data files first and the model file last; an existing data file is kept as
+# a hard-linked backup until the model file is in place. A SIGKILL between those renames leaves
+# the old model beside new data. The backup's name says which save made it: the inode of the model
+# file that save wrote and a checksum of the model's name. The next save of that model puts a
+# dead writer's backup back when its model never landed, and drops it when it did.
+
+def _model_tag(model: Path, inode: int) -> str:
+    return f"m{inode}-{zlib.crc32(os.path.realpath(model).encode()):08x}"
+
+
+def backup_name(target: Path, model: Path, model_inode: int) -> Path:
+    """A hidden name for the backup of data file ``target`` made by a save writing ``model``."""
+    return temp_name(target, f".{_model_tag(model, model_inode)}.bak")
+
+
+_BACKUP = re.compile(rf"\.(.+)\.{_TAG}-(\d+)-[0-9a-f]{{8}}\.(m\d+-[0-9a-f]{{8}})\.bak")
+
+
+def recover_backups(folders: Iterable[Path], model: Path) -> None:
+    """Settle the data-file backups that killed saves of ``model`` left in ``folders``: put each
+    back over its data file when that save's model file never replaced ``model`` (the model on
+    disk still reads the old bytes), else remove it. Backups of running writers are left."""
+    try:
+        inode = os.stat(model).st_ino
+    except OSError:
+        inode = -1
+    checksum = _model_tag(model, 0).split("-")[1]
+    for folder in dict.fromkeys(folders):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _BACKUP.fullmatch(entry.name)
+            if match is None or not match.group(3).endswith(checksum) or _alive(int(match.group(2))):
+                continue
+            try:
+                if match.group(3) != _model_tag(model, inode):  # the old model is in place
+                    os.replace(entry.path, Path(folder) / match.group(1))
+                if os.path.lexists(entry.path):  # landed, or already the same file
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _alive(pid: int) -> bool:

@@ -122,6 +122,7 @@ def write_model(
     temps: list[TempFile] = []
     backups: list[tuple[Path, Path]] = []
     try:
+        _tempfiles.recover_backups([dest.parent, *(t.parent for t in targets.values())], dest)
         for target in [dest, *targets.values()]:
             if target.parent.is_dir():
                 _tempfiles.clean_stale(target)  # what killed saves left here
@@ -129,11 +130,12 @@ def write_model(
             targets[loc].parent.mkdir(parents=True, exist_ok=True)
             temps.append(_write_temp(targets[loc], entries))
         temps.append(_write_temp(dest, [(-1, p) for p in pieces]))
+        model_inode = os.fstat(temps[-1].fd).st_ino
         for tmp in temps[:-1]:
             target = tmp.target
             if target.exists():
                 pin_readers(target)
-                backup = _tempfiles.temp_name(target, ".bak")
+                backup = _tempfiles.backup_name(target, dest, model_inode)
                 os.link(target, backup)
                 backups.append((backup, target))
         replaced: list[Path] = []
