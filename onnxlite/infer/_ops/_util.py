@@ -74,3 +74,21 @@ def wrap_int(value: int, dtype: DataType) -> int:
     if dtype in (DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64) and value >= 1 << (bits - 1):
         value -= 1 << bits
     return value
+
+
+def matmul_shape(ctx: Any, sa: Sequence[Dim], sb: Sequence[Dim]) -> list[Dim]:
+    """numpy matmul's result shape: a 1-D A gets a dim prepended, a 1-D B one appended (both
+    removed after); the batch dims broadcast. ``ctx`` is the rule's Context (fails on a scalar or
+    inner dims that differ)."""
+    a, b = list(sa), list(sb)
+    if not a or not b:
+        ctx.fail("matmul of a scalar")
+    a1, b1 = len(a) == 1, len(b) == 1
+    if a1:
+        a = [1, *a]
+    if b1:
+        b = [*b, 1]
+    if isinstance(a[-1], int) and isinstance(b[-2], int) and a[-1] != b[-2]:
+        ctx.fail(f"inner dims differ: {a[-1]} and {b[-2]}")
+    batch = ctx.broadcast(a[:-2], b[:-2])
+    return list(batch) + ([] if a1 else [a[-2]]) + ([] if b1 else [b[-1]])

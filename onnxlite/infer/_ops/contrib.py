@@ -8,6 +8,7 @@ Where a size depends on data (a tensor's values, not its shape) it gets a fresh 
 from __future__ import annotations
 
 from onnxlite.dtypes import DataType
+from onnxlite.infer._ops._util import matmul_shape
 from onnxlite.infer._ops._window import read_window, window_out
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim, floordiv
@@ -27,21 +28,6 @@ def exact_div(ctx: Context, a: Dim, b: int) -> Dim:
     if isinstance(a, int) and a % b:
         ctx.fail(f"size {a} is not a multiple of {b}")
     return floordiv(a, b)
-
-
-def matmul_shape(ctx: Context, sa: list[Dim], sb: list[Dim]) -> list[Dim]:
-    """numpy matmul's result shape: 1-D operands get a dim prepended (A) or appended (B)."""
-    if not sa or not sb:
-        ctx.fail("matmul of a scalar")
-    a1, b1 = len(sa) == 1, len(sb) == 1
-    if a1:
-        sa = [1, *sa]
-    if b1:
-        sb = [*sb, 1]
-    if isinstance(sa[-1], int) and isinstance(sb[-2], int) and sa[-1] != sb[-2]:
-        ctx.fail(f"inner dims differ: {sa[-1]} and {sb[-2]}")
-    batch = ctx.broadcast(sa[:-2], sb[:-2])
-    return list(batch) + ([] if a1 else [sa[-2]]) + ([] if b1 else [sb[-1]])
 
 
 # --- element-wise ------------------------------------------------------------------------------

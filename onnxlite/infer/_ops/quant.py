@@ -5,6 +5,7 @@ output_dtype), DynamicQuantizeLinear, MatMulInteger, QLinearMatMul
 from __future__ import annotations
 
 from onnxlite.dtypes import DataType
+from onnxlite.infer._ops._util import matmul_shape
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim
 
@@ -53,33 +54,21 @@ def _dynamic_quantize(ctx: Context) -> None:
     ctx.set_tensor(2, DataType.UINT8, [])
 
 
-def matmul_shape(ctx: Context, a_index: int, b_index: int) -> list[Dim] | None:
-    """numpy matmul's result shape (None when a rank is unknown)."""
+def _matmul_of(ctx: Context, a_index: int, b_index: int) -> list[Dim] | None:
+    """numpy matmul's result shape of two inputs (None when a rank is unknown)."""
     a, b = ctx.tensor(a_index), ctx.tensor(b_index)
     if a.shape is None or b.shape is None:
         return None
-    sa: list[Dim] = list(a.shape)
-    sb: list[Dim] = list(b.shape)
-    if not sa or not sb:
-        ctx.fail("matmul of a scalar")
-    a1, b1 = len(sa) == 1, len(sb) == 1
-    if a1:
-        sa = [1, *sa]
-    if b1:
-        sb = [*sb, 1]
-    if isinstance(sa[-1], int) and isinstance(sb[-2], int) and sa[-1] != sb[-2]:
-        ctx.fail(f"inner dims differ: {sa[-1]} and {sb[-2]}")
-    batch = ctx.broadcast(sa[:-2], sb[:-2])
-    return list(batch) + ([] if a1 else [sa[-2]]) + ([] if b1 else [sb[-1]])
+    return matmul_shape(ctx, a.shape, b.shape)
 
 
 @register_rule("MatMulInteger", since=10)
 def _matmul_integer(ctx: Context) -> None:
-    ctx.set_tensor(0, DataType.INT32, matmul_shape(ctx, 0, 1))
+    ctx.set_tensor(0, DataType.INT32, _matmul_of(ctx, 0, 1))
 
 
 @register_rule("QLinearMatMul", since=10)
 def _qlinear_matmul(ctx: Context) -> None:
     """Inputs a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point:
     y_zero_point's type."""
-    ctx.set_tensor(0, ctx.dtype(7), matmul_shape(ctx, 0, 3))
+    ctx.set_tensor(0, ctx.dtype(7), _matmul_of(ctx, 0, 3))

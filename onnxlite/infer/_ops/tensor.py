@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from onnxlite.dtypes import DataType
-from onnxlite.infer._ops._util import FLOAT_TYPES, INT_TYPES
+from onnxlite.infer._ops._util import FLOAT_TYPES, INT_TYPES, matmul_shape
 from onnxlite.infer._rules import Context, register_rule
-from onnxlite.infer._sym import Dim
 from onnxlite.infer._types import MAX_FLOAT_KNOWN, MAX_KNOWN, Known, SparseTensorType
 
 
@@ -61,20 +60,7 @@ def _matmul(ctx: Context) -> None:
     if a.shape is None or b.shape is None:
         ctx.set_tensor(0, dtype, None)
         return
-    sa: list[Dim] = list(a.shape)
-    sb: list[Dim] = list(b.shape)
-    if not sa or not sb:
-        ctx.fail("MatMul of a scalar")
-    a1, b1 = len(sa) == 1, len(sb) == 1
-    if a1:
-        sa = [1, *sa]
-    if b1:
-        sb = [*sb, 1]
-    k1, k2 = sa[-1], sb[-2]
-    if isinstance(k1, int) and isinstance(k2, int) and k1 != k2:
-        ctx.fail(f"inner dims differ: {k1} and {k2}")
-    batch = ctx.broadcast(sa[:-2], sb[:-2])
-    out = list(batch) + ([] if a1 else [sa[-2]]) + ([] if b1 else [sb[-1]])
+    out = matmul_shape(ctx, a.shape, b.shape)
     ctx.set_tensor(0, dtype, out)
 
 
