@@ -1177,6 +1177,7 @@ def upstream_round_trip(model: onnxlite.Model, original: onnx.ModelProto) -> str
     return model_diff(parsed, original)
 
 
+@corpus.needs_onnx("1.23", "its parser and helpers know the float6 types")
 def test_full_prints_bit_patterns_the_upstream_parser_reads() -> None:
     """float16/bfloat16/float8/float4/float6 and 4/2-bit integers: onnx.parser reads their literals
     as bit patterns (packed bytes for float4 and 4/2-bit integers), so --full prints that form (the
