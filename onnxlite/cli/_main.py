@@ -25,6 +25,7 @@ from onnxlite.cli import draw as cli_draw
 from onnxlite.cli import edit as cli_edit
 from onnxlite.cli import infer as cli_infer
 from onnxlite.cli import profile as cli_profile
+from onnxlite.cli._args import non_negative
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import Model, domain_label, load, save
 
@@ -71,13 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--full", action="store_true", help="print every tensor value (parseable output)")
     dump.add_argument("--stats", action="store_true",
                       help="add min/max/mean/std and zero/NaN counts of every tensor (reads whole tensors)")
-    dump.add_argument("--preview", metavar="N", type=_non_negative, default=8,
+    dump.add_argument("--preview", metavar="N", type=non_negative, default=8,
                       help="values shown of a summarized tensor (default: 8)")
     dump.add_argument("--op", metavar="TYPE", action="append", dest="op_types",
                       help="show only nodes of this op type (repeatable)")
     dump.add_argument("--name", metavar="PATTERN", dest="name_pattern",
                       help="show only nodes whose name or an output name matches this glob")
-    dump.add_argument("--depth", metavar="N", type=_non_negative, dest="max_depth",
+    dump.add_argument("--depth", metavar="N", type=non_negative, dest="max_depth",
                       help="print subgraph bodies down to this nesting level only")
     dump.add_argument("--header", action="store_true", dest="header_only",
                       help="print only the model header and the graph signature")
@@ -126,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--location", metavar="NAME",
                          help="data file name, relative to OUT's folder (default: OUT's name + .data); "
                               "with --per-tensor, a folder for the files")
-    convert.add_argument("--threshold", metavar="BYTES", type=_non_negative, default=None,
+    convert.add_argument("--threshold", metavar="BYTES", type=non_negative, default=None,
                          help="smallest tensor moved to external data (default: 1024)")
     convert.add_argument("--per-tensor", action="store_true", help="one data file per tensor")
     convert.set_defaults(run=_cmd_convert)
@@ -139,16 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
     cli_infer.register(commands, common)
     cli_profile.register(commands, common)
     return parser
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

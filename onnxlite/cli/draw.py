@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from onnxlite.cli._args import non_negative
+
 _FORMATS = (".svg", ".html", ".dot")
 
 
@@ -13,16 +15,6 @@ def _out_path(text: str) -> str:
     if not text.lower().endswith(_FORMATS):
         raise argparse.ArgumentTypeError(f"{text!r} must end in .svg, .html or .dot")
     return text
-
-
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -38,7 +30,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     draw.add_argument("model", metavar="MODEL", help="the .onnx file")
     draw.add_argument("-o", "--output", metavar="OUT", required=True, type=_out_path,
                       help="where to write: OUT.svg, OUT.html or OUT.dot")
-    draw.add_argument("--depth", metavar="N", type=_depth, default=None,
+    draw.add_argument("--depth", metavar="N", type=non_negative, default=None,
                       help="collapse scopes nested more than N levels deep into one box each")
     draw.add_argument("--expand", metavar="SCOPE", action="append", default=[],
                       help="draw this scope (a prefix such as /model/layers.3) in full; repeatable")

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from onnxlite.cli import _many
+from onnxlite.cli._args import non_negative
 from onnxlite.cli.infer import _dim, _input_shape
 from onnxlite.model import load
 
@@ -34,20 +35,15 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                    help="shape of graph input NAME (a D is a number, a symbol, or ? for unknown); repeatable")
     p.add_argument("--dim", metavar="SYMBOL=N", type=_dim, action="append", default=[],
                    help="bind a symbolic size (or a Loop's trips_... symbol) to a number; repeatable")
-    p.add_argument("--depth", metavar="N", type=_depth, default=None,
+    p.add_argument("--depth", metavar="N", type=non_negative, default=None,
                    help="cut scopes to their first N levels in the by-scope roll-up")
-    p.add_argument("--top", metavar="K", type=_depth, default=10, help="nodes in the top table (default: 10)")
+    p.add_argument("--top", metavar="K", type=non_negative, default=10,
+                   help="nodes in the top table (default: 10)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the profile as one JSON object")
     out.add_argument("--csv", action="store_true", help="print one CSV row per node")
     p.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     p.set_defaults(run=_many.dispatch(_cmd_profile, "profile"))
-
-
-def _depth(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return int(text)
 
 
 def options(args: argparse.Namespace) -> dict[str, Any]:
