@@ -22,14 +22,14 @@ fetched from onnxruntime and are not scored.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
+from infer_scoring import Score
 
 from onnxlite import infer
 from onnxlite.dtypes import DataType
@@ -47,18 +47,8 @@ DEFAULT_SIZES = (3, 4)
 BLANK = "?blank"  # prefix of the symbols standing for a dim a declaration leaves blank (unknown)
 
 
-@dataclass
-class RealScore:
-    right: int = 0
-    wrong: int = 0
-    missing: int = 0
-    wrong_cases: list[str] = field(default_factory=list)
-    missing_cases: list[str] = field(default_factory=list)
-    missing_ops: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return self.right + self.wrong + self.missing
+class RealScore(Score):
+    """`infer_scoring.Score` (the node-case harness's tally) that can sum several models."""
 
     def add(self, other: RealScore) -> None:
         self.right += other.right
