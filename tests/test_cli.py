@@ -15,6 +15,7 @@ import pytest
 from rich.text import Text
 
 import onnxlite
+import onnxlite.summary
 from onnxlite import _proto
 from onnxlite.cli import _main as cli
 

@@ -1347,6 +1347,77 @@ def test_two_process_dump_falls_back_when_the_child_fails(monkeypatch: pytest.Mo
     assert format_model(model, jobs=2) == format_model(model)
 
 
+def _typed_chain(n: int, clash: bool = False) -> onnxlite.Model:
+    """A chain with If subgraphs, a multi-output node, a declared type the computation
+    contradicts and a model-local function: every kind of type comment. ``clash``: hostile node
+    names give two subgraphs the same path."""
+    model = _chain_with_subgraphs(n)
+    m = model.proto
+    g = m.graph
+    g.input[0].type.tensor_type.shape.dim.add().dim_param = "N"
+    g.input[0].type.tensor_type.shape.dim.add().dim_value = 8
+    g.input.add(name="cond").type.tensor_type.elem_type = TensorProto.BOOL
+    g.node.add(op_type="Split", input=[f"x{n}"], output=["s0", "s1"]).attribute.add(
+        name="num_outputs", type=2, i=2)
+    g.node.add(op_type="Dropout", input=["s1"], output=["d", ""])
+    wrong = g.value_info.add(name="x3")  # declared [N,9]: contradicts the computed [N,8]
+    wrong.type.tensor_type.elem_type = TensorProto.FLOAT
+    wrong.type.tensor_type.shape.dim.add().dim_param = "N"
+    wrong.type.tensor_type.shape.dim.add().dim_value = 9
+    g.node.add(op_type="Twice", domain="local", input=["s0"], output=["f"])
+    m.opset_import.add(domain="local", version=1)
+    fn = m.functions.add(name="Twice", domain="local", input=["a"], output=["b"])
+    fn.opset_import.add(domain="", version=21)
+    fn.node.add(op_type="Add", input=["a", "a"], output=["b"])
+    if clash:  # labels: node 1 "dup" -> "dup#1", and a node named "dup#1" -> "dup#1"
+        assert g.node[1].op_type == "If"
+        g.node[1].name = "dup"
+        g.node[-2].name = "dup"
+        g.node.add(op_type="If", name="dup#1", input=["cond"], output=["z"]).CopyFrom(g.node[1])
+        g.node[-1].name = "dup#1"
+        g.node[-1].output[0] = "z"
+    return onnxlite.Model(m)
+
+
+@pytest.mark.parametrize("clash", [False, True])
+def test_typed_two_process_dump_prints_the_same_text(monkeypatch: pytest.MonkeyPatch, clash: bool) -> None:
+    """The typed dump of a big model: a child prints with markers while the parent infers.
+    The text is the sequential one, also when two subgraphs share a path (the parent then
+    prints the ordinary way)."""
+    monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 100)
+    model = _typed_chain(600, clash)
+    taken: list[object] = []
+    real = text._printer.typed_in_parallel
+
+    def spy(*args: Any) -> Any:
+        taken.append(real(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(text._printer, "typed_in_parallel", spy)
+    sequential = format_model(model, types="inferred")
+    assert not taken
+    parallel = format_model(model, types="inferred", jobs=2)
+    assert parallel == sequential
+    assert len(taken) == 1 and (taken[0] is None) == clash
+    assert "# float[N,8] (declared float[N,9])" in parallel  # the contradiction comment
+    assert "(x600)  # float[(N + 1)//2,8], float[N - (N + 1)//2,8]\n" in parallel
+    assert "(s1)  # float[N - (N + 1)//2,8], _\n" in parallel
+    assert "f = local.Twice (s0)  # float[(N + 1)//2,8]\n" in parallel
+    assert sequential.count("  # float[N,8]\n") > 500
+
+
+def test_typed_two_process_dump_falls_back_when_the_child_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 100)
+
+    def failed(self: text._printer._Child) -> None:
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+    monkeypatch.setattr(text._printer._Child, "result", failed)
+    model = _typed_chain(300)
+    assert format_model(model, types="inferred", jobs=2) == format_model(model, types="inferred")
+
+
 def test_long_doc_strings_and_metadata_are_clipped_unless_full() -> None:
     m = _proto.ModelProto(ir_version=10)
     m.opset_import.add(domain="", version=21)

@@ -4,8 +4,10 @@ Usage:
     python tools/bench_dump.py [--repeat 3] [--nodes 100000] [--weights-mb 1200] [--huge-gb 64]
 
 Each command runs in a FRESH process (interpreter start and imports included: what a user waits
-for), once untimed, then ``--repeat`` times; the table shows the median wall time and, for each
-model, the ratio of ``onnxlite dump`` to the anchor measured in the same run:
+for) from compiled bytecode, as an installed package does (bench_inspect.ENV: also when the
+environment sets PYTHONDONTWRITEBYTECODE), once untimed, then ``--repeat`` times; the table
+shows the median wall time and, for each model, the ratio of ``onnxlite dump`` to the anchor
+measured in the same run:
 
 * the 100,000-node Add/Relu chain (tools/bench_infer.py builds it): anchor ``onnx.load`` +
   ``onnx.printer.to_text`` + ``onnx.shape_inference.infer_shapes`` (the typed dump's work, by onnx);
@@ -43,12 +45,14 @@ onnx.shape_inference.infer_shapes(m)
 def timed(argv: list[str], repeat: int) -> tuple[float, float]:
     """Median wall time and median CPU time (user + system, children included) of ``argv`` in
     fresh processes (stdout discarded). On a loaded machine the CPU time is the steadier one."""
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO)  # warm the page cache
+    from bench_inspect import ENV  # compiled bytecode, as an installed package runs
+
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env=ENV)  # warm the caches
     walls, cpus = [], []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env=ENV)
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)

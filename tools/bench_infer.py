@@ -7,7 +7,8 @@ Usage:
         right/wrong/missing and the op types most often missing, and the same for onnx's
         infer_shapes(data_prop=True) measured in this run as the anchor.
     python tools/bench_infer.py --speed [--repeat 3] [--nodes 100000] [--weights-mb 1200]
-        load + infer + save in FRESH processes (imports included), median wall time and peak RSS:
+        load + infer + save in FRESH processes (imports included, from compiled bytecode as an
+        installed package runs), median wall time and peak RSS:
         onnxlite (load, infer_types, apply, save) against onnx (load, infer_shapes, save), on a
         chain of Add/Relu nodes (input float[batch,8]) and on a model with embedded weights
         (models cached in tools/.bench/). Prints the ratios to the onnx anchor of the same run.
@@ -237,6 +238,15 @@ def _external(gib: int) -> Path:
     return path
 
 
+def _env() -> dict[str, str]:
+    """Compiled bytecode, as an installed package runs (also when the environment sets
+    PYTHONDONTWRITEBYTECODE): bench_inspect.ENV."""
+    sys.path.insert(0, str(TOOLS))
+    from bench_inspect import ENV
+
+    return ENV
+
+
 def _run_beside(code: str, src: Path, repeat: int) -> tuple[float, float]:
     """Like _run, writing OUT beside IN (external data referenced, not copied)."""
     import statistics
@@ -245,11 +255,12 @@ def _run_beside(code: str, src: Path, repeat: int) -> tuple[float, float]:
     times, rss = [], []
     out_path = src.parent / "typed.onnx"
     try:
-        for _ in range(repeat):
+        for k in range(repeat + 1):  # the first run warms the page and bytecode caches, untimed
             out = subprocess.run([sys.executable, "-c", code, str(src), str(out_path)], check=True,
-                                 capture_output=True, text=True, cwd=str(REPO)).stdout.split()
-            times.append(float(out[0]))
-            rss.append(int(out[1]) / 1024)
+                                 capture_output=True, text=True, cwd=str(REPO), env=_env()).stdout.split()
+            if k:
+                times.append(float(out[0]))
+                rss.append(int(out[1]) / 1024)
     finally:
         out_path.unlink(missing_ok=True)
     return statistics.median(times), max(rss)
@@ -262,11 +273,12 @@ def _run(code: str, src: Path, repeat: int) -> tuple[float, float]:
 
     times, rss = [], []
     with tempfile.TemporaryDirectory(dir=BENCH) as tmp:
-        for _ in range(repeat):
+        for k in range(repeat + 1):  # the first run warms the page and bytecode caches, untimed
             out = subprocess.run([sys.executable, "-c", code, str(src), f"{tmp}/out.onnx"], check=True,
-                                 capture_output=True, text=True, cwd=str(REPO)).stdout.split()
-            times.append(float(out[0]))
-            rss.append(int(out[1]) / 1024)
+                                 capture_output=True, text=True, cwd=str(REPO), env=_env()).stdout.split()
+            if k:
+                times.append(float(out[0]))
+                rss.append(int(out[1]) / 1024)
     return statistics.median(times), max(rss)
 
 

@@ -43,6 +43,8 @@ class Inference:
     #: The values tracked for small integer tensors, scalars and small float tensors (shape
     #: computations, trip counts, scales), by graph path and name.
     known: dict[str, dict[str, Known]] = field(default_factory=dict)
+    #: The output names of each node, in node order, by graph path (as ``types``).
+    node_outputs: dict[str, list[list[str]]] = field(default_factory=dict)
 
     def type_of(self, name: str, graph: str = "") -> TypeLike | None:
         """The inferred type of value ``name`` in graph ``graph`` (a path such as
@@ -82,11 +84,13 @@ def infer_types(model: Model, *, input_shapes: Mapping[str, Sequence[int | str |
     values = inferred = 0
     unknown_keys = set(engine.unknown)
     for path, outputs in engine.node_outputs.items():
-        for name in outputs:
-            values += 1
-            if (path, name) not in unknown_keys:
-                inferred += 1
-    return Inference(types=engine.types, values=values, inferred=inferred,
+        for names in outputs:
+            for name in names:
+                if name:
+                    values += 1
+                    if (path, name) not in unknown_keys:
+                        inferred += 1
+    return Inference(types=engine.types, values=values, inferred=inferred, node_outputs=engine.node_outputs,
                      unknown=list(engine.unknown.values()),
                      contradictions=list(engine.contradictions.values()),
                      declared_conflicts=frozenset(engine.contradictions), known=engine.known)

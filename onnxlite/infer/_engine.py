@@ -129,7 +129,7 @@ class Engine:
         self.budget = max(MIN_BUDGET, 8 * len(model.proto.graph.node))
         # results: graph path -> name -> type; records keyed so subgraph reruns overwrite
         self.types: dict[str, dict[str, TypeLike | None]] = {}
-        self.node_outputs: dict[str, list[str]] = {}
+        self.node_outputs: dict[str, list[list[str]]] = {}  # graph path -> each node's outputs
         self.unknown: dict[tuple[str, str], UnknownValue] = {}
         self.known: dict[str, dict[str, Known]] = {}  # tracked values by graph path (recorded graphs)
         self.contradictions: dict[tuple[str, str], Contradiction] = {}
@@ -231,13 +231,16 @@ class Engine:
                 declared[v.name] = v.type
         owner = frame.owner
         recording = self.recording
+        nodes = g.node
+        outs_of = [n.output[:] for n in nodes]  # read once: the engine and the dump both need them
         if recording:
-            self.node_outputs[path] = [o for n in g.node for o in n.output if o]
-        for index, proto in enumerate(g.node):
-            self.budget -= 1
-            if self.budget < 0:
-                raise InferError("inference budget exhausted (nested function calls or loops too large)")
-            self.run_node(frame, proto, owner, index, recording)
+            self.node_outputs[path] = outs_of
+        self.budget -= len(outs_of)
+        if self.budget < 0:
+            raise InferError("inference budget exhausted (nested function calls or loops too large)")
+        run_node = self.run_node
+        for index, proto in enumerate(nodes):
+            run_node(frame, proto, owner, index, recording, outs_of[index])
         if recording:
             self.types[path] = frame.types
             self.known[path] = frame.values
@@ -272,31 +275,44 @@ class Engine:
         return Known(tuple(int(d) for d in t.dims), tuple(flat))
 
     # --- nodes ----------------------------------------------------------------------------------
-    def run_node(self, frame: _Frame, proto: Any, owner: Any, index: int, recording: bool) -> None:
+    def run_node(self, frame: _Frame, proto: Any, owner: Any, index: int, recording: bool,
+                 outs: list[str] | None = None) -> None:
+        if outs is None:
+            outs = proto.output[:]
         names = proto.input[:]
         op_type = proto.op_type
         raw_domain = proto.domain
-        lookup = frame.lookup
+        # the frame's own values inline (most reads), outer scopes through lookup
+        ftypes = frame.types
+        fvalues = frame.values
+        nested = frame.parent is not None
         inputs: list[TypeLike | None] = []
         values: list[Known | None] = []
         for name in names:
-            if name:
-                t, v = lookup(name)
+            if not name:
+                inputs.append(None)
+                values.append(None)
+            elif name in ftypes:
+                inputs.append(ftypes[name])
+                values.append(fvalues.get(name))
+            elif nested:
+                t, v = frame.lookup(name)
+                inputs.append(t)
+                values.append(v)
             else:
-                t, v = None, None
-            inputs.append(t)
-            values.append(v)
+                inputs.append(None)
+                values.append(None)
         domain = normalize_domain(raw_domain) if raw_domain else ""
         opset = frame.opsets.get(domain)
-        n_out = len(proto.output)
+        n_out = len(outs)
         fn = self.functions.get((raw_domain, op_type, proto.overload)) if self.functions else None
         memo = None
         if fn is None and opset is not None:
-            memo = self._memo_key(proto, domain, op_type, opset, inputs, values, names)
+            memo = self._memo_key(proto, domain, op_type, opset, inputs, values, names, n_out)
             if memo is not None:
                 hit = self._memo.get(memo)
                 if hit is not None:
-                    self._finish(frame, proto, index, recording, op_type, hit[0], hit[1], hit[2])
+                    self._finish(frame, outs, index, recording, op_type, hit[0], hit[1], hit[2])
                     return
         ctx = Context(Node(proto, owner, index), opset or 0, inputs, values, self, frame.attr_env, frame,
                       op_type, domain, names, n_out)
@@ -331,10 +347,10 @@ class Engine:
             reason = f"rule for {op_type} failed: {type(e).__name__}: {e}"
         if memo is not None and self._fresh == fresh_before and len(self._memo) < _MEMO_SIZE:
             self._memo[memo] = (ctx.outputs, ctx.out_values, reason)  # no fresh symbol: safe to share
-        self._finish(frame, proto, index, recording, op_type, ctx.outputs, ctx.out_values, reason)
+        self._finish(frame, outs, index, recording, op_type, ctx.outputs, ctx.out_values, reason)
 
     def _memo_key(self, proto: Any, domain: str, op_type: str, opset: int, inputs: list[TypeLike | None],
-                  values: list[Known | None], names: list[str]) -> tuple[Any, ...] | None:
+                  values: list[Known | None], names: list[str], n_out: int) -> tuple[Any, ...] | None:
         """What a rule's answer depends on, when it can be shared between nodes: the op, its
         input types and values, its attributes (not graphs, not function attribute references)."""
         attrs = proto.attribute
@@ -346,15 +362,15 @@ class Engine:
                     return None
                 keys.append(a.SerializeToString())
             akey = tuple(keys)
-        given = tuple(bool(n) for n in names)  # an omitted optional input vs an unknown one
-        return (domain, op_type, opset, tuple(inputs), tuple(values), given, akey, len(proto.output))
+        given = tuple(map(bool, names))  # an omitted optional input vs an unknown one
+        return (domain, op_type, opset, tuple(inputs), tuple(values), given, akey, n_out)
 
-    def _finish(self, frame: _Frame, proto: Any, index: int, recording: bool, op_type: str,
+    def _finish(self, frame: _Frame, outs: list[str], index: int, recording: bool, op_type: str,
                 outputs: list[TypeLike | None], out_values: list[Known | None], reason: str) -> None:
         declared = frame.declared
         types = frame.types
         known_values = frame.values
-        for i, out in enumerate(proto.output[:]):
+        for i, out in enumerate(outs):
             if not out:
                 continue
             t = outputs[i]
@@ -368,7 +384,10 @@ class Engine:
                 known_values[out] = value
             elif known_values:
                 known_values.pop(out, None)
-            if not _complete(t):
+            if t.__class__ is TensorType and t.dtype is not None and t.shape is not None:  # type: ignore[union-attr]
+                if recording and self.unknown:
+                    self.unknown.pop((frame.path, out), None)
+            elif not _complete(t):
                 why = reason or ("no type" if t is None else "unknown rank" if _rank_unknown(t)
                                  else "unknown element type")
                 frame.reasons[out] = why

@@ -5,8 +5,8 @@ from onnxlite.text._printer import (
     SMALL_TENSOR,
     format_graph,
     format_model,
-    format_tensor_value,
 )
+from onnxlite.text._values import format_tensor_value
 
 __all__ = [
     'SMALL_STRING_BYTES',

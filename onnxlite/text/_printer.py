@@ -77,7 +77,8 @@ stack, never by Python recursion.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+import dataclasses
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from onnxlite.errors import ModelFormatError, OnnxliteError
@@ -96,9 +97,9 @@ from onnxlite.model import (
     iter_nodes,
     node_labels,
 )
+from onnxlite.text._deferred import typed_in_parallel
 from onnxlite.text._parallel import _PARALLEL_NODES, _Child, _drive
-from onnxlite.text._types import GraphTypes, TypeNotes, declared_types, inferred_types
-from onnxlite.text._types import note as type_note
+from onnxlite.text._types import TypeNotes, declared_types, inferred_types
 from onnxlite.text._values import (
     _IDENTIFIER,
     _RESERVED,
@@ -126,7 +127,7 @@ _SIMPLE_ATTRIBUTES = frozenset([AttributeType.FLOAT, AttributeType.INT, Attribut
 _NO_NOTES: tuple[str, ...] = ()
 _TYPED_KEYWORDS = {kind: kind.name.lower() for kind in AttributeType if kind}
 
-__all__ = ["SMALL_STRING_BYTES", "SMALL_TENSOR", "format_graph", "format_model", "format_tensor_value"]
+__all__ = ["SMALL_STRING_BYTES", "SMALL_TENSOR", "format_graph", "format_model"]
 
 # --- public API ---------------------------------------------------------------------------------
 
@@ -161,6 +162,16 @@ def format_model(
     options = _Options.make(full, preview, stats, op_types, name_pattern, max_depth, header_only, jobs,
                             strict)
     printer = _Printer(options, model)
+    if types == "inferred" and jobs > 1 and not options.filtering and not header_only and \
+            len(model.proto.graph.node) >= _PARALLEL_NODES:
+        def print_text(source: TypeNotes) -> str:
+            child = _Printer(dataclasses.replace(options, jobs=1), model)
+            child.type_source = source
+            return child.model(model)
+
+        text = typed_in_parallel(print_text, model, lambda: inferred_types(model, printer.type))
+        if text is not None:
+            return text
     printer.type_source = _type_source(types, model, printer)
     return printer.model(model)
 
@@ -201,19 +212,6 @@ def format_graph(
     return "".join(out)
 
 
-def format_tensor_value(tensor: Tensor, *, full: bool, preview: int, stats: bool) -> str:
-    """The ``{...}`` literal of a tensor's values, or its summary for a large tensor; a
-    trailing ``  # ...`` comment says what a summary leaves out (count, bytes, where the data
-    lives) and holds the statistics. A tensor that cannot be decoded gives ``{...}  # error: ...``.
-
-    >>> import numpy as np
-    >>> format_tensor_value(Tensor.from_numpy(np.arange(3)), full=False, preview=8, stats=False)
-    '{0, 1, 2}'
-    """
-    literal, notes = _tensor_literal(tensor, _Options.make(full, preview, stats, None, None, None, False))
-    return literal + ("  # " + "; ".join(notes) if notes else "")
-
-
 # --- the printer ----------------------------------------------------------------------------------
 
 
@@ -229,9 +227,9 @@ class _Printer:
         self._types: dict[bytes, tuple[str, list[str]]] = {}
         self.type_source: TypeNotes | None = None
 
-    def types_of(self, proto: Any, path: str) -> GraphTypes | None:
-        """Type texts of a body's values for the node comments (None: no comments)."""
-        return self.type_source.for_graph(proto, path) if self.type_source is not None else None
+    def note_for(self, proto: Any, path: str) -> Callable[[Sequence[str]], str] | None:
+        """A body's node type comments, from the outputs' names (None: no comments)."""
+        return self.type_source.note_for(proto, path) if self.type_source is not None else None
 
     # -- names and types
 
@@ -567,7 +565,7 @@ class _Printer:
     def node_range(self, nodes: Any, owner: Graph | Function, out: list[str], level: int, depth: int,
                    where: str, path: str, keep: list[bool] | None, start: int, stop: int) -> Iterator[Any]:
         """Print nodes[start:stop]; ``keep`` (indexed like ``nodes``) hides the others."""
-        types = self.types_of(owner.proto, path)
+        note_of = self.note_for(owner.proto, path)
         labels: list[str] | None = None  # node labels (naming rule), for the paths of subgraphs
         typed = ""  # the type comment ending the current node
         pad = _INDENT * level
@@ -609,8 +607,8 @@ class _Printer:
                 head = f"{pad}{outputs} = {op}"
             if n.doc_string or n.metadata_props or n.device_configurations:
                 self.node_notes(n, out, pad)
-            if types is not None:
-                typed = type_note(types, outs)
+            if note_of is not None:
+                typed = note_of(outs)
             attrs = n.attribute
             if not attrs:
                 out.append(f"{head} ({inputs}){typed}\n")

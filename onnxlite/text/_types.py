@@ -9,6 +9,7 @@ for inferred types.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,23 @@ class TypeNotes:
     def for_graph(self, proto: Any, path: str) -> GraphTypes | None:
         """The types of one body's values, or None when this source knows nothing of it."""
         return self._lookup(proto, path)
+
+    def note_for(self, proto: Any, path: str) -> Callable[[Sequence[str]], str] | None:
+        """The function giving a node's type comment from its output names, for the nodes of
+        one body, or None when this source knows nothing of it (no comments)."""
+        types = self._lookup(proto, path)
+        if types is None:
+            return None
+        return functools.partial(note, types)
+
+    def body_notes(self, path: str, proto_of: Callable[[str], Any]) -> list[str] | None:
+        """The type comment of every node of one body, in node order (None: no comments);
+        ``proto_of(path)`` gives the body's proto."""
+        proto = proto_of(path)
+        types = self._lookup(proto, path)
+        if types is None:
+            return None
+        return [note(types, n.output[:]) for n in proto.node]
 
 
 def note(types: GraphTypes, outputs: Sequence[str]) -> str:
@@ -93,6 +111,9 @@ def inferred_types(model: Model, type_text: Callable[[Any], str]) -> TypeNotes:
     declared = declared_types(type_text)
     cache: dict[int, tuple[Any, str]] = {}  # id(type) -> (type, text): rules share type objects
     by_path: dict[str, GraphTypes] = {}
+    source = _Inferred(lambda proto, path: lookup(proto, path))
+    source.fast = lambda path: None if path in conflicts else _fast_notes(result.types.get(path),
+                                                                           result.node_outputs.get(path))
 
     def lookup(proto: Any, path: str) -> GraphTypes | None:
         done = by_path.get(path)
@@ -110,7 +131,38 @@ def inferred_types(model: Model, type_text: Callable[[Any], str]) -> TypeNotes:
         by_path[path] = texts
         return texts
 
-    return TypeNotes(lookup)
+    return source
+
+
+class _Inferred(TypeNotes):
+    """Inferred types; the comments of a whole body come from the inference's own record of
+    each node's outputs (the dump of a 100k-node graph reads no node twice)."""
+
+    fast: Callable[[str], list[str] | None]
+
+    def body_notes(self, path: str, proto_of: Callable[[str], Any]) -> list[str] | None:
+        found = self.fast(path)
+        return found if found is not None else super().body_notes(path, proto_of)
+
+
+def _fast_notes(types: dict[str, Any] | None, outputs: list[list[str]] | None) -> list[str] | None:
+    """The comments of a body's nodes from the types and the output names recorded by the
+    inference, each distinct type formatted once; None when either is missing."""
+    if types is None or outputs is None:
+        return None
+    get = types.get
+    texts: dict[int, str] = {}  # id(type) -> comment; ``types`` keeps the objects alive
+    notes = []
+    for outs in outputs:
+        if len(outs) == 1 and outs[0]:
+            t = get(outs[0])
+            text = texts.get(id(t))
+            if text is None:
+                text = texts[id(t)] = "  # " + syntax_type(t)
+            notes.append(text)
+        else:
+            notes.append("  # " + ", ".join(syntax_type(get(o)) if o else "_" for o in outs))
+    return notes
 
 
 class _LazyTexts(dict):  # type: ignore[type-arg]

@@ -525,3 +525,16 @@ class _Ops(dict):  # type: ignore[type-arg]
         text = _qualified(*key)
         self[key] = text
         return text
+
+
+def format_tensor_value(tensor: Tensor, *, full: bool, preview: int, stats: bool) -> str:
+    """The ``{...}`` literal of a tensor's values, or its summary for a large tensor; a
+    trailing ``  # ...`` comment says what a summary leaves out (count, bytes, where the data
+    lives) and holds the statistics. A tensor that cannot be decoded gives ``{...}  # error: ...``.
+
+    >>> import numpy as np
+    >>> format_tensor_value(Tensor.from_numpy(np.arange(3)), full=False, preview=8, stats=False)
+    '{0, 1, 2}'
+    """
+    literal, notes = _tensor_literal(tensor, _Options.make(full, preview, stats, None, None, None, False))
+    return literal + ("  # " + "; ".join(notes) if notes else "")
