@@ -3,6 +3,8 @@ custom rules, bounds, and `apply`. Models are written in the ONNX textual syntax
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import onnxlite
@@ -385,3 +387,68 @@ def test_attribute_of_the_wrong_type_is_reported_not_a_crash() -> None:
     assert result.type_of("c") is None
     reasons = {u.value: u.reason for u in result.unknown}
     assert "attribute 'value' is INTS, the operator declares TENSOR" in reasons["c"]
+
+
+# --- small tensors read without numpy --------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, values", [
+    (DataType.INT64, [3, -1, 2**40]), (DataType.INT32, [7, -7]), (DataType.FLOAT, [0.5, 1e-3, -2.0]),
+    (DataType.DOUBLE, [0.1, -1e300]),
+])
+@pytest.mark.parametrize("raw", [True, False])
+def test_small_tensors_read_without_numpy_match_the_tensor_view(dtype: DataType, values: list[float],
+                                                                raw: bool) -> None:
+    import numpy as np
+
+    from onnxlite.infer._types import elements
+
+    array = np.array(values, dtype=dtype.np_dtype)
+    t = onnxlite.Tensor.from_numpy(array, "t")
+    if not raw:  # the same values in the typed field (int64_data, float_data...)
+        t.proto.ClearField("raw_data")
+        getattr(t.proto, dtype.typed_field).extend(array.tolist())
+    assert elements(t.proto, len(values)) == array.tolist() == elements(t, len(values))
+    # a size the payload does not hold: not read from the proto; the view decides
+    assert elements(t.proto, len(values) + 1) is None
+    assert elements(t, len(values) + 1) is None
+
+
+def test_a_typed_dump_of_a_small_model_does_not_import_numpy(tmp_path: Any) -> None:
+    """Reading shape initializers, Constants and a ConstantOfShape fill must not cost the numpy
+    import (~50 ms of a ~0.1 s dump)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from onnxlite import _proto
+
+    m = _proto.ModelProto(ir_version=10)
+    m.opset_import.add(domain="", version=21)
+    g = m.graph
+    x = g.input.add(name="x")
+    x.type.tensor_type.elem_type = 1
+    for d in (2, 3, 4):
+        x.type.tensor_type.shape.dim.add().dim_value = d
+    g.initializer.append(onnxlite.Tensor.from_numpy(np.array([6, -1], np.int64), "shape").proto)
+    g.initializer.append(onnxlite.Tensor.from_numpy(np.array([0.5], np.float32), "scale").proto)
+    g.node.add(op_type="Reshape", input=["x", "shape"], output=["r"])
+    c = g.node.add(op_type="Constant", output=["dims"]).attribute.add(name="value", type=4)
+    c.t.CopyFrom(onnxlite.Tensor.from_numpy(np.array([2, 5], np.int32)).proto)
+    g.node.add(op_type="Cast", input=["dims"], output=["dims64"]).attribute.add(name="to", type=2, i=7)
+    fill = g.node.add(op_type="ConstantOfShape", input=["dims64"], output=["z"]).attribute.add(name="value", type=4)
+    fill.t.CopyFrom(onnxlite.Tensor.from_numpy(np.array([1.5], np.float32)).proto)
+    g.node.add(op_type="Mul", input=["r", "scale"], output=["y"])
+    g.output.add(name="y")
+    g.output.add(name="z")
+    path = tmp_path / "small.onnx"
+    path.write_bytes(m.SerializeToString())
+    code = ("import sys, onnxlite, onnxlite.text as t\n"
+            "out = t.format_model(onnxlite.load(sys.argv[1]), types='inferred')\n"
+            "assert 'y = Mul (r, scale)  # float[6,4]' in out, out\n"
+            "assert 'z = ConstantOfShape <value: tensor = float[1] {1.5}> (dims64)  # float[2,5]' in out, out\n"
+            "print('numpy' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -24,6 +24,7 @@ from onnxlite.infer._types import (
     TensorType,
     TypeLike,
     TypeReadError,
+    elements,
     format_type,
     from_type_proto,
 )
@@ -263,14 +264,12 @@ class Engine:
         small_float = n <= MAX_FLOAT_KNOWN and dtype in _FLOAT_SCALARS
         if dtype not in _INT_TYPES and dtype != DataType.BOOL and not small_float:
             return None
-        from onnxlite.model import Tensor
+        flat = elements(t, n)
+        if flat is None:
+            from onnxlite.model import Tensor
 
-        try:
-            array = Tensor(t, owner.store, "tensor").numpy()
-        except (OnnxliteError, ValueError, TypeError, OSError):
-            return None
-        flat = array.reshape(-1).tolist()
-        if len(flat) != n:
+            flat = elements(Tensor(t, owner.store, "tensor"), n)
+        if flat is None:
             return None
         return Known(tuple(int(d) for d in t.dims), tuple(flat))
 

@@ -8,6 +8,8 @@ scalar of any type), flat in row-major order, with its (concrete) shape.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +20,8 @@ from onnxlite.infer._sym import Dim, Expr, format_dim, parse_dim
 
 __all__ = [
     "MAX_DIM", "MAX_FLOAT_KNOWN", "MAX_KNOWN", "MAX_RANK", "Known", "MapType", "OptionalType", "SequenceType",
-    "SparseTensorType", "TensorType", "TypeLike", "format_type", "from_type_proto", "to_type_proto",
-    "write_type_proto",
+    "SparseTensorType", "TensorType", "TypeLike", "elements", "format_type", "from_type_proto",
+    "to_type_proto", "write_type_proto",
 ]
 
 #: The most elements a value is tracked with (and an initializer read for).
@@ -100,6 +102,45 @@ class Known:
     @property
     def is_scalar(self) -> bool:
         return not self.shape
+
+
+#: The types ``elements`` reads without numpy: (array typecode, its item size, typed field)
+_INLINE = {DataType.INT64: ("q", 8, "int64_data"), DataType.INT32: ("i", 4, "int32_data"),
+           DataType.FLOAT: ("f", 4, "float_data"), DataType.DOUBLE: ("d", 8, "double_data")}
+
+
+def elements(tensor: Any, count: int) -> list[Any] | None:
+    """The ``count`` elements of a small tensor (a TensorProto or a Tensor view) as Python
+    numbers, flat. An int64/int32/float/double tensor held in the file itself is read without
+    numpy (importing it costs a small model's dump ~50 ms); any other (another type, external
+    data, a size that does not match) goes through the Tensor view, as the weights are read.
+    None when it cannot be read."""
+    view = tensor if hasattr(tensor, "numpy") else None
+    proto = view.proto if view is not None else tensor
+    kind = _INLINE.get(proto.data_type)
+    if kind is not None and proto.data_location != 1 and not len(proto.external_data):
+        code, size, field = kind
+        raw = proto.raw_data
+        if raw:
+            if len(raw) == size * count and array(code).itemsize == size:
+                values = array(code)
+                values.frombytes(raw)
+                if sys.byteorder == "big":
+                    values.byteswap()
+                return values.tolist()
+        else:
+            typed = getattr(proto, field)
+            if len(typed) == count:
+                return list(typed)
+    if view is None:
+        return None
+    from onnxlite.errors import OnnxliteError
+
+    try:
+        flat = view.numpy().reshape(-1).tolist()
+    except (OnnxliteError, ValueError, TypeError, OSError):
+        return None
+    return flat if len(flat) == count else None
 
 
 def _dims_text(shape: tuple[Dim, ...] | None) -> str:

@@ -13,7 +13,7 @@ from onnxlite.dtypes import DataType
 from onnxlite.infer._ops._util import INT_TYPES, is_symbolic_int, known
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim, Expr, dim_max, dim_min, floordiv
-from onnxlite.infer._types import MAX_KNOWN, Known, TensorType
+from onnxlite.infer._types import MAX_KNOWN, Known, TensorType, elements
 
 _BIG = 2**30  # a slice end at or past this is "to the end", whatever the dim
 
@@ -425,7 +425,10 @@ def _constant_of_shape(ctx: Context) -> None:
         dtype = value.dtype
         if value.size != 1:
             ctx.fail("'value' must hold one element")
-        fill = value.numpy().reshape(-1).tolist()[0]
+        read = elements(value, 1)
+        if read is None:
+            ctx.fail("'value' cannot be read")
+        fill = read[0]
     if shape is None:
         s = ctx.tensor(0).shape
         if s is not None and len(s) == 1 and isinstance(s[0], int):

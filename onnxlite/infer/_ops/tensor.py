@@ -7,7 +7,7 @@ from typing import Any
 from onnxlite.dtypes import DataType
 from onnxlite.infer._ops._util import FLOAT_TYPES, INT_TYPES, matmul_shape
 from onnxlite.infer._rules import Context, register_rule
-from onnxlite.infer._types import MAX_FLOAT_KNOWN, MAX_KNOWN, Known, SparseTensorType
+from onnxlite.infer._types import MAX_FLOAT_KNOWN, MAX_KNOWN, Known, SparseTensorType, elements
 
 
 def _tensor_value(tensor: Any) -> Known | None:
@@ -16,7 +16,8 @@ def _tensor_value(tensor: Any) -> Known | None:
     small = dtype in INT_TYPES or dtype == DataType.BOOL or (n <= MAX_FLOAT_KNOWN and dtype in FLOAT_TYPES)
     if n > MAX_KNOWN or not small:
         return None
-    return Known(tuple(tensor.shape), tuple(tensor.numpy().reshape(-1).tolist()))
+    flat = elements(tensor, n)
+    return None if flat is None else Known(tuple(tensor.shape), tuple(flat))
 
 
 _LITERALS = (("value_float", DataType.FLOAT, True), ("value_int", DataType.INT64, True),
