@@ -437,7 +437,8 @@ def test_a_typed_dump_of_a_small_model_does_not_import_numpy(tmp_path: Any) -> N
     c = g.node.add(op_type="Constant", output=["dims"]).attribute.add(name="value", type=4)
     c.t.CopyFrom(onnxlite.Tensor.from_numpy(np.array([2, 5], np.int32)).proto)
     g.node.add(op_type="Cast", input=["dims"], output=["dims64"]).attribute.add(name="to", type=2, i=7)
-    fill = g.node.add(op_type="ConstantOfShape", input=["dims64"], output=["z"]).attribute.add(name="value", type=4)
+    fill = g.node.add(op_type="ConstantOfShape", input=["dims64"], output=["z"]).attribute.add(
+        name="value", type=4)
     fill.t.CopyFrom(onnxlite.Tensor.from_numpy(np.array([1.5], np.float32)).proto)
     g.node.add(op_type="Mul", input=["r", "scale"], output=["y"])
     g.output.add(name="y")
@@ -447,7 +448,7 @@ def test_a_typed_dump_of_a_small_model_does_not_import_numpy(tmp_path: Any) -> N
     code = ("import sys, onnxlite, onnxlite.text as t\n"
             "out = t.format_model(onnxlite.load(sys.argv[1]), types='inferred')\n"
             "assert 'y = Mul (r, scale)  # float[6,4]' in out, out\n"
-            "assert 'z = ConstantOfShape <value: tensor = float[1] {1.5}> (dims64)  # float[2,5]' in out, out\n"
+            "assert '<value: tensor = float[1] {1.5}> (dims64)  # float[2,5]' in out, out\n"
             "print('numpy' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
