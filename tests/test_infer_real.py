@@ -27,12 +27,7 @@ MODELS = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").
                  *(FIXTURES / "onnxscript").glob("*.onnx")])
 
 # What onnxlite leaves (partly) unknown, by model: a regression adds to this, a fix removes from it.
-KNOWN_MISSING: dict[str, set[str]] = {
-    # Loop-carried sequence started by SequenceEmpty: the element shape of the carried value is the
-    # merge of "no element yet" and the body's float[batch, 6], which the engine leaves unknown;
-    # ConcatFromSequence then keeps only what the declared output says (its own dim names).
-    "torch/script_rnn_torchscript.onnx": {"/Loop_output_1", "ys"},
-}
+KNOWN_MISSING: dict[str, set[str]] = {}
 RIGHT_FLOOR = 0.99  # share of all scored node outputs that must be right (issue 11's target)
 
 

@@ -413,21 +413,61 @@ g (float[N, 1, C] x, int64[1] a) => (k, d) {
 
 def test_sequence_types() -> None:
     """Sequence element types merge (differing dims become fresh symbols), SequenceEmpty's
-    element has only its dtype, an inserted tensor merges with it."""
+    element has only its dtype; the first tensor inserted into an empty sequence gives the
+    element type, later ones merge with it."""
     r = _infer_one(13, """
-g (float[N, 3] x, float[N, 4] y) => (s, e, ins, l) {
+g (float[N, 3] x, float[N, 4] y) => (s, e, ins, ins2, l, l0) {
   s = SequenceConstruct(x, y)
   e = SequenceEmpty<dtype = 7>()
   e2 = SequenceEmpty()
   ins = SequenceInsert(e2, x)
+  ins2 = SequenceInsert(ins, y)
   l = SequenceLength(s)
+  l0 = SequenceLength(e2)
 }""")
     s = r.type_of("s")
     assert isinstance(s, infer.SequenceType) and isinstance(s.elem, infer.TensorType)
     assert s.elem.shape is not None and s.elem.shape[0] == infer.symbol("N") and _is_fresh(s.elem.shape[1])
     assert r.type_of("e") == infer.SequenceType(infer.TensorType(DataType.INT64, None))
-    assert r.type_of("ins") == infer.SequenceType(infer.TensorType(DataType.FLOAT, None))
+    assert r.type_of("ins") == infer.SequenceType(infer.TensorType(DataType.FLOAT, (infer.symbol("N"), 3)))
+    ins2 = r.type_of("ins2")
+    assert isinstance(ins2, infer.SequenceType) and isinstance(ins2.elem, infer.TensorType)
+    assert ins2.elem.shape is not None and ins2.elem.shape[0] == infer.symbol("N")
+    assert _is_fresh(ins2.elem.shape[1])
     assert r.type_of("l") == infer.TensorType(DataType.INT64, ())
+    assert r.value_of("l0") == infer.Known((), (0,)) and r.value_of("l") is None
+
+
+def test_a_sequence_filled_in_a_loop_or_a_branch_takes_its_elements_type() -> None:
+    """A sequence started empty and filled by a Loop body (what torch.jit.script exports for a
+    list appended in a loop) carries the element type the body inserts; the first iteration's
+    emptiness is not kept (SequenceLength in the body is not a known 0). An If with one empty
+    branch takes the other branch's element type."""
+    r = _infer_one(17, """
+g (float[B, 6] x, int64 n, bool c) => (h, sq, ys, lens, pick) {
+  e = SequenceEmpty()
+  t = Constant<value = bool {1}>()
+  h, sq, lens = Loop(n, t, x, e) <body = body (int64 i, bool cond, float[B, 6] hi, seq(float) si) => (
+      bool co, float[B, 6] ho, seq(float) so, int64 len) {
+    co = Identity(cond)
+    ho = Tanh(hi)
+    so = SequenceInsert(si, ho)
+    len = SequenceLength(si)
+  }>
+  ys = ConcatFromSequence<axis = 1, new_axis = 1>(sq)
+  pick = If(c) <then_branch = a () => (seq(float[]) ea) {
+      ea = SequenceEmpty()
+    }, else_branch = b () => (seq(float[]) sb) {
+      sb = SequenceConstruct(x)
+    }>
+}""")
+    elem = infer.TensorType(DataType.FLOAT, (infer.symbol("B"), 6))
+    assert r.type_of("sq") == infer.SequenceType(elem)
+    assert r.type_of("pick") == infer.SequenceType(elem)
+    ys = r.type_of("ys")
+    assert isinstance(ys, infer.TensorType) and ys.shape is not None
+    assert ys.shape[0] == infer.symbol("B") and ys.shape[2] == 6 and _is_fresh(ys.shape[1])
+    assert r.value_of("len", "Loop#1.body") is None  # not the first iteration's 0
 
 
 def test_optional_from_type_attribute() -> None:

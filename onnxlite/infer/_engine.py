@@ -412,7 +412,8 @@ class Engine:
                 self.contradictions[(frame.path, name)] = Contradiction(
                     name, frame.label(index), frame.path, _declared_text(decl_proto), format_type(t))
             return t, value
-        return merged, value if merged == t else None
+        # a declaration refining a sequence's element type does not change that it is empty
+        return merged, value if merged == t or isinstance(merged, SequenceType) else None
 
     def merge_declared(self, declared: TypeLike, inferred: TypeLike) -> tuple[TypeLike, bool]:
         """(the refined type, whether they contradict)."""

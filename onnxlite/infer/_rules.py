@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from onnxlite.dtypes import DataType
 from onnxlite.infer._sym import Dim, Expr, mul
-from onnxlite.infer._types import MAX_DIM, MAX_KNOWN, Known, TensorType, TypeLike
+from onnxlite.infer._types import MAX_DIM, MAX_KNOWN, Known, SequenceType, TensorType, TypeLike
 from onnxlite.versions import normalize_domain
 
 if TYPE_CHECKING:
@@ -212,8 +212,13 @@ class Context:
         """Set output ``i``'s type (and tracked value); outputs past the node's end are ignored."""
         if 0 <= i < len(self.outputs):
             self.outputs[i] = t
-            if value is not None and (len(value.data) > MAX_KNOWN or not isinstance(t, TensorType)
-                                      or (t.shape is not None and tuple(t.shape) != value.shape)):
+            if value is None:
+                pass
+            elif isinstance(t, SequenceType):  # of a sequence, only "it is empty" is tracked: shape (0,)
+                if value.shape != (0,) or value.data:
+                    value = None
+            elif len(value.data) > MAX_KNOWN or not isinstance(t, TensorType) \
+                    or (t.shape is not None and tuple(t.shape) != value.shape):
                 value = None
             self.out_values[i] = value
 

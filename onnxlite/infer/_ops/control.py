@@ -19,6 +19,31 @@ from onnxlite.infer._types import (
     TypeLike,
 )
 
+#: The tracked value of a sequence known to hold no element (SequenceEmpty's). Its element type
+#: says nothing about any element, so inserting into it, an If branch or a Loop iteration
+#: that fills it takes the other side's element type instead of merging with it.
+EMPTY_SEQUENCE = Known((0,), ())
+
+
+def merge_outputs(ctx: Context, a: tuple[TypeLike | None, Known | None],
+                  b: tuple[TypeLike | None, Known | None]) -> TypeLike | None:
+    """`merge` of two (type, value) pairs where a sequence known to be empty gives way."""
+    (ta, va), (tb, vb) = a, b
+    if va == EMPTY_SEQUENCE and vb != EMPTY_SEQUENCE and _fills(ta, tb):
+        return tb
+    if vb == EMPTY_SEQUENCE and va != EMPTY_SEQUENCE and _fills(tb, ta):
+        return ta
+    return merge(ctx, ta, tb)
+
+
+def _fills(empty: TypeLike | None, other: TypeLike | None) -> bool:
+    """Whether ``other`` is a sequence that an empty sequence of type ``empty`` can stand for."""
+    if not isinstance(empty, SequenceType) or not isinstance(other, SequenceType):
+        return False
+    if isinstance(empty.elem, TensorType) and isinstance(other.elem, TensorType):
+        return None in (empty.elem.dtype, other.elem.dtype) or empty.elem.dtype == other.elem.dtype
+    return empty.elem is None or other.elem is None or type(empty.elem) is type(other.elem)
+
 
 def merge(ctx: Context, a: TypeLike | None, b: TypeLike | None) -> TypeLike | None:
     """The type both ``a`` and ``b`` fit: equal dims kept, differing dims a fresh symbol,
@@ -58,7 +83,9 @@ def _if(ctx: Context) -> None:
         if taken is not None:
             ctx.set_output(i, taken[i][0], taken[i][1])
         else:
-            ctx.set_output(i, merge(ctx, then_out[i][0], else_out[i][0]))
+            both_empty = then_out[i][1] == EMPTY_SEQUENCE and else_out[i][1] == EMPTY_SEQUENCE
+            ctx.set_output(i, merge_outputs(ctx, then_out[i], else_out[i]),
+                           EMPTY_SEQUENCE if both_empty else None)
 
 
 def _stack(ctx: Context, t: TypeLike | None, dim: Dim, axis: int = 0) -> TypeLike | None:
@@ -76,17 +103,27 @@ def _stack(ctx: Context, t: TypeLike | None, dim: Dim, axis: int = 0) -> TypeLik
 
 def _carry(ctx: Context, attr: str, prefix: list[TypeLike | None], carried: list[TypeLike | None],
            suffix: list[TypeLike | None], out_offset: int,
-           prefix_values: list[Known | None] | None = None) -> tuple[list[TypeLike | None], list[Any]]:
+           prefix_values: list[Known | None] | None = None, carried_values: list[Known | None] | None = None
+           ) -> tuple[list[TypeLike | None], list[Any]]:
     """Run a body once; where carried values change type across an iteration, generalize them
     and run it again. Returns (carried types after the loop, the body's outputs)."""
     values = (prefix_values or [None] * len(prefix)) + [None] * (len(carried) + len(suffix))
-    outs = ctx.infer_subgraph(attr, prefix + carried + suffix, values)
     n = len(carried)
+    # a sequence carried in empty is empty in the first iteration only: that run shows what
+    # the body puts in it, and a second run (values not tracked) covers the later iterations
+    empty = [isinstance(t, SequenceType) and v == EMPTY_SEQUENCE
+             for t, v in zip(carried, carried_values or [None] * n, strict=True)]
+    first = list(values)
+    for k in range(n):
+        if empty[k]:
+            first[len(prefix) + k] = EMPTY_SEQUENCE
+    outs = ctx.infer_subgraph(attr, prefix + carried + suffix, first)
     if len(outs) < out_offset + n:
         ctx.fail(f"'{attr}' has {len(outs)} outputs, fewer than the {n} carried values need")
     after = [outs[out_offset + k][0] for k in range(n)]
-    general = [merge(ctx, a, b) if a != b else a for a, b in zip(carried, after, strict=True)]
-    if general != carried:
+    general = [merge_outputs(ctx, (a, EMPTY_SEQUENCE if e else None), (b, None)) if a != b else a
+               for a, b, e in zip(carried, after, empty, strict=True)]
+    if general != carried or any(empty):
         # the generalized dims stand for "the size at any iteration": what the second run
         # computes from them (2*unk_0 for a doubling) is covered by them
         widened = {d for t in general if isinstance(t, TensorType) and t.shape is not None
@@ -115,7 +152,8 @@ def _loop(ctx: Context) -> None:
     prefix: list[TypeLike | None] = [TensorType(DataType.INT64, ()), TensorType(DataType.BOOL, ())]
     # the iteration number is a value the body may compute sizes from (x[i:i+1] has size 1)
     iteration = Known((), (ctx.fresh(),))
-    final, outs = _carry(ctx, "body", prefix, carried, [], 1, [iteration, None])
+    final, outs = _carry(ctx, "body", prefix, carried, [], 1, [iteration, None],
+                         [ctx.value(2 + k) for k in range(n)])
     for k in range(n):
         ctx.set_output(k, final[k])
     trip: Dim | None = None

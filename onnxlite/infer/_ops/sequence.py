@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from onnxlite.dtypes import DataType
-from onnxlite.infer._ops.control import merge
+from onnxlite.infer._ops.control import EMPTY_SEQUENCE, merge
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim, Expr
 from onnxlite.infer._types import Known, OptionalType, SequenceType, TensorType, TypeLike, from_type_proto
@@ -47,7 +47,7 @@ def _dtype_of(ctx: Context, name: str, default: DataType) -> DataType:
 @register_rule("SequenceEmpty", since=11)
 def _sequence_empty(ctx: Context) -> None:
     """A sequence of tensors of ``dtype`` (default float); their shape is not known."""
-    ctx.set_output(0, SequenceType(TensorType(_dtype_of(ctx, "dtype", DataType.FLOAT), None)))
+    ctx.set_output(0, SequenceType(TensorType(_dtype_of(ctx, "dtype", DataType.FLOAT), None)), EMPTY_SEQUENCE)
 
 
 @register_rule("SequenceConstruct", since=11)
@@ -68,6 +68,9 @@ def _sequence_insert(ctx: Context) -> None:
     if isinstance(seq.elem, TensorType) and seq.elem.dtype is not None and t.dtype is not None \
             and seq.elem.dtype != t.dtype:
         ctx.fail(f"inserting {t} into {seq}")
+    if ctx.value(0) == EMPTY_SEQUENCE:  # the first element decides the element type
+        ctx.set_output(0, SequenceType(t))
+        return
     ctx.set_output(0, SequenceType(merge(ctx, seq.elem, t) if seq.elem is not None else None))
 
 
@@ -84,7 +87,7 @@ def _sequence_erase(ctx: Context) -> None:
 @register_rule("SequenceLength", since=11)
 def _sequence_length(ctx: Context) -> None:
     _sequence(ctx, 0)
-    ctx.set_tensor(0, DataType.INT64, [])
+    ctx.set_tensor(0, DataType.INT64, [], Known((), (0,)) if ctx.value(0) == EMPTY_SEQUENCE else None)
 
 
 @register_rule("SplitToSequence", since=11)
