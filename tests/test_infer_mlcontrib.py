@@ -334,6 +334,29 @@ g (float r, int64 t, {", ".join(xs)}, {", ".join(gs)}, {", ".join(ss)}) => ({", 
     assert len(m.graph.nodes[0].inputs) == 2 + 2 * groups
 
 
+def test_gradient_outputs_have_the_shapes_of_xs() -> None:
+    """Gradient: output i is d(y)/d(xs[i]), shaped as input i; zs are inputs after xs with no
+    output (the spec is the oracle: onnx has no inference and onnxruntime no kernel for it)."""
+    text = """
+g (float[N, 3] w, double[4] z, float[N, 2] x) => (dw, dz) {
+  h = MatMul(x, w2)
+  w2 = Constant<value = float[2, 3] {1, 2, 3, 4, 5, 6}>()
+  dw, dz = ai.onnx.preview.training.Gradient<xs = ["w", "z"], zs = ["x"], y = "h">(w, z, x)
+  dw2, dz2 = ai.onnx.preview.training.Gradient<xs = ["w", "z"], y = "h">(w, z)
+}"""
+    m = _model('"ai.onnx.preview.training" : 1', text)
+    r = infer.infer_types(m)
+    assert infer.format_type(r.type_of("dw")) == "float[N,3]"
+    assert infer.format_type(r.type_of("dz")) == "double[4]"
+    assert infer.format_type(r.type_of("dz2")) == "double[4]"
+    bad = _model('"ai.onnx.preview.training" : 1', """
+g (float[N, 3] w) => (dw) {
+  dw = ai.onnx.preview.training.Gradient<xs = ["w"], zs = ["q"], y = "h">(w)
+}""")
+    r = infer.infer_types(bad)
+    assert [u.reason for u in r.unknown if u.value == "dw"] == ["1 inputs for 1 xs and 1 zs"]
+
+
 # --- real scikit-learn exports --------------------------------------------------------------
 
 
