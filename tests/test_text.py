@@ -1406,6 +1406,33 @@ def test_typed_two_process_dump_prints_the_same_text(monkeypatch: pytest.MonkeyP
     assert sequential.count("  # float[N,8]\n") > 500
 
 
+def test_typed_two_process_dump_matches_on_the_corpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every 8th corpus model (all exporters, nesting, functions, odd names) dumped typed both
+    ways: the markers path must give the sequential text byte for byte."""
+    real = text._printer.typed_in_parallel
+    taken = 0
+
+    def spy(*args: Any) -> Any:
+        nonlocal taken
+        found = real(*args)
+        taken += found is not None
+        return found
+
+    monkeypatch.setattr(text._printer, "typed_in_parallel", spy)
+    tried = 0
+    for case in corpus.model_corpus()[::8]:
+        try:
+            model = onnxlite.load(case.path) if case.path is not None else onnxlite.loads(case.read())
+        except onnxlite.OnnxliteError:
+            continue
+        tried += 1
+        monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 1 << 60)
+        sequential = format_model(model, types="inferred", jobs=2)
+        monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 0)
+        assert format_model(model, types="inferred", jobs=2) == sequential, case
+    assert tried > 200 and taken == tried
+
+
 def test_typed_two_process_dump_falls_back_when_the_child_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(text._printer, "_PARALLEL_NODES", 100)
 
