@@ -209,6 +209,39 @@ def test_functions_are_inferred_per_call_with_their_attributes() -> None:
     assert r.type_of("z") == tt("float", "N", 24)
 
 
+def test_function_bodies_get_the_types_their_calls_agree_on() -> None:
+    """FUNCS calls Repeat twice: a/b differ in one dim between the calls (a fresh symbol there),
+    the rest agree. The dump shows them, and apply writes them as the function's value_info
+    when the IR version has that field (10), which onnx's checker and inference accept."""
+    import onnx
+    import onnx.shape_inference
+
+    from onnxlite.text import format_model
+
+    r = infer.infer_types(onnxlite.parse_model(FUNCS))
+    body = r.types["fn:local:Repeat"]
+    assert body["reps"] == tt("int64", 2) and body["r"] == tt("int64", 1) and body["one"] == tt("int64", 1)
+    b = body["b"]
+    assert isinstance(b, infer.TensorType) and b.shape is not None and b.shape[0] == infer.symbol("N")
+    assert b.shape[1] not in (12, 24) and str(b.shape[1]).startswith("unk_")
+    assert r.node_outputs["fn:local:Repeat"] == [["r"], ["one"], ["reps"], ["b"]]
+    assert (r.values, r.inferred) == (2, 2)  # the main graph's values only
+    text = format_model(onnxlite.parse_model(FUNCS), types="inferred")
+    assert "reps = Concat <axis: int = 0> (one, r)  # int64[2]" in text
+    assert f"b = Tile (a, reps)  # float[N,{b.shape[1]}]" in text
+
+    ir8 = onnxlite.parse_model(FUNCS)
+    assert not len(infer.apply(ir8, infer.infer_types(ir8)).proto.functions[0].value_info)
+    ir10 = onnxlite.parse_model(FUNCS.replace("ir_version: 8", "ir_version: 10"))
+    out = infer.apply(ir10, infer.infer_types(ir10)).proto
+    written = {v.name: v.type for v in out.functions[0].value_info}
+    assert sorted(written) == ["b", "one", "r", "reps"]
+    assert written["reps"].tensor_type.shape.dim[0].dim_value == 2
+    proto = onnx.ModelProto.FromString(out.SerializeToString())
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+
+
 def test_recursive_function_is_unknown_with_a_reason() -> None:
     m = onnxlite.parse_model("""
 <ir_version: 8, opset_import: ["" : 18, "local" : 1]>

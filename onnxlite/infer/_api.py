@@ -32,7 +32,11 @@ class Inference:
     """What `infer_types` found: the type of every value by graph path ("" is the main graph),
     the node outputs left (partly) unknown and why, and the declarations the computation
     contradicts. ``values`` counts node outputs in the graphs inferred, ``inferred`` those with a
-    complete type (element type and rank; dims may be symbols)."""
+    complete type (element type and rank; dims may be symbols).
+
+    A model-local function's body is under its path (``fn:DOMAIN:NAME``) with what its calls in
+    this model agree on: a dim that differs between calls is a fresh symbol, a rank or element
+    type that differs is unknown (its values are not counted in ``values``/``inferred``)."""
 
     types: dict[str, dict[str, TypeLike | None]]
     values: int
@@ -90,7 +94,8 @@ def infer_types(model: Model, *, input_shapes: Mapping[str, Sequence[int | str |
                     values += 1
                     if (path, name) not in unknown_keys:
                         inferred += 1
-    return Inference(types=engine.types, values=values, inferred=inferred, node_outputs=engine.node_outputs,
+    return Inference(types={**engine.types, **engine.fn_types}, values=values, inferred=inferred,
+                     node_outputs={**engine.node_outputs, **engine.fn_outputs},
                      unknown=list(engine.unknown.values()),
                      contradictions=list(engine.contradictions.values()),
                      declared_conflicts=frozenset(engine.contradictions), known=engine.known)
@@ -119,15 +124,17 @@ def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model
     new = _proto.ModelProto()
     new.CopyFrom(model.proto)
     encoded: dict[TypeLike, bytes] = {}
-    for body in walk(new, functions=False, training=False):
+    for body in walk(new, training=False):
         path, g = body.path, body.proto
         types = inference.types.get(path)
-        if types is None:
-            continue
-        inputs = {v.name for v in g.input}
-        outputs = {v.name: v for v in g.output}
+        if types is None or (body.is_function and new.ir_version < 10):
+            continue  # FunctionProto.value_info is IR 10's
+        if body.is_function:  # names, not ValueInfoProtos; value_info may cover the outputs too
+            inputs, outputs, tag = set(g.input), {}, b"\x62"  # FunctionProto.value_info = 12
+        else:
+            inputs, outputs, tag = {v.name for v in g.input}, {v.name: v for v in g.output}, b"\x6a"
         infos = {v.name: v for v in g.value_info}
-        for v in g.output:
+        for v in () if body.is_function else g.output:
             t = types.get(v.name)
             if t is None or not _writable(t):
                 continue
@@ -147,7 +154,7 @@ def apply(model: Model, inference: Inference, prefer: str = "declared") -> Model
                         tb = encoded[t] = _proto.TypeProto.SerializeToString(to_type_proto(t))
                     nb = name if isinstance(name, bytes) else name.encode()  # bytes: not UTF-8
                     entry = b"\x0a" + _varint(len(nb)) + nb + b"\x12" + _varint(len(tb)) + tb
-                    added.append(b"\x6a" + _varint(len(entry)) + entry)  # GraphProto.value_info = 13
+                    added.append(tag + _varint(len(entry)) + entry)  # GraphProto.value_info = 13
                     infos[name] = None  # type: ignore[assignment]
                     continue
                 if vi is not None:

@@ -18,6 +18,7 @@ from onnxlite.infer._types import (
     MAX_FLOAT_KNOWN,
     MAX_KNOWN,
     Known,
+    MapType,
     OptionalType,
     SequenceType,
     SparseTensorType,
@@ -28,7 +29,17 @@ from onnxlite.infer._types import (
     format_type,
     from_type_proto,
 )
-from onnxlite.model import Attribute, AttributeType, Function, Graph, Model, Node, node_labels, walk
+from onnxlite.model import (
+    Attribute,
+    AttributeType,
+    Function,
+    Graph,
+    Model,
+    Node,
+    function_path,
+    node_labels,
+    walk,
+)
 from onnxlite.versions import normalize_domain, op_schema
 
 __all__ = ["Contradiction", "InferError", "UnknownValue", "run"]
@@ -134,6 +145,9 @@ class Engine:
         self.unknown: dict[tuple[str, str], UnknownValue] = {}
         self.known: dict[str, dict[str, Known]] = {}  # tracked values by graph path (recorded graphs)
         self.contradictions: dict[tuple[str, str], Contradiction] = {}
+        # model-local function bodies, by function path: what the calls agree on
+        self.fn_types: dict[str, dict[str, TypeLike | None]] = {}
+        self.fn_outputs: dict[str, list[list[str]]] = {}
         self.recording = True
         self._rules: dict[tuple[str, str, int], Any] = {}
         self._memo: dict[Any, tuple[list[TypeLike | None], list[Known | None], str]] = {}
@@ -562,6 +576,7 @@ class Engine:
             self.recording = was
             self.depth -= 1
             self.fn_stack.pop()
+        self._record_call(fn, sub.types)
         why = ""
         results: list[tuple[TypeLike | None, Known | None]] = []
         for i, name in enumerate(fn.output):
@@ -575,6 +590,39 @@ class Engine:
         self._calls[memo_key] = (results, why)
         if why:
             raise RuleUnknown(why)
+
+
+    def _record_call(self, fn: Any, types: dict[str, TypeLike | None]) -> None:
+        """Keep a function body's types over its calls: where calls agree, their type; a dim they
+        disagree on becomes a fresh symbol, a rank or element type they disagree on unknown."""
+        path = function_path(fn)
+        seen = self.fn_types.get(path)
+        if seen is None:
+            self.fn_types[path] = dict(types)
+            self.fn_outputs[path] = [n.output[:] for n in fn.node]
+            return
+        for name, t in types.items():
+            if name not in seen:
+                seen[name] = t
+            elif seen[name] != t:
+                seen[name] = self._agree(seen[name], t)
+
+    def _agree(self, a: TypeLike | None, b: TypeLike | None) -> TypeLike | None:
+        if a is None or b is None or type(a) is not type(b):
+            return None
+        if isinstance(a, (TensorType, SparseTensorType)):
+            assert isinstance(b, (TensorType, SparseTensorType))
+            dtype = a.dtype if a.dtype == b.dtype else None
+            if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+                return type(a)(dtype, None)
+            return type(a)(dtype, tuple(x if x == y or self._is_fresh(x) else self.fresh()
+                                        for x, y in zip(a.shape, b.shape, strict=True)))
+        if isinstance(a, (SequenceType, OptionalType)):
+            assert isinstance(b, (SequenceType, OptionalType))
+            return type(a)(self._agree(a.elem, b.elem))
+        if isinstance(a, MapType) and isinstance(b, MapType):
+            return MapType(a.key if a.key == b.key else None, self._agree(a.value, b.value))
+        return None
 
 
 def _taken_fresh_names(model_proto: Any) -> set[str]:
