@@ -24,7 +24,8 @@ from onnxlite.dtypes import DataType
 from onnxlite.infer import TensorType, parse_dim
 
 MODELS = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").glob("*.onnx"),
-                 *(FIXTURES / "onnxscript").glob("*.onnx")])
+                 *(FIXTURES / "onnxscript").glob("*.onnx"), *(FIXTURES / "ortools").rglob("*.onnx"),
+                 *(FIXTURES / "hf").rglob("*.onnx")])
 
 # What onnxlite leaves (partly) unknown, by model: a regression adds to this, a fix removes from it.
 KNOWN_MISSING: dict[str, set[str]] = {}

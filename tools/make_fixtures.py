@@ -2924,6 +2924,24 @@ def section_onnxscript(root: Path) -> SectionResult:
 # Manifest
 # ---------------------------------------------------------------------------------------------
 
+def section_ortools(root: Path) -> SectionResult:
+    """onnxruntime's own model tools (quantization, transformer fusions, 4-bit MatMul) applied to
+    small PyTorch exports: tools/fixtures_ortools.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fixtures_ortools import build
+
+    return build(root)  # type: ignore[no-any-return]
+
+
+def section_hf(root: Path) -> SectionResult:
+    """Hugging Face transformers architectures, tiny and randomly initialized (nothing is
+    downloaded), exported by PyTorch: tools/fixtures_hf.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fixtures_hf import build
+
+    return build(root)  # type: ignore[no-any-return]
+
+
 SECTIONS: dict[str, Callable[[Path], SectionResult]] = {
     "dtypes": section_dtypes,
     "structure": section_structure,
@@ -2934,6 +2952,8 @@ SECTIONS: dict[str, Callable[[Path], SectionResult]] = {
     "torch": section_torch,
     "sklearn": section_sklearn,
     "onnxscript": section_onnxscript,
+    "ortools": section_ortools,
+    "hf": section_hf,
 }
 
 MANIFEST_NOTES = {
