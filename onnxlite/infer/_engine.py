@@ -133,7 +133,7 @@ class Engine:
             self.bindings[name] = value
         self.input_shapes = dict(input_shapes or {})
         self._fresh = 0
-        self._taken = _taken_fresh_names(model.proto)
+        self._taken: set[str] | None = None  # unk_K dim_params the model declares: read on first use
         self.fresh_names: set[str] = set()
         self.functions = {(f.domain, f.name, f.overload): f for f in model.proto.functions}
         self.fn_stack: list[tuple[str, str, str]] = []
@@ -158,6 +158,8 @@ class Engine:
         while True:
             name = f"unk_{self._fresh}"
             self._fresh += 1
+            if self._taken is None:
+                self._taken = _taken_fresh_names(self.model.proto)
             if name not in self._taken:
                 self.fresh_names.add(name)
                 return symbol(name)
