@@ -486,3 +486,16 @@ def test_a_typed_dump_of_a_small_model_does_not_import_numpy(tmp_path: Any) -> N
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_fresh_symbols_skip_the_unk_names_the_model_declares() -> None:
+    """A model that already names a dim unk_0 (a previous `onnxlite infer` run, or another tool's)
+    must not see that name reused for a different size."""
+    m = onnxlite.parse_model("""
+<ir_version: 8, opset_import: ["" : 18]>
+g (float[unk_0, 3] x, bool c) => (y) {
+  y = If <then_branch = g1 () => (o1) { o1 = Relu(x) },
+          else_branch = g2 () => (o2) { o2 = Concat<axis = 1>(x, x) }> (c)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("y") == tt("float", "unk_0", "unk_1")
