@@ -209,6 +209,61 @@ g (float[T, B, 3] x, int8[2, 3, 16] w, int8[2, 4, 16] r, float[2] ws, int8[2] wz
   y, yh, yc = com.microsoft.DynamicQuantizeLSTM<hidden_size = 4, direction = "bidirectional">(
       x, w, r, "", "", "", "", "", ws, wz, rs, rz)
 }""", {"T": 5, "B": 2}),
+    # what onnxruntime's quantize_dynamic makes of an optimized BERT (QAttention,
+    # QEmbedLayerNormalization) and its session optimizer of quantized models (MatMulIntegerToFloat,
+    # NhwcMaxPool): tests/fixtures/ortools
+    "ms_qattention": (MS, """
+g (uint8[B, S, 8] x, int8[8, 24] w, float[24] bias, uint8 xzp, int8 wzp, int32[B] mask,
+   float[2, B, 2, P, 4] past) => (o, pr, o2, pr2) {
+  s = Constant<value_float = 0.05>()
+  o, pr = com.microsoft.QAttention<num_heads = 2>(x, w, bias, s, s, "", xzp, wzp)
+  o2, pr2 = com.microsoft.QAttention<num_heads = 2, unidirectional = 1>(
+      x, w, bias, s, s, mask, xzp, wzp, past)
+}""", {"B": 2, "S": 3, "P": 4}),
+    "ms_qembed_layer_norm": (MS, """
+g (int32[B, S] ids, int32[B, S] seg, uint8[10, 8] we, uint8[16, 8] pe, uint8[2, 8] se, uint8[8] gamma,
+   uint8[8] beta, int32[B, S] mask, uint8 zp) => (y, mi) {
+  s = Constant<value_float = 0.02>()
+  y, mi = com.microsoft.QEmbedLayerNormalization<epsilon = 0.00001>(
+      ids, seg, we, pe, se, gamma, beta, mask, s, s, s, s, s, zp, zp, zp, zp, zp)
+}""", {"B": 2, "S": 3}),
+    "ms_matmul_integer_to_float": (MS, """
+g (uint8[B, M, K] a, int8[K, N] b, uint8 azp, int8 bzp, float[N] bias, int8[B, K, N] bb) => (y, yb, y3) {
+  s = Constant<value_float = 0.05>()
+  y = com.microsoft.MatMulIntegerToFloat(a, b, s, s, azp, bzp)
+  yb = com.microsoft.MatMulIntegerToFloat(a, b, s, s, azp, bzp, bias)
+  y3 = com.microsoft.MatMulIntegerToFloat(a, bb, s, s)
+}""", {"B": 2, "M": 3, "K": 4, "N": 5}),
+    "ms_matmul_bnb4": (MS, """
+g (float[B, M, 32] a, uint8[96] q, float[12] absmax, float[B, M, 6] at) => (y, yt) {
+  y = com.microsoft.MatMulBnb4<K = 32, N = 6, block_size = 16, quant_type = 1>(a, q, absmax)
+  yt = com.microsoft.MatMulBnb4<K = 32, N = 6, block_size = 16, quant_type = 0, transB = 0>(at, q, absmax)
+}""", {"B": 2, "M": 3}),
+    "ms_nhwc_max_pool": (MS, """
+g (uint8[N, 7, 6, C] x, int8[N, 9, 9, C] xi) => (y, yc, yi) {
+  y = com.microsoft.NhwcMaxPool<kernel_shape = [3, 3], strides = [2, 2]>(x)
+  yc = com.microsoft.NhwcMaxPool<kernel_shape = [2, 2], strides = [2, 2], ceil_mode = 1>(x)
+  yi = com.microsoft.NhwcMaxPool<kernel_shape = [3, 3], pads = [1, 1, 1, 1]>(xi)
+}""", {"N": 2, "C": 3}),
+    # onnxruntime's CPU session at ORT_ENABLE_ALL saves the blocked layout: ReorderInput pads the
+    # channels to the CPU's block (8 or 16), so only a multiple of 16 is known
+    "nchwc_layout": ('"com.microsoft.nchwc" : 1', """
+g (float[N, 16, H, W] x, float[N, H, W, 32] xl) => (y, yl, c, mp, ap, gp, up) {
+  b = com.microsoft.nchwc.ReorderInput(x)
+  bl = com.microsoft.nchwc.ReorderInput<channels_last = 1>(xl)
+  wt = Constant<value = float[16, 16, 3, 3] {""" + ", ".join(["0.01"] * 16 * 16 * 9) + """}>()
+  c = com.microsoft.nchwc.Conv<pads = [1, 1, 1, 1], strides = [2, 2], activation = "Relu">(b, wt)
+  y = com.microsoft.nchwc.ReorderOutput<channels = 16>(c)
+  yl = com.microsoft.nchwc.ReorderOutput<channels = 32, channels_last = 1>(bl)
+  mp0 = com.microsoft.nchwc.MaxPool<kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]>(b)
+  mp = com.microsoft.nchwc.ReorderOutput<channels = 16>(mp0)
+  ap0 = com.microsoft.nchwc.AveragePool<kernel_shape = [2, 2], strides = [2, 2], ceil_mode = 1>(b)
+  ap = com.microsoft.nchwc.ReorderOutput<channels = 16>(ap0)
+  gp0 = com.microsoft.nchwc.GlobalAveragePool(b)
+  gp = com.microsoft.nchwc.ReorderOutput<channels = 16>(gp0)
+  up0 = com.microsoft.nchwc.Upsample<scales = [1, 1, 2, 2]>(b)
+  up = com.microsoft.nchwc.ReorderOutput<channels = 16>(up0)
+}""", {"N": 2, "H": 7, "W": 6}),
 }
 
 
@@ -526,3 +581,31 @@ def test_contrib_types_printed(text: str, expected: str) -> None:
     m = _model(MS, text)
     r = infer.infer_types(m)
     assert " ".join(infer.format_type(r.type_of(o.name)) for o in m.graph.outputs) == expected
+
+
+def test_nchwc_reorder_input_pads_channels_to_the_cpus_block() -> None:
+    """4 channels become 8 or 16 (the CPU's block, unknown to the model): a fresh symbol, never a
+    number; ReorderOutput's channels attribute gives the real count back."""
+    m = _model('"com.microsoft.nchwc" : 1', """
+g (float[N, 4, 5, 4] x) => (b, y) {
+  b = com.microsoft.nchwc.ReorderInput(x)
+  y = com.microsoft.nchwc.ReorderOutput<channels = 4>(b)
+}""")
+    r = infer.infer_types(m)
+    b = r.type_of("b")
+    assert isinstance(b, infer.TensorType) and b.shape is not None
+    assert b.shape[0] == infer.symbol("N") and not isinstance(b.shape[1], int) and b.shape[2:] == (5, 4)
+    assert infer.format_type(r.type_of("y")) == "float[N,4,5,4]"
+    session = ort.InferenceSession(onnxlite.dumps(m), providers=["CPUExecutionProvider"])
+    real_b, real_y = session.run(None, {"x": np.ones((2, 4, 5, 4), np.float32)})
+    assert real_b.shape[0] == 2 and real_b.shape[1] in (8, 16) and real_y.shape == (2, 4, 5, 4)
+
+
+def test_qattention_needs_num_heads() -> None:
+    m = _model(MS, """
+g (uint8[B, S, 8] x, int8[8, 24] w, float[24] bias, float s) => (o) {
+  o = com.microsoft.QAttention(x, w, bias, s, s)
+}""")
+    r = infer.infer_types(m)
+    assert r.type_of("o") is None
+    assert any("num_heads" in u.reason for u in r.unknown)

@@ -344,3 +344,103 @@ def _dynamic_quantize_lstm(ctx: Context) -> None:
     ctx.set_tensor(0, DataType.FLOAT, [xs[0], dirs, xs[1], h])
     ctx.set_tensor(1, DataType.FLOAT, [dirs, xs[1], h])
     ctx.set_tensor(2, DataType.FLOAT, [dirs, xs[1], h])
+
+
+@register_rule("MatMulBnb4", domain=MS)
+def _matmul_bnb4(ctx: Context) -> None:
+    """Y: A's type, A's dims but the last, then N (transB, the default) or K."""
+    a = ctx.tensor(0)
+    size = int(ctx.attr("N", 0) if ctx.attr("transB", 1) else ctx.attr("K", 0))
+    if size <= 0:
+        ctx.fail("attributes K and N must be positive")
+    ctx.set_tensor(0, a.dtype, None if a.shape is None else [*a.shape[:-1], size])
+
+
+# --- com.microsoft.nchwc: the CPU session's blocked layout (ORT_ENABLE_ALL) --------------------
+# Written from the schemas in onnxruntime's nchwc_schema_defs.cc. A blocked tensor is
+# [N, C_padded, spatial...]: channels rounded up to the CPU's block size (8 or 16, found at run
+# time: not in the model).
+
+NCHWC = "com.microsoft.nchwc"
+_MAX_BLOCK = 16  # the widest block MLAS uses; a multiple of it is a multiple of every block
+
+
+@register_rule("ReorderInput", domain=NCHWC)
+def _reorder_input(ctx: Context) -> None:
+    """[N, C, D...] (or [N, D..., C] with channels_last) -> [N, C rounded up to the block, D...]."""
+    x = ctx.tensor(0)
+    xs = ctx.shape(0)
+    if len(xs) < 2:
+        ctx.fail(f"input has rank {len(xs)}, at least 2 expected")
+    last = bool(ctx.attr("channels_last", 0))
+    c = xs[-1] if last else xs[1]
+    spatial = list(xs[1:-1]) if last else list(xs[2:])
+    blocked: Dim = c if isinstance(c, int) and c % _MAX_BLOCK == 0 else ctx.fresh()
+    ctx.set_tensor(0, x.dtype, [xs[0], blocked, *spatial])
+
+
+@register_rule("ReorderOutput", domain=NCHWC)
+def _reorder_output(ctx: Context) -> None:
+    """[N, C_padded, D...] -> [N, channels, D...] (or [N, D..., channels] with channels_last)."""
+    x = ctx.tensor(0)
+    xs = ctx.shape(0)
+    if len(xs) < 2:
+        ctx.fail(f"input has rank {len(xs)}, at least 2 expected")
+    channels = int(ctx.attr("channels", 0))
+    if channels <= 0:
+        ctx.fail("attribute channels must be positive")
+    if ctx.attr("channels_last", 0):
+        ctx.set_tensor(0, x.dtype, [xs[0], *xs[2:], channels])
+    else:
+        ctx.set_tensor(0, x.dtype, [xs[0], channels, *xs[2:]])
+
+
+@register_rule("Conv", domain=NCHWC)
+def _nchwc_conv(ctx: Context) -> None:
+    """Conv on blocked data (optionally fused with an activation and a Sum input):
+    [N, M, out...], M = the (padded) weight's dim 0."""
+    x = ctx.tensor(0)
+    xs = ctx.shape(0)
+    if len(xs) < 3:
+        ctx.fail(f"input has rank {len(xs)}, at least 3 expected")
+    spatial = conv_spatial(ctx, list(xs[2:]), shape_or_none(ctx, 1))
+    ctx.set_tensor(0, x.dtype, [xs[0], _out_channels(ctx, 1), *spatial])
+
+
+@register_rule(["MaxPool", "AveragePool"], domain=NCHWC)
+def _nchwc_pool(ctx: Context) -> None:
+    """[N, C, out...] per kernel_shape (required), strides, pads, dilations, ceil_mode."""
+    x = ctx.tensor(0)
+    xs = ctx.shape(0)
+    if len(xs) < 3:
+        ctx.fail(f"input has rank {len(xs)}, at least 3 expected")
+    kernel = ctx.attr("kernel_shape")
+    if not kernel:
+        ctx.fail("kernel_shape is required")
+    win = read_window(ctx, len(xs) - 2, [int(k) for k in kernel])
+    ceil_mode = bool(ctx.attr("ceil_mode", 0))
+    out = [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(xs[2:])]
+    ctx.set_tensor(0, x.dtype, [xs[0], xs[1], *out])
+
+
+@register_rule(["GlobalMaxPool", "GlobalAveragePool"], domain=NCHWC)
+def _nchwc_global_pool(ctx: Context) -> None:
+    """[N, C, 1...]."""
+    x = ctx.tensor(0)
+    xs = ctx.shape(0)
+    if len(xs) < 3:
+        ctx.fail(f"input has rank {len(xs)}, at least 3 expected")
+    ctx.set_tensor(0, x.dtype, [xs[0], xs[1], *[1] * (len(xs) - 2)])
+
+
+@register_rule("Upsample", domain=NCHWC)
+def _nchwc_upsample(ctx: Context) -> None:
+    """Each dim times its (integer) scale; without scales the shape is unknown."""
+    x = ctx.tensor(0)
+    scales = ctx.attr("scales")
+    if x.shape is None or not scales:
+        ctx.set_tensor(0, x.dtype, None if x.shape is None else [ctx.fresh() for _ in x.shape])
+        return
+    if len(scales) != len(x.shape) or any(int(s) <= 0 for s in scales):
+        ctx.fail(f"scales {list(scales)} do not fit rank {len(x.shape)}")
+    ctx.set_tensor(0, x.dtype, [d * int(s) for d, s in zip(x.shape, scales, strict=True)])

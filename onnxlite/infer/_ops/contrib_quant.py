@@ -1,12 +1,15 @@
 """com.microsoft quantized operators: QuantizeLinear/DequantizeLinear, the QLinear* family
-(8-bit data with per-tensor scales and zero points), QGemm, and the QOrdered* family (int8 in
-cublasLt layouts). Written from onnxruntime's ContribOperators.md; all are version 1."""
+(8-bit data with per-tensor scales and zero points), QGemm, the QOrdered* family (int8 in
+cublasLt layouts), and what onnxruntime's quantizer and session optimizer emit for quantized
+transformers and CNNs (QAttention, QEmbedLayerNormalization, MatMulIntegerToFloat,
+NhwcMaxPool). Written from onnxruntime's ContribOperators.md; all are version 1."""
 
 from __future__ import annotations
 
 from onnxlite.dtypes import DataType
+from onnxlite.infer._ops._util import matmul_shape
 from onnxlite.infer._ops._window import read_window, window_out
-from onnxlite.infer._ops.contrib import conv_spatial, shape_or_none
+from onnxlite.infer._ops.contrib import conv_spatial, exact_div, shape_or_none
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim
 
@@ -191,3 +194,88 @@ def _qordered_attention(ctx: Context) -> None:
     hidden: Dim = v[1] if v is not None and len(v) == 2 else ctx.fresh()
     ctx.set_tensor(0, DataType.INT8, [xs[0], xs[1], hidden])
 
+
+
+# --- what onnxruntime's quantizer and session optimizer emit for transformers -------------------
+
+
+def _float_of(ctx: Context, *indices: int) -> DataType | None:
+    """The element type of the first of ``indices`` (scales, biases: the op's float type T) that
+    is known."""
+    for i in indices:
+        t = ctx.input_type(i) if ctx.has_input(i) else None
+        dtype = getattr(t, "dtype", None)
+        if dtype is not None:
+            return dtype  # type: ignore[no-any-return]
+    return None
+
+
+@register_rule("QAttention", domain=MS)
+def _qattention(ctx: Context) -> None:
+    """Inputs input, weight, bias, input_scale, weight_scale, mask_index, input_zero_point,
+    weight_zero_point, past: output [B, S, hidden] and present [2, B, heads, past + S, head]
+    of the scales' float type (T3); hidden is a third of weight's dim 1 (bias's dim 0)."""
+    xs = ctx.shape(0)
+    if len(xs) != 3:
+        ctx.fail(f"input has rank {len(xs)}, 3 expected")
+    heads = int(ctx.attr("num_heads", 0))
+    if heads <= 0:
+        ctx.fail("attribute num_heads must be positive")
+    dtype = _float_of(ctx, 3, 2)
+    w, bias = shape_or_none(ctx, 1), shape_or_none(ctx, 2)
+    hidden: Dim | None = None
+    if w is not None and len(w) == 2:
+        hidden = exact_div(ctx, w[1], 3)
+    elif bias is not None and len(bias) == 1:
+        hidden = exact_div(ctx, bias[0], 3)
+    ctx.set_tensor(0, dtype, [xs[0], xs[1], hidden if hidden is not None else ctx.fresh()])
+    if ctx.num_outputs < 2:
+        return
+    total: Dim = xs[1]
+    if ctx.has_input(8):
+        past = shape_or_none(ctx, 8)
+        if past is None or len(past) != 5:
+            return
+        total = past[3] + xs[1]
+    head: Dim = exact_div(ctx, hidden, heads) if hidden is not None else ctx.fresh()
+    ctx.set_tensor(1, dtype, [2, xs[0], heads, total, head])
+
+
+@register_rule("QEmbedLayerNormalization", domain=MS)
+def _qembed_layer_norm(ctx: Context) -> None:
+    """layernorm_out: float [B, S, hidden] (hidden = word_embedding_quant's dim 1);
+    mask_index_out: int32 [B]."""
+    ids = ctx.shape(0)
+    if len(ids) != 2:
+        ctx.fail(f"input_ids has rank {len(ids)}, 2 expected")
+    word = shape_or_none(ctx, 2)
+    hidden: Dim = word[1] if word is not None and len(word) == 2 else ctx.fresh()
+    ctx.set_tensor(0, DataType.FLOAT, [ids[0], ids[1], hidden])
+    ctx.set_tensor(1, DataType.INT32, [ids[0]])
+
+
+@register_rule("MatMulIntegerToFloat", domain=MS)
+def _matmul_integer_to_float(ctx: Context) -> None:
+    """Inputs A, B, a_scale, b_scale, ...: Y has a_scale's float type (T3) and matmul(A, B)'s
+    shape."""
+    a, b = ctx.tensor(0), ctx.tensor(1)
+    dtype = _float_of(ctx, 2, 3)
+    shape = None if a.shape is None or b.shape is None else matmul_shape(ctx, list(a.shape), list(b.shape))
+    ctx.set_tensor(0, dtype, shape)
+
+
+@register_rule("NhwcMaxPool", domain=MS)
+def _nhwc_max_pool(ctx: Context) -> None:
+    """MaxPool on channels-last 8-bit data: x [N, D..., C] -> [N, out..., C]."""
+    x = ctx.tensor(0)
+    xs = ctx.shape(0)
+    if len(xs) < 3:
+        ctx.fail(f"input has rank {len(xs)}, at least 3 expected")
+    kernel = ctx.attr("kernel_shape")
+    if not kernel:
+        ctx.fail("kernel_shape is required")
+    spatial = list(xs[1:-1])
+    win = read_window(ctx, len(spatial), [int(k) for k in kernel])
+    ceil_mode = bool(ctx.attr("ceil_mode", 0))
+    out = [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(spatial)]
+    ctx.set_tensor(0, x.dtype, [xs[0], *out, xs[-1]])
