@@ -239,6 +239,16 @@ g (float[B, M, 32] a, uint8[96] q, float[12] absmax, float[B, M, 6] at) => (y, y
   y = com.microsoft.MatMulBnb4<K = 32, N = 6, block_size = 16, quant_type = 1>(a, q, absmax)
   yt = com.microsoft.MatMulBnb4<K = 32, N = 6, block_size = 16, quant_type = 0, transB = 0>(at, q, absmax)
 }""", {"B": 2, "M": 3}),
+    "ms_gather_block_quantized": (MS, """
+g (int64[B, S] ids, uint8[10, 16] packed, float[10, 1] sc, uint8[10, 1] zp, int32[S] pos, float[10, 4] sc4)
+  => (y, y8, y2, yp) {
+  q4 = Constant<value = uint4[10, 32] {""" + ", ".join(str(k % 16) for k in range(320)) + """}>()
+  s4 = Constant<value = float[10, 1] {""" + ", ".join(["0.1"] * 10) + """}>()
+  y = com.microsoft.GatherBlockQuantized<block_size = 32, quantize_axis = 1>(q4, ids, s4)
+  y8 = com.microsoft.GatherBlockQuantized<block_size = 16, bits = 8, quantize_axis = 1>(packed, ids, sc, zp)
+  y2 = com.microsoft.GatherBlockQuantized<block_size = 16, bits = 2, quantize_axis = 1>(packed, pos, sc4)
+  yp = com.microsoft.GatherBlockQuantized<block_size = 32, quantize_axis = 1>(packed, ids, sc, zp)
+}""", {"B": 2, "S": 3}),
     "ms_nhwc_max_pool": (MS, """
 g (uint8[N, 7, 6, C] x, int8[N, 9, 9, C] xi) => (y, yc, yi) {
   y = com.microsoft.NhwcMaxPool<kernel_shape = [3, 3], strides = [2, 2]>(x)

@@ -72,8 +72,13 @@ def _build(root: Path, tmp: Path) -> SectionResult:
         quantize_dynamic,
         quantize_static,
     )
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        HQQWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
     from onnxruntime.transformers import float16
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     nn = torch.nn
@@ -286,10 +291,10 @@ def _build(root: Path, tmp: Path) -> SectionResult:
         ["tool:ort-quantize-dynamic"], ("DynamicQuantizeLinear", "MatMulInteger"))
 
     # --- transformer optimizer -------------------------------------------------------------------
-    def optimized(model: onnx.ModelProto, model_type: str, name: str) -> onnx.ModelProto:
+    def optimized(model: onnx.ModelProto, model_type: str, name: str, options: Any = None) -> onnx.ModelProto:
         with _quiet():
             opt = optimize_model(str(path_of(model, name)), model_type=model_type, num_heads=heads,
-                                 hidden_size=hidden, opt_level=0)
+                                 hidden_size=hidden, opt_level=0, optimization_options=options)
             dst = tmp / f"{name}_out.onnx"
             opt.save_model_to_file(str(dst))  # adds the com.microsoft opset import
         return onnx.load(str(dst))
@@ -303,6 +308,14 @@ def _build(root: Path, tmp: Path) -> SectionResult:
     add("gpt2_optimized", gpt_opt, "transformers.optimizer (gpt2)",
         "TorchScript 2-block GPT-2-like decoder (no past) after optimize_model(model_type='gpt2').",
         ["tool:ort-transformers-optimizer"], ("Attention", "SkipLayerNormalization", "FastGelu"))
+
+    mha = FusionOptions("bert")
+    mha.use_multi_head_attention = True
+    mha.use_raw_attention_mask(True)
+    add("bert_optimized_mha", optimized(bert, "bert", "bert_mha", mha), "transformers.optimizer (bert)",
+        "TorchScript 2-layer BERT-like encoder after optimize_model(model_type='bert') with "
+        "use_multi_head_attention and the raw attention mask (MultiHeadAttention, no mask index).",
+        ["tool:ort-transformers-optimizer"], ("MultiHeadAttention",))
 
     bert_opt_dyn = quantized(lambda s, t: quantize_dynamic(
         s, t, weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT}),
@@ -343,6 +356,15 @@ def _build(root: Path, tmp: Path) -> SectionResult:
             f"quantized in the {label.upper()} format with a 4-batch MinMax calibration; dynamic batch, "
             "height and width.", ["tool:ort-quantize-static", f"format:{label}"], expect)
 
+    def quantize16(src: Path, dst: Path) -> None:
+        quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt16,
+                        weight_type=QuantType.QInt4, per_channel=True)
+
+    add("cnn_quantize_static_qdq_a16w4", quantized(quantize16, cnn, "cnn_a16w4"), "quantize_static (qdq)",
+        "TorchScript CNN statically quantized in the QDQ format with uint16 activations and int4 "
+        "per-channel weights.", ["tool:ort-quantize-static", "format:qdq", "dtype:int4", "dtype:uint16"],
+        ("QuantizeLinear", "DequantizeLinear"))
+
     # --- MatMulNBits --------------------------------------------------------------------------
     for bits, block in ((4, 32), (8, 16)):
         qz = MatMulNBitsQuantizer(onnx.ModelProto.FromString(mlp.SerializeToString()), bits=bits,
@@ -352,6 +374,28 @@ def _build(root: Path, tmp: Path) -> SectionResult:
         add(f"mlp_matmul{bits}bits", qz.model.model, "MatMulNBitsQuantizer",
             f"TorchScript MLP on [batch, seq, 32], MatMul weights block-quantized to {bits} bits "
             f"(block {block}) into com.microsoft MatMulNBits.", ["tool:ort-matmul-nbits"], ("MatMulNBits",))
+
+    def nbits(model: onnx.ModelProto, config: Any) -> onnx.ModelProto:
+        qz = MatMulNBitsQuantizer(onnx.ModelProto.FromString(model.SerializeToString()), algo_config=config)
+        with _quiet():
+            qz.process()
+        return qz.model.model  # type: ignore[no-any-return]
+
+    add("gpt2_matmul4bits_gather", nbits(gpt, DefaultWeightOnlyQuantConfig(
+        block_size=32, is_symmetric=False, op_types_to_quantize=("MatMul", "Gather"),
+        quant_axes=(("MatMul", 0), ("Gather", 1)))), "MatMulNBitsQuantizer",
+        "TorchScript 2-block GPT-2-like decoder, MatMul weights and the embedding tables (Gather) "
+        "block-quantized to 4 bits with zero points (MatMulNBits, GatherBlockQuantized).",
+        ["tool:ort-matmul-nbits"], ("MatMulNBits", "GatherBlockQuantized"))
+    add("gpt2_optimized_matmul4bits_qdq", nbits(gpt_opt, DefaultWeightOnlyQuantConfig(
+        block_size=32, is_symmetric=True, quant_format=QuantFormat.QDQ)), "MatMulNBitsQuantizer (QDQ)",
+        "The optimized GPT-2-like decoder, MatMul weights as int4 initializers behind blocked "
+        "DequantizeLinear (block_size attribute; the tool raises the opset to 21).",
+        ["tool:ort-matmul-nbits", "dtype:int4", "format:qdq"], ("DequantizeLinear",))
+    add("bert_optimized_matmul4bits_hqq", nbits(bert_opt, HQQWeightOnlyQuantConfig(block_size=32)),
+        "MatMulNBitsQuantizer (HQQ)",
+        "The optimized BERT-like encoder, MatMul weights 4-bit quantized by HQQ (MatMulNBits with float "
+        "zero points).", ["tool:ort-matmul-nbits", "tool:ort-transformers-optimizer"], ("MatMulNBits",))
 
     # --- onnxruntime's own graph optimizations, saved -------------------------------------------
     def session_optimized(model: onnx.ModelProto, name: str,

@@ -279,3 +279,26 @@ def _nhwc_max_pool(ctx: Context) -> None:
     ceil_mode = bool(ctx.attr("ceil_mode", 0))
     out = [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(spatial)]
     ctx.set_tensor(0, x.dtype, [xs[0], *out, xs[-1]])
+
+
+@register_rule("GatherBlockQuantized", domain=MS)
+def _gather_block_quantized(ctx: Context) -> None:
+    """output: scales' float type; data's dims with the gather axis replaced by indices' dims.
+    uint8 data with bits < 8 holds 8 / bits values per byte along its last dim: the output has
+    them unpacked (int4 / uint4 / float8 data is not packed)."""
+    data = ctx.tensor(0)
+    dtype = _float_of(ctx, 2)
+    indices = shape_or_none(ctx, 1)
+    if data.shape is None or indices is None:
+        ctx.set_tensor(0, dtype, None)
+        return
+    dims = list(data.shape)
+    if not dims:
+        ctx.fail("data must have rank 1 or more")
+    if data.dtype == DataType.UINT8:
+        bits = int(ctx.attr("bits", 4))
+        if bits not in (2, 4, 8):
+            ctx.fail(f"bits is {bits}: 2, 4 or 8 expected")
+        dims[-1] = dims[-1] * (8 // bits)
+    axis = ctx.normalize_axis(int(ctx.attr("gather_axis", 0)), len(dims))
+    ctx.set_tensor(0, dtype, [*dims[:axis], *indices, *dims[axis + 1:]])
