@@ -36,12 +36,13 @@ from onnxlite.dtypes import DataType
 
 # Sizes of the input symbols in the two runs; a symbol not listed gets DEFAULT_SIZES. h4/w4 are
 # the dynamo exporter's names for a height/width that must be a multiple of 4 (inputs "4*h4");
-# rows/cols: windows_*.onnx, which pads to a multiple of its window.
+# rows/cols: windows_*.onnx, which pads to a multiple of its window; samples: hf/wav2vec2_*.onnx,
+# raw audio long enough for its strided conv front end.
 SIZE_SETS: tuple[dict[str, int], dict[str, int]] = (
     {"batch": 2, "seq": 5, "past": 3, "height": 16, "width": 16, "h4": 4, "w4": 4, "N": 3, "rows": 10,
-     "cols": 13},
+     "cols": 13, "samples": 400},
     {"batch": 3, "seq": 7, "past": 4, "height": 24, "width": 32, "h4": 6, "w4": 8, "N": 4, "rows": 16,
-     "cols": 7},
+     "cols": 7, "samples": 563},
 )
 DEFAULT_SIZES = (3, 4)
 BLANK = "?blank"  # prefix of the symbols standing for a dim a declaration leaves blank (unknown)

@@ -22,7 +22,7 @@ from onnxlite.infer import (
     parse_dim,
     symbol,
 )
-from onnxlite.infer._sym import MAX_SIZE
+from onnxlite.infer._sym import MAX_SIZE, capped
 
 N, H, S = symbol("N"), symbol("H"), symbol("S")
 NAMES = ("A", "B", "C")
@@ -37,6 +37,14 @@ NAMES = ("A", "B", "C")
     ((2 * N + 4) // 2, "N + 2"),
     ((2 * N + 5) // 2, "N + 2"),
     (N // 2 // 3, "N//6"),
+    ((S - 10) // 5, "S//5 - 2"),  # a constant that is a multiple of the divisor comes out
+    (((S - 10) // 5 - 2) // 2, "S//10 - 2"),
+    (((H - 3) // 2 - 2) // 2, "(H - 3)//4 - 1"),
+    (((H - 3) // 2 + 1) // 2, "(H - 1)//4"),  # (x//c + k)//d == (x + k*c)//(c*d)
+    (((H - 3) // 2 + 4) // 3, "(H + 5)//6"),
+    ((32 * N * S - 32 * N) // (16 * N * S - 16 * N), "2"),  # an exact polynomial quotient
+    ((S * S - 1) // (S - 1), "S + 1"),
+    ((S * S) // (S + 1), "(S*S)//(S + 1)"),
     ((N * S) // S, "N"),
     (N % 2, "N%2"),
     ((2 * N + 3) % 2, "1"),
@@ -56,6 +64,24 @@ def test_canonical_form_and_printing(dim: int | Expr, text: str) -> None:
     assert format_dim(dim) == text
     assert parse_dim(text) == dim
     assert hash(parse_dim(text)) == hash(dim)
+
+
+def test_a_chain_of_strided_convs_equals_the_division_it_folds_to() -> None:
+    """Wav2Vec2's feature extractor (kernels 10, 3, 3; strides 5, 2, 2) against the frame count
+    torch.export simplified it to: one canonical form, so one symbol stands for one size."""
+    frames = S
+    for kernel, stride in ((10, 5), (3, 2), (3, 2)):
+        frames = (frames - kernel) // stride + 1
+    assert frames == S // 20 - 1 and format_dim(frames) == "S//20 - 1"
+    for s in range(30, 200):
+        assert evaluate(frames, {"S": s}) == ((((s - 10) // 5 + 1 - 3) // 2 + 1) - 3) // 2 + 1
+
+
+def test_capped_by_a_constant() -> None:
+    assert capped(dim_min(64, S), S) and capped(dim_min(S, 1, 8), S)
+    assert not capped(dim_min(0, S), S)  # min(0, 1) = 0 would broadcast against S = 1 to 0
+    assert not capped(dim_min(H, S), S) and not capped(dim_max(64, S), S) and not capped(S, S)
+    assert not capped(dim_min(64, S), N)
 
 
 def test_equal_sizes_compare_equal() -> None:

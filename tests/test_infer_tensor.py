@@ -262,6 +262,46 @@ g (float[B, C, L] x, float[C, 1, 4] w, float[B, C, 3] past) => (y, st, y2, st2) 
 g (float[B, T, 64] q, float[B, T, 32] k, float[B, T, 16] v, float[B, T, 4] beta) => (o, st) {
   o, st = LinearAttention<q_num_heads = 8, kv_num_heads = 4, update_rule = "delta">(q, k, v, "", "", beta)
 }""", {"B": 2, "T": 3}, oracle="ref"),
+    # BERT/DistilBERT by the dynamo exporter: the position table sliced to min(64, S) meets the
+    # token embeddings (B, S); a valid model has S <= 64, so the sum is (B, S, 8), not a fresh dim,
+    # and the heads split by Reshape(-1) are 2
+    "position_table_sliced_to_the_sequence": Case(18, """
+g (int64[B, S] ids, float[64, 8] table, float[B, S, 8] tokens) => (y, heads) {
+  len = Shape<start = 1, end = 2>(ids)
+  zero = Constant<value = int64[1] {0}>()
+  start = Constant<value = int64 {0}>()
+  limit = Constant<value = int64 {64}>()
+  step = Constant<value = int64 {1}>()
+  positions = Range(start, limit, step)
+  pos = Unsqueeze(positions, zero)
+  one = Constant<value = int64[1] {1}>()
+  sliced = Slice(pos, zero, len, one, one)
+  table_rows = Gather(table, sliced)
+  y = Add(tokens, table_rows)
+  b = Shape<start = 0, end = 1>(ids)
+  rest = Constant<value = int64[2] {-1, 4}>()
+  target = Concat<axis = 0>(b, len, rest)
+  heads = Reshape(y, target)
+}""", {"B": 2, "S": 5}),
+    # Wav2Vec2's feature extractor: three strided Conv1d, and the frame count the dynamo exporter
+    # folded to one division (S//20 - 1) for the attention heads' Reshape: both must be one size
+    "strided_convs_and_the_folded_frame_count": Case(18, """
+g (float[B, S] audio, float[4, 1, 10] w1, float[4, 4, 3] w2, float[4, 4, 3] w3) => (frames, heads) {
+  ax = Constant<value = int64[1] {1}>()
+  x = Unsqueeze(audio, ax)
+  c1 = Conv<strides = [5]>(x, w1)
+  c2 = Conv<strides = [2]>(c1, w2)
+  frames = Conv<strides = [2]>(c2, w3)
+  s = Shape<start = 1, end = 2>(audio)
+  twenty = Constant<value = int64[1] {20}>()
+  one = Constant<value = int64[1] {1}>()
+  q = Div(s, twenty)
+  t = Sub(q, one)
+  b = Shape<start = 0, end = 1>(audio)
+  two = Constant<value = int64[2] {2, -1}>()
+  target = Concat<axis = 0>(b, two, t)
+  heads = Reshape(frames, target)
+}""", {"B": 2, "S": 403}),
 }
 
 _NP = {DataType.FLOAT: np.float32, DataType.INT64: np.int64, DataType.INT32: np.int32,
@@ -361,6 +401,9 @@ def _types(name: str) -> dict[str, str]:
                                      "uinv": "int64[C*N]", "uc": "int64[unk_3]", "sel": "int64[unk_4,3]"}),
     ("nonzero_of_a_known_value", {"nz": "int64[2,3]", "y": "float[N]"}),
     ("gather_nd_batch_dims", {"y": "float[B,K,D]", "z": "float[B]"}),
+    ("position_table_sliced_to_the_sequence", {"y": "float[B,S,8]", "heads": "float[B,S,2,4]"}),
+    ("strided_convs_and_the_folded_frame_count", {"frames": "float[B,4,S//20 - 1]",
+                                                  "heads": "float[B,2,2,S//20 - 1]"}),
     ("linear_attention_27_gqa", {"o": "float[B,T,32]", "st": "float[B,4,8,4]"}),
     ("causal_conv_with_state_27", {"y": "float[B,C,L]", "st": "float[B,C,3]", "y2": "float[B,C,L]",
                                    "st2": "float[B,C,3]"}),

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from onnxlite.dtypes import DataType
-from onnxlite.infer._sym import Dim, Expr, mul
+from onnxlite.infer._sym import Dim, Expr, capped, mul
 from onnxlite.infer._types import MAX_DIM, MAX_KNOWN, Known, SequenceType, TensorType, TypeLike
 from onnxlite.versions import normalize_domain
 
@@ -243,8 +243,9 @@ class Context:
     # --- helpers --------------------------------------------------------------------------------
     def broadcast(self, *shapes: Sequence[Dim]) -> tuple[Dim, ...]:
         """The multidirectional (numpy) broadcast of ``shapes``: a dim of 1 takes the other side,
-        equal dims stay, a symbol against a number >1 is that number, two unrelated symbols give
-        a fresh symbol; two different numbers (neither 1) fail the rule."""
+        equal dims stay, a symbol against a number >1 is that number, ``min(x, k)`` (constants
+        k >= 1) against ``x`` is ``x``, two unrelated symbols give a fresh symbol; two different
+        numbers (neither 1) fail the rule."""
         if len(shapes) == 2 and shapes[0] == shapes[1]:
             return tuple(shapes[0])
         rank = max((len(s) for s in shapes), default=0)
@@ -261,7 +262,7 @@ class Context:
                 elif dim == 1:
                     dim = d
                 elif isinstance(d, Expr) and isinstance(dim, Expr):
-                    dim = self.fresh()
+                    dim = dim if capped(d, dim) else d if capped(dim, d) else self.fresh()
                 elif isinstance(d, Expr):
                     pass  # the number wins: the symbol is 1 or that number
                 elif isinstance(dim, Expr):

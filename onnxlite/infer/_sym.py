@@ -303,24 +303,27 @@ def floordiv(a: Dim, b: Dim) -> Dim:
         if b == 1:
             return a
         # a = b*q + r: multiples of b leave the symbolic terms; the constant stays inside unless
-        # nothing symbolic is left ((H - 3)//2 + 1 reads as the conv formula it came from)
+        # nothing symbolic is left or it is a multiple of b ((H - 3)//2 + 1 reads as the conv
+        # formula it came from, (S - 10)//5 becomes S//5 - 2 so that a chain of strided convs
+        # and the single division an exporter folded it to meet: ((S//5 - 4)//2 == S//10 - 2)
         q, r = _split(a, b)
         const = _poly(a).get((), 0)
         r.pop((), None)
         if not r:
             return q  # its constant is const // b; the remainder of const is in [0, b)
-        q = sub(q, const // b)  # _split moved const's multiples out: put the whole constant back in
-        if const:
+        if const % b:
+            q = sub(q, const // b)  # _split moved const's multiples out: put the whole constant back in
             r[()] = const
         g = math.gcd(b, *r.values())
         rest = _build({m: c // g for m, c in r.items()})
         den = b // g
         if den == 1:
             return add(q, rest)
-        atom = _lone_atom(rest)
-        if atom is not None:
-            if isinstance(atom, _Div) and atom.op == "//" and not isinstance(atom.den, Expr):
-                return add(q, floordiv(atom.num, atom.den * den))  # (x//c)//d = x//(c*d)
+        k = _poly(rest).get((), 0)
+        atom = _lone_atom(sub(rest, k))
+        if atom is not None and isinstance(atom, _Div) and atom.op == "//" and not isinstance(atom.den, Expr):
+            # (x//c + k)//d == ((x + k*c)//c)//d == (x + k*c)//(c*d) for integer k, c, d > 0
+            return add(q, floordiv(add(atom.num, k * atom.den), atom.den * den))
         return add(q, _atom_expr(_Div("//", rest, den)))
     if a == 0:
         return 0
@@ -336,7 +339,29 @@ def floordiv(a: Dim, b: Dim) -> Dim:
             divided[rest_m] = c
         else:
             return floordiv(_build(divided), cb)
+    else:
+        exact = _exact_quotient(a, b)
+        if exact is not None:
+            return exact
     return _atom_expr(_Div("//", a, b))
+
+
+def _exact_quotient(a: Dim, b: Expr) -> Dim | None:
+    """``q`` with ``a == q*b`` found by long division on the terms' order, or None; Reshape's
+    ``-1`` is numel(input) // numel(given dims), both expanded: (32*B*S - 32*B)//(16*B*S - 16*B)."""
+    (mb, cb) = b.terms[0]
+    rest: Dim = a
+    q: Dim = 0
+    for _ in range(len(_poly(a)) + 1):
+        if not isinstance(rest, Expr):
+            return q if rest == 0 else None
+        (mr, cr) = rest.terms[0]
+        m = _divide_mono(mr, mb)
+        if m is None or cr % cb:
+            return None
+        step = _build({m: cr // cb})
+        q, rest = add(q, step), sub(rest, mul(step, b))
+    return None
 
 
 def mod(a: Dim, b: Dim) -> Dim:
@@ -419,6 +444,16 @@ def dim_max(*args: Dim) -> Dim:
 def dim_min(*args: Dim) -> Dim:
     """``min(args)``: folded when comparable."""
     return _extremum("min", args)
+
+
+def capped(a: Dim, x: Dim) -> bool:
+    """Whether ``a`` is ``min(x, k...)`` with every other argument a constant ``k >= 1``: then
+    wherever ``a`` and ``x`` broadcast together the result is ``x`` (they are equal, or
+    ``a == 1 <= x``), as where a position table sliced to ``min(64, seq)`` meets the sequence."""
+    atom = _lone_atom(a)
+    if not isinstance(atom, _Ext) or atom.op != "min" or x not in atom.args:
+        return False
+    return all(arg == x or (not isinstance(arg, Expr) and arg >= 1) for arg in atom.args)
 
 
 # --- text ---------------------------------------------------------------------------------------

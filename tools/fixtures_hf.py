@@ -1,0 +1,345 @@
+"""Section "hf" of tools/make_fixtures.py: Hugging Face transformers architectures, exported by PyTorch.
+
+Each model is built from a tiny config (hidden size 16-32, two layers, vocabulary 100) with random
+weights under a fixed seed; nothing is downloaded.  Each is exported with the TorchScript exporter
+(dynamic_axes) and, where it works, the dynamo exporter (dynamic_shapes), with symbolic batch and
+sequence dims, so the real-model inference test (tests/test_infer_real.py) sees the graphs that
+transformers' code really produces: rotary embeddings, RMSNorm, grouped-query attention, causal
+masks built from shapes, KV caches, relative position buckets, conv front ends.
+
+The dynamo exporter writes a stack trace into every node's metadata_props; those are dropped here
+(the torch section keeps them) to keep the files small.  transformers is needed only to generate
+these files, never to read or test them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnx
+from make_fixtures import Fixture, SectionResult, _load, _quiet, _require, _save, _version_of
+
+
+@dataclass
+class _HFModel:
+    """One architecture, exported as hf/<stem>_torchscript.onnx and hf/<stem>_dynamo.onnx."""
+
+    stem: str
+    description: str
+    features: list[str]
+    build: Callable[[], Any]  # returns the nn.Module to export (seeded, eval mode)
+    args: tuple[Any, ...]
+    input_names: list[str]
+    output_names: list[str]
+    dynamic_axes: dict[str, dict[int, str]]  # TorchScript exporter, by input name
+    dynamic_shapes: dict[str, Any] | tuple[Any, ...] | None  # dynamo, by forward() argument; None: skip
+    opset: int = 17
+
+
+def _models(torch: Any, transformers: Any) -> list[_HFModel]:
+    T = transformers
+    nn = torch.nn
+    Module: Any = nn.Module
+    dim = torch.export.Dim
+    bsz, seq, past = dim("batch"), dim("seq"), dim("past")
+    g = torch.Generator().manual_seed(7)
+    ids = torch.randint(0, 100, (2, 5), generator=g)
+    mask = torch.ones(2, 5, dtype=torch.int64)
+    mask[1, 3:] = 0
+    by_seq = {0: "batch", 1: "seq"}
+
+    def seeded(make: Callable[[], Any]) -> Callable[[], Any]:
+        def build() -> Any:
+            torch.manual_seed(0)
+            return make().eval()
+
+        return build
+
+    class CausalLM(Module):
+        """logits of a decoder-only LM from ids and a padding mask, no cache."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+
+    class CausalLMWithPast(Module):
+        """logits and the present key/values of a decoder-only LM from ids and flat past key/values."""
+
+        def __init__(self, model: Any, layers: int, mask: bool = False) -> None:
+            super().__init__()
+            self.model = model
+            self.layers = layers
+            self.mask = mask  # the first of `past` is the attention mask (batch, past + seq)
+
+        def forward(self, input_ids: Any, *past: Any) -> Any:
+            mask = past[0] if self.mask else None
+            past = past[1:] if self.mask else past
+            cache = T.DynamicCache([(past[2 * i], past[2 * i + 1]) for i in range(self.layers)])
+            out = self.model(input_ids=input_ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+            flat: list[Any] = []
+            for layer in out.past_key_values.layers:
+                flat += [layer.keys, layer.values]
+            return (out.logits, *flat)
+
+    class Encoder(Module):
+        """last_hidden_state (and pooler_output when there is one) of an encoder."""
+
+        def __init__(self, model: Any, pooled: bool) -> None:
+            super().__init__()
+            self.model = model
+            self.pooled = pooled
+
+        def forward(self, *inputs: Any) -> Any:
+            out = self.model(*inputs)
+            return (out.last_hidden_state, out.pooler_output) if self.pooled else out.last_hidden_state
+
+    class Seq2Seq(Module):
+        """logits of an encoder-decoder from source ids, source mask and decoder ids, no cache."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, decoder_input_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              decoder_input_ids=decoder_input_ids, use_cache=False).logits
+
+    def decoder_config(cls: Any, **extra: Any) -> Any:
+        return cls(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, **extra)
+
+    def causal_lm(stem: str, arch: str, text: str, make: Callable[[], Any], extra: list[str]) -> _HFModel:
+        names = ["input_ids", "attention_mask"]
+        return _HFModel(
+            stem, text + " Inputs input_ids and attention_mask (batch, seq), output logits, no cache.",
+            [f"arch:{arch}", "attention_mask", "shape_arithmetic", *extra],
+            seeded(lambda: CausalLM(make())), (ids, mask), names, ["logits"],
+            {n: by_seq for n in names}, {"input_ids": {0: bsz, 1: seq}, "attention_mask": {0: bsz, 1: seq}})
+
+    # GPT-2 with a KV cache: 2 heads of 16
+    gpt2_past = tuple(torch.randn(2, 2, 3, 16, generator=g) for _ in range(4))
+    past_names = [f"past_{kind}_{i}" for i in range(2) for kind in ("key", "value")]
+    present_names = [f"present_{kind}_{i}" for i in range(2) for kind in ("key", "value")]
+
+    # LLaMA with a KV cache: 2 key/value heads of 8, a padding mask over past + new tokens
+    llama_past = tuple(torch.randn(2, 2, 3, 8, generator=g) for _ in range(4))
+    full_mask = torch.ones(2, 8, dtype=torch.int64)
+    full_mask[1, :2] = 0  # left padding
+
+    def t5() -> Any:
+        config = T.T5Config(vocab_size=100, d_model=16, d_kv=8, d_ff=32, num_layers=2, num_decoder_layers=2,
+                            num_heads=2, relative_attention_num_buckets=8, decoder_start_token_id=0)
+        # eager attention, as T5's own code and most published T5 exports: with sdpa the dynamo
+        # exporter fails to decompose a view of a transposed tensor
+        config._attn_implementation = "eager"
+        return Seq2Seq(T.T5ForConditionalGeneration(config))
+
+    vit_config = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
+                      image_size=16, patch_size=4, num_channels=3)
+    images = torch.randn(2, 3, 16, 16, generator=g)
+    whisper_frames = 2 * 16  # the encoder insists on 2 * max_source_positions mel frames
+    mels = torch.randn(2, 8, whisper_frames, generator=g)
+    audio = torch.randn(2, 400, generator=g)
+
+    return [
+        causal_lm(
+            "llama", "llama",
+            "LlamaForCausalLM (hidden 32, 2 layers, 4 heads, 2 key/value heads: grouped-query attention "
+            "with repeat_kv, rotary position embedding from position ids, RMSNorm, SiLU gated MLP, causal "
+            "mask built from the input shapes and the padding mask).",
+            lambda: T.LlamaForCausalLM(decoder_config(T.LlamaConfig)),
+            ["op:rotary", "op:rmsnorm", "gqa"]),
+        causal_lm(
+            "mistral", "mistral",
+            "MistralForCausalLM like the LLaMA one but with a sliding attention window of 3 tokens "
+            "(the causal mask also masks tokens further back than the window).",
+            lambda: T.MistralForCausalLM(decoder_config(T.MistralConfig, sliding_window=3)),
+            ["op:rotary", "gqa", "sliding_window"]),
+        causal_lm(
+            "qwen2", "qwen2",
+            "Qwen2ForCausalLM: LLaMA-like with biases on the q/k/v projections and tied embeddings.",
+            lambda: T.Qwen2ForCausalLM(decoder_config(T.Qwen2Config, tie_word_embeddings=True)),
+            ["op:rotary", "gqa"]),
+        _HFModel(
+            "gpt2_past", "GPT2LMHeadModel (hidden 32, 2 layers, 2 heads) run with a KV cache: inputs "
+            "input_ids (batch, seq) and each layer's past key and value (batch, 2, past, 16); outputs "
+            "logits and the present key/values (batch, 2, past + seq, 16); position ids from the past "
+            "length, Conv1D projections, tanh GELU.",
+            ["arch:gpt2", "kv_cache", "shape_arithmetic"],
+            seeded(lambda: CausalLMWithPast(T.GPT2LMHeadModel(T.GPT2Config(
+                vocab_size=100, n_embd=32, n_layer=2, n_head=2, n_positions=64,
+                bos_token_id=0, eos_token_id=0)), 2)),
+            (ids, *gpt2_past), ["input_ids", *past_names], ["logits", *present_names],
+            {"input_ids": by_seq, **{n: {0: "batch", 2: "past"} for n in past_names}},
+            {"input_ids": {0: bsz, 1: seq}, "past": tuple({0: bsz, 2: past} for _ in past_names)}),
+        _HFModel(
+            "llama_past", "LlamaForCausalLM (as llama) run with a KV cache and a left-padding mask: inputs "
+            "input_ids (batch, seq), attention_mask (batch, past + seq) and each layer's past key and "
+            "value (batch, 2, past, 8) for the 2 key/value heads; outputs logits and the present "
+            "key/values (batch, 2, past + seq, 8); cache positions from the past length, causal mask "
+            "offset by it. TorchScript only: torch.export cannot name a dim past + seq.",
+            ["arch:llama", "kv_cache", "gqa", "op:rotary", "attention_mask", "shape_arithmetic"],
+            seeded(lambda: CausalLMWithPast(T.LlamaForCausalLM(decoder_config(T.LlamaConfig)), 2, mask=True)),
+            (ids, full_mask, *llama_past), ["input_ids", "attention_mask", *past_names],
+            ["logits", *present_names],
+            {"input_ids": by_seq, "attention_mask": {0: "batch", 1: "past + seq"},
+             **{n: {0: "batch", 2: "past"} for n in past_names}},
+            None),
+        _HFModel(
+            "bert", "BertModel (hidden 32, 2 layers, 2 heads) with input_ids, attention_mask and "
+            "token_type_ids (batch, seq): extended additive attention mask, absolute position embedding "
+            "sliced to the sequence length, tanh pooler on the first token.",
+            ["arch:bert", "attention_mask", "op:layernorm", "shape_arithmetic"],
+            seeded(lambda: Encoder(T.BertModel(T.BertConfig(
+                vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                intermediate_size=48, max_position_embeddings=64)), True)),
+            (ids, mask, torch.zeros_like(ids)), ["input_ids", "attention_mask", "token_type_ids"],
+            ["last_hidden_state", "pooler_output"],
+            {n: by_seq for n in ("input_ids", "attention_mask", "token_type_ids")},
+            {"inputs": ({0: bsz, 1: seq}, {0: bsz, 1: seq}, {0: bsz, 1: seq})}),
+        _HFModel(
+            "distilbert", "DistilBertModel (dim 32, 2 layers, 2 heads) with input_ids and attention_mask "
+            "(batch, seq): no token types, position ids from a Range over the sequence length.",
+            ["arch:distilbert", "attention_mask", "shape_arithmetic"],
+            seeded(lambda: Encoder(T.DistilBertModel(T.DistilBertConfig(
+                vocab_size=100, dim=32, n_layers=2, n_heads=2, hidden_dim=48, max_position_embeddings=64)),
+                False)),
+            (ids, mask), ["input_ids", "attention_mask"], ["last_hidden_state"],
+            {n: by_seq for n in ("input_ids", "attention_mask")},
+            {"inputs": ({0: bsz, 1: seq}, {0: bsz, 1: seq})}),
+        _HFModel(
+            "t5", "T5ForConditionalGeneration (d_model 16, 2+2 layers, 2 heads, eager attention): encoder "
+            "with input_ids and attention_mask (batch, seq), decoder with decoder_input_ids (batch, "
+            "dec_seq), relative position buckets computed from Range over both lengths (Log, Min, "
+            "Where), causal mask, cross attention, T5 RMS LayerNorm; output logits, no cache.",
+            ["arch:t5", "encoder_decoder", "attention_mask", "shape_arithmetic"],
+            seeded(t5),
+            (ids, mask, ids[:, :3]), ["input_ids", "attention_mask", "decoder_input_ids"], ["logits"],
+            {"input_ids": by_seq, "attention_mask": by_seq, "decoder_input_ids": {0: "batch", 1: "dec_seq"}},
+            {"input_ids": {0: bsz, 1: seq}, "attention_mask": {0: bsz, 1: seq},
+             "decoder_input_ids": {0: bsz, 1: dim("dec_seq")}}),
+        _HFModel(
+            "bart", "BartForConditionalGeneration (d_model 16, 2+2 layers, 2 heads): learned positions "
+            "with an offset, encoder padding mask, decoder causal mask and cross attention; decoder ids "
+            "shifted from the labels are given directly (batch, dec_seq); output logits, no cache.",
+            ["arch:bart", "encoder_decoder", "attention_mask", "shape_arithmetic"],
+            seeded(lambda: Seq2Seq(T.BartForConditionalGeneration(T.BartConfig(
+                vocab_size=100, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
+                decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+                max_position_embeddings=64, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                decoder_start_token_id=2, forced_eos_token_id=None)))),
+            (ids, mask, ids[:, :3]), ["input_ids", "attention_mask", "decoder_input_ids"], ["logits"],
+            {"input_ids": by_seq, "attention_mask": by_seq, "decoder_input_ids": {0: "batch", 1: "dec_seq"}},
+            {"input_ids": {0: bsz, 1: seq}, "attention_mask": {0: bsz, 1: seq},
+             "decoder_input_ids": {0: bsz, 1: dim("dec_seq")}}),
+        _HFModel(
+            "vit", "ViTModel (hidden 32, 2 layers, 2 heads, 16x16 images in 4x4 patches): Conv patch "
+            "embedding, class token, position embedding, pooler; dynamic batch (the image size is fixed "
+            "by the position table).",
+            ["arch:vit", "op:conv", "attention"],
+            seeded(lambda: Encoder(T.ViTModel(T.ViTConfig(**vit_config)), True)),
+            (images,), ["pixel_values"], ["last_hidden_state", "pooler_output"],
+            {"pixel_values": {0: "batch"}}, {"inputs": ({0: bsz},)}),
+        _HFModel(
+            "whisper_encoder", "WhisperModel's encoder (d_model 32, 2 layers, 2 heads, 8 mel bins, 32 "
+            "frames): two Conv1d + GELU with stride 2, sinusoidal position table, pre-LayerNorm "
+            "attention; dynamic batch (the frame count is fixed by the model).",
+            ["arch:whisper", "op:conv", "audio"],
+            seeded(lambda: Encoder(T.WhisperModel(T.WhisperConfig(
+                vocab_size=100, num_mel_bins=8, d_model=32, encoder_layers=2, decoder_layers=2,
+                encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=48,
+                decoder_ffn_dim=48, max_source_positions=whisper_frames // 2, max_target_positions=32,
+                pad_token_id=0, bos_token_id=0, eos_token_id=0, decoder_start_token_id=0)).encoder,
+                False)),
+            (mels,), ["input_features"], ["last_hidden_state"],
+            {"input_features": {0: "batch"}}, {"inputs": ({0: bsz},)}),
+        _HFModel(
+            "wav2vec2", "Wav2Vec2Model (hidden 32, 2 layers, 2 heads) on raw audio (batch, samples): "
+            "strided Conv1d feature extractor with GroupNorm, feature projection, grouped positional "
+            "Conv1d with padding removed by a slice; dynamic batch and sample count.",
+            ["arch:wav2vec2", "op:conv", "op:groupnorm", "audio", "shape_arithmetic"],
+            seeded(lambda: Encoder(T.Wav2Vec2Model(T.Wav2Vec2Config(
+                vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                intermediate_size=48, conv_dim=(16, 16, 16), conv_stride=(5, 2, 2), conv_kernel=(10, 3, 3),
+                num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=4, do_stable_layer_norm=False,
+                feat_extract_norm="group")), False)),
+            (audio,), ["input_values"], ["last_hidden_state"],
+            {"input_values": {0: "batch", 1: "samples"}},
+            {"inputs": ({0: bsz, 1: dim("samples", min=64, max=4096)},)}),
+    ]
+
+
+def _strip_node_metadata(model: onnx.ModelProto) -> None:
+    """Drop the dynamo exporter's per-node stack traces (most of a tiny model's bytes)."""
+
+    def graphs(graph: onnx.GraphProto) -> Any:
+        yield graph
+        for node in graph.node:
+            for attr in node.attribute:
+                if attr.HasField("g"):
+                    yield from graphs(attr.g)
+                for sub in attr.graphs:
+                    yield from graphs(sub)
+
+    for graph in graphs(model.graph):
+        for node in graph.node:
+            del node.metadata_props[:]
+    for function in model.functions:
+        for node in function.node:
+            del node.metadata_props[:]
+
+
+def build(root: Path) -> SectionResult:
+    torch = _require("torch")
+    transformers = _require("transformers")
+    _require("onnxscript")  # the dynamo exporter needs it
+    version = torch.__version__
+    d = root / "hf"
+    d.mkdir(parents=True, exist_ok=True)
+    out: list[Fixture] = []
+    failures: list[str] = []
+    for spec in _models(torch, transformers):
+        for dynamo in (False, True):
+            if dynamo and spec.dynamic_shapes is None:
+                continue
+            rel = f"{spec.stem}_{'dynamo' if dynamo else 'torchscript'}.onnx"
+            path = d / rel
+            with _quiet() as log:
+                try:
+                    module = spec.build()
+                    if dynamo:
+                        torch.onnx.export(module, spec.args, str(path), dynamo=True, external_data=False,
+                                          input_names=spec.input_names, output_names=spec.output_names,
+                                          dynamic_shapes=spec.dynamic_shapes)
+                    else:
+                        torch.onnx.export(module, spec.args, str(path), dynamo=False,
+                                          opset_version=spec.opset, input_names=spec.input_names,
+                                          output_names=spec.output_names, dynamic_axes=spec.dynamic_axes)
+                except Exception as exc:  # an exporter failure is reported, not fatal
+                    failures.append(f"hf/{rel}: {type(exc).__name__}: {str(exc).strip()[:300]}")
+                    print(f"  ! hf/{rel} failed to export:\n{log.getvalue()[-2000:]}", file=sys.stderr)
+                    path.unlink(missing_ok=True)
+                    continue
+            model = _load(path, external=False)
+            if dynamo:
+                _strip_node_metadata(model)
+                _save(model, path)
+            how = ("Dynamo exporter (node stack traces dropped by the generator)." if dynamo
+                   else f"TorchScript exporter, opset {spec.opset}.")
+            out.append(Fixture(
+                f"hf/{rel}", f"{spec.description} {how}",
+                f"transformers {transformers.__version__}, pytorch {version} "
+                f"torch.onnx.export(dynamo={dynamo})",
+                ["exporter:dynamo" if dynamo else "exporter:torchscript", "dims:symbolic", "real_model",
+                 "exporter:transformers", *spec.features]))
+    for failure in failures:
+        print(f"  ! {failure}", file=sys.stderr)
+    return SectionResult(out, {"torch": version, "transformers": transformers.__version__,
+                               "onnxscript": _version_of("onnxscript")})
