@@ -17,6 +17,7 @@ Every model is tiny (a few thousand weights), seeded, and keeps symbolic batch /
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -405,7 +406,13 @@ def _build(root: Path, tmp: Path) -> SectionResult:
         so.optimized_model_filepath = str(tmp / f"{name}_ort.onnx")
         so.log_severity_level = 3
         ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-        return onnx.load(so.optimized_model_filepath)
+        saved = onnx.load(so.optimized_model_filepath)
+        # the session names the nodes it adds from a counter shared in hash-map order
+        # ("ReorderOutput_token_19"): renamed by position so that the file is the same every run
+        for k, n in enumerate(saved.graph.node):
+            if re.fullmatch(r"[A-Za-z]+(_token_\d+)?", n.name):
+                n.name = f"{n.op_type}_{k}"
+        return saved
 
     add("mlp_quantize_dynamic_ort_optimized", session_optimized(mlp_dyn, "mlp_dyn"),
         "InferenceSession optimized_model_filepath (extended)",
