@@ -202,19 +202,27 @@ def _build(root: Path, tmp: Path) -> SectionResult:
             x = x.view(x.size()[:-1] + (heads, x.size(-1) // heads))
             return x.permute(0, 2, 3, 1) if k else x.permute(0, 2, 1, 3)
 
-        def forward(self, x: Any) -> Any:
+        def forward(self, x: Any, layer_past: Any = None, attention_mask: Any = None) -> Any:
             q, k, v = self.c_attn(self.ln_1(x)).split(hidden, dim=2)
             q, k, v = self.split(q), self.split(k, k=True), self.split(v)
+            present = None
+            if layer_past is not None:  # [2, B, heads, past, head]: keys stored untransposed
+                k = torch.cat((layer_past[0].transpose(-2, -1), k), dim=-1)
+                v = torch.cat((layer_past[1], v), dim=-2)
+                present = torch.stack((k.transpose(-2, -1), v))
             w = torch.matmul(q, k)
             w = w / (float(v.size(-1)) ** 0.5)
             nd, ns = w.size(-2), w.size(-1)
             mask = self.bias[:, :, ns - nd:ns, :ns]
             w = torch.where(mask, w, self.masked_bias.to(w.dtype))
+            if attention_mask is not None:
+                w = w + attention_mask
             a = torch.matmul(torch.softmax(w, dim=-1), v).permute(0, 2, 1, 3).contiguous()
             a = a.view(a.size()[:-2] + (a.size(-2) * a.size(-1),))
             x = x + self.c_proj(a)
             h = torch.nn.functional.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")
-            return x + self.mlp_proj(h)
+            out = x + self.mlp_proj(h)
+            return out if present is None else (out, present)
 
     class Gpt(Module):
         def __init__(self) -> None:
@@ -230,6 +238,20 @@ def _build(root: Path, tmp: Path) -> SectionResult:
             for blk in self.blocks:
                 x = blk(x)
             return self.ln_f(x) @ self.wte.weight.t()
+
+    class GptPast(Gpt):
+        """GPT-2 as exported for generation before Hugging Face's cache classes: one stacked past
+        per layer, the attention mask over past + new tokens, positions after the past."""
+
+        def forward(self, input_ids: Any, past_0: Any, past_1: Any, attention_mask: Any) -> Any:
+            past_length = past_0.size(-2)
+            pos = torch.arange(past_length, input_ids.size(-1) + past_length, dtype=torch.long).unsqueeze(0)
+            mask = attention_mask.view(input_ids.size(0), -1)[:, None, None, :].to(torch.float32)
+            mask = (1.0 - mask) * -10000.0
+            x = self.wte(input_ids) + self.wpe(pos)
+            x, p0 = self.blocks[0](x, past_0, mask)
+            x, p1 = self.blocks[1](x, past_1, mask)
+            return self.ln_f(x) @ self.wte.weight.t(), p0, p1
 
     def seeded(cls: type) -> Any:
         torch.manual_seed(0)
@@ -256,6 +278,16 @@ def _build(root: Path, tmp: Path) -> SectionResult:
                   {**text_axes, "last_hidden_state": {0: "batch", 1: "seq"}, "pooled": {0: "batch"}}, "bert")
     gpt = export(seeded(Gpt), (ids,), ["input_ids"], ["logits"],
                  {"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}, "gpt2")
+
+    past = torch.randn(2, 2, heads, 4, hidden // heads, generator=gen)
+    past_axes = {1: "batch", 3: "past"}
+    present_axes = {1: "batch", 3: "past + seq"}
+    gpt_past = export(seeded(GptPast), (ids, past, past, torch.ones(2, 9, dtype=torch.int64)),
+                      ["input_ids", "past_0", "past_1", "attention_mask"],
+                      ["logits", "present_0", "present_1"],
+                      {"input_ids": {0: "batch", 1: "seq"}, "past_0": past_axes, "past_1": past_axes,
+                       "attention_mask": {0: "batch", 1: "past + seq"}, "logits": {0: "batch", 1: "seq"},
+                       "present_0": present_axes, "present_1": present_axes}, "gpt2_past")
 
     def add(name: str, model: onnx.ModelProto, tool: str, description: str, tags: list[str],
             expect_ops: tuple[str, ...] = ()) -> None:
@@ -317,6 +349,17 @@ def _build(root: Path, tmp: Path) -> SectionResult:
         "TorchScript 2-layer BERT-like encoder after optimize_model(model_type='bert') with "
         "use_multi_head_attention and the raw attention mask (MultiHeadAttention, no mask index).",
         ["tool:ort-transformers-optimizer"], ("MultiHeadAttention",))
+
+    gpt_past_opt = optimized(gpt_past, "gpt2", "gpt_past_opt")
+    add("gpt2_past_optimized", gpt_past_opt, "transformers.optimizer (gpt2)",
+        "TorchScript 2-block GPT-2-like decoder with a KV cache (stacked past per layer, attention mask "
+        "over past + seq) after optimize_model(model_type='gpt2'): Attention with past and present.",
+        ["tool:ort-transformers-optimizer", "kv_cache"], ("Attention", "EmbedLayerNormalization"))
+    add("gpt2_past_optimized_quantize_dynamic", quantized(lambda s, t: quantize_dynamic(
+        s, t, weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT}),
+        gpt_past_opt, "gpt_past_opt_dyn"), "quantize_dynamic",
+        "The optimized GPT-2-like decoder with a KV cache, dynamically quantized (QAttention with past).",
+        ["tool:ort-transformers-optimizer", "tool:ort-quantize-dynamic", "kv_cache"], ("QAttention",))
 
     bert_opt_dyn = quantized(lambda s, t: quantize_dynamic(
         s, t, weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT}),
