@@ -162,6 +162,28 @@ def test_float32_and_float64_samples_follow_the_rule(width: int) -> None:
                     assert dtype(cand) != dtype(v), (t, cand)
 
 
+def test_bulk_float32_texts_equal_the_rule() -> None:
+    """float32_texts (numpy's shortest digits, checked, then our layout) gives exactly what
+    float32_text gives: random bit patterns, both ends of every binade (powers of two, whose
+    neighbours are asymmetric), subnormals, the largest values, infinities, NaNs with payloads,
+    integers past 2**24 (where short decimals sit on midpoints) and both layout boundaries."""
+    rng = np.random.default_rng(5)
+    binades = (np.arange(255, dtype=np.int64)[:, None] << 23) + np.arange(-8, 8)
+    parts = [rng.integers(0, 2**32, 40_000, dtype=np.uint64).astype(np.uint32),
+             binades.ravel().clip(0, 2**32 - 1).astype(np.uint32),
+             np.arange(0, 3000, dtype=np.uint32),  # zero and subnormals
+             np.arange(0x7F7FF000, 0x7F800000 + 64, dtype=np.uint32),  # largest, inf, NaN payloads
+             np.arange(2**24 - 500, 2**26, 4099, dtype=np.float32).view(np.uint32),
+             np.arange(1e6 - 300, 1e6 + 300, dtype=np.float32).view(np.uint32),
+             np.float32([1e-4, 9.99e-5, 1e-5, 0.1, 1 / 3]).view(np.uint32)]
+    bits = np.concatenate(parts)
+    floats = np.concatenate([bits, bits | np.uint32(1 << 31)]).view(np.float32)
+    expected = [_floats.float32_text(v) for v in floats.tolist()]
+    assert _floats.float32_texts(floats) == expected
+    normal = floats[np.isfinite(floats) & (np.abs(floats) < 1e6)]  # the all-positional shortcut
+    assert _floats.float32_texts(normal) == [_floats.float32_text(v) for v in normal.tolist()]
+
+
 def test_float32_layout() -> None:
     """Our layout: positional for 1e-4 <= |x| < 1e6, else d.ddde+XX, the digits of the rule."""
     cases = {0.1: "0.1", 1e-4: "0.0001", 9.99e-5: "9.99e-05", 1e6: "1e+06", 999999.9375: "999999.94",

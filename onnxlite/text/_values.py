@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from onnxlite.dtypes import DataType, raw_nbytes
 from onnxlite.errors import OnnxliteError
 from onnxlite.model import Tensor
+from onnxlite.text import _floats
 from onnxlite.text._floats import FORMATS, FloatFormat, float32_text, float64_text, shortest_code_text
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def _format_values(flat: np.ndarray, dt: DataType) -> tuple[list[str], int]:
     lossy = 0
     if dt == DataType.FLOAT or dt == DataType.COMPLEX64:
         floats = flat.view(np.float32)
-        texts = [float32_text(v) for v in floats.tolist()]
+        texts = _floats.float32_texts(floats)
         lossy = _nan_payloads(floats.view(np.uint32), 0x7FC00000, 32)
     elif dt == DataType.DOUBLE or dt == DataType.COMPLEX128:
         floats = flat.view(np.float64)
