@@ -2942,6 +2942,24 @@ def section_hf(root: Path) -> SectionResult:
     return build(root)  # type: ignore[no-any-return]
 
 
+def section_tf(root: Path) -> SectionResult:
+    """Keras / TensorFlow models converted by tf2onnx, exported in a separate Python environment
+    (tf2onnx pins an old protobuf): tools/fixtures_tf.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fixtures_tf import build
+
+    return build(root)  # type: ignore[no-any-return]
+
+
+def section_mltools(root: Path) -> SectionResult:
+    """Gradient-boosting models (LightGBM, XGBoost via onnxmltools; CatBoost's own exporter):
+    tools/fixtures_mltools.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fixtures_mltools import build
+
+    return build(root)  # type: ignore[no-any-return]
+
+
 SECTIONS: dict[str, Callable[[Path], SectionResult]] = {
     "dtypes": section_dtypes,
     "structure": section_structure,
@@ -2954,6 +2972,8 @@ SECTIONS: dict[str, Callable[[Path], SectionResult]] = {
     "onnxscript": section_onnxscript,
     "ortools": section_ortools,
     "hf": section_hf,
+    "tf": section_tf,
+    "mltools": section_mltools,
 }
 
 MANIFEST_NOTES = {

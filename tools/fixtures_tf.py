@@ -1,0 +1,224 @@
+"""Section "tf" of tools/make_fixtures.py: Keras / TensorFlow models converted by tf2onnx.
+
+tf2onnx pins an old protobuf, so it lives in its own Python environment: build() runs this file
+there (``$ONNXLITE_TF_PYTHON``, default /work/venvtf/bin/python; the section is skipped when it is
+absent), which exports into a temporary folder and prints what it wrote as JSON; build() then
+saves the files with this environment's onnx. Set up that environment with
+``python3 -m venv /work/venvtf && /work/venvtf/bin/pip install tensorflow-cpu==2.15.1 tf2onnx==1.16.1``.
+
+Models (random weights, fixed seeds, symbolic batch): a small CNN on NHWC images (Conv2D /
+BatchNormalization / MaxPooling2D / Dense: tf2onnx's NHWC <-> NCHW Transposes), an Embedding + LSTM
+and an Embedding + GRU text classifier (symbolic batch and sequence), a functional two-input model
+(Concatenate / Add / Reshape / GlobalAveragePooling2D), and a tf.function with tf.while_loop and
+tf.cond (Loop, If); at opsets 13 and 17, the CNN also at opset 11.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PYTHON = "/work/venvtf/bin/python"
+
+
+def build(root: Path) -> Any:
+    """Write the section's models under ``root / "tf"``."""
+    import onnx
+    from make_fixtures import Fixture, SectionResult, SectionUnavailable, _save
+
+    python = os.environ.get("ONNXLITE_TF_PYTHON", DEFAULT_PYTHON)
+    if not Path(python).exists():
+        raise SectionUnavailable(f"no TensorFlow environment at {python} (set ONNXLITE_TF_PYTHON)")
+    with tempfile.TemporaryDirectory(prefix="tf_") as tmp:
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONHASHSEED": "0",
+               "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0"}
+        env.pop("PYTHONPATH", None)
+        proc = subprocess.run([python, str(Path(__file__).resolve()), tmp], capture_output=True, text=True,
+                              env=env, timeout=900)
+        if proc.returncode != 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            if "ModuleNotFoundError" in tail:
+                raise SectionUnavailable(f"{python}: {tail.splitlines()[-1]}")
+            raise RuntimeError(f"tf export failed:\n{tail}")
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        producer = f"tf2onnx {report['tf2onnx']} (tensorflow {report['tensorflow']})"
+        out = []
+        for item in report["models"]:
+            model = onnx.load(str(Path(tmp) / item["name"]))
+            rel = f"tf/{item['name']}"
+            _save(model, root / rel)
+            size = (root / rel).stat().st_size
+            assert size < 100_000, (rel, size)
+            ops = sorted({n.op_type for n in model.graph.node})
+            sub = any(a.type == onnx.AttributeProto.GRAPH for n in model.graph.node for a in n.attribute)
+            tags = ["exporter:tf2onnx", "lib:keras" if item["keras"] else "lib:tensorflow", "real_model",
+                    "dims:symbolic", f"opset:{item['opset']}", *item["tags"]]
+            if sub:
+                tags.append("subgraph")
+            description = f"{item['description']} Ops: {', '.join(ops)}."
+            out.append(Fixture(rel, description, producer, sorted(set(tags))))
+        for note in report.get("notes", []):
+            print("  note:", note)
+    return SectionResult(out, {"tensorflow": report["tensorflow"], "tf2onnx": report["tf2onnx"],
+                               "keras": report["keras_version"]})
+
+
+# ---------------------------------------------------------------------------------------------
+# The export itself: runs in the TensorFlow environment (no onnxlite, no make_fixtures there)
+# ---------------------------------------------------------------------------------------------
+
+
+def _export(out_dir: Path) -> dict[str, Any]:
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    import numpy as np
+    import tensorflow as tf
+    import tf2onnx
+
+    tf.get_logger().setLevel("ERROR")
+    keras = tf.keras
+    layers = keras.layers
+    models: list[dict[str, Any]] = []
+    notes: list[str] = []
+
+    def seeded() -> None:
+        keras.utils.set_random_seed(0)
+        tf.config.experimental.enable_op_determinism()
+
+    def save_keras(name: str, make: Any, signature: list[Any], opset: int, description: str,
+                   tags: list[str]) -> None:
+        seeded()
+        model = make()
+        # non-trivial BatchNorm statistics, deterministic
+        rng = np.random.default_rng(1)
+        for layer in model.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                g, b, mean, var = layer.get_weights()
+                layer.set_weights([g, b, rng.normal(0, 0.1, mean.shape).astype("float32"),
+                                   rng.uniform(0.5, 1.5, var.shape).astype("float32")])
+        path = out_dir / f"{name}.onnx"
+        tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset, output_path=str(path))
+        models.append({"name": path.name, "opset": opset, "keras": True, "description": description,
+                       "tags": tags})
+
+    def cnn() -> Any:
+        x = inp = keras.Input((16, 16, 3), name="image")
+        x = layers.Conv2D(8, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Conv2D(12, 3, strides=2, padding="valid")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Flatten()(x)
+        x = layers.Dense(10, activation="softmax")(x)
+        return keras.Model(inp, x, name="cnn")
+
+    image = [tf.TensorSpec((None, 16, 16, 3), tf.float32, name="image")]
+    for opset in (11, 13, 17):
+        save_keras(f"keras_cnn_opset{opset}", cnn, image, opset,
+                   "Keras Sequential-style CNN on NHWC [batch, 16, 16, 3] images: Conv2D (same / valid, "
+                   "strided), BatchNormalization, ReLU, MaxPooling2D, Flatten, Dense + softmax; tf2onnx "
+                   f"wraps the convolutions in NHWC <-> NCHW Transposes. Opset {opset}.",
+                   ["layout:nhwc"])
+
+    def lstm() -> Any:
+        inp = keras.Input((None,), dtype="int32", name="tokens")
+        x = layers.Embedding(50, 8)(inp)
+        x = layers.LSTM(8)(x)
+        x = layers.Dense(3, activation="softmax")(x)
+        return keras.Model(inp, x, name="lstm")
+
+    def gru() -> Any:
+        inp = keras.Input((None,), dtype="int32", name="tokens")
+        x = layers.Embedding(50, 8)(inp)
+        x = layers.GRU(8, return_sequences=True)(x)
+        x = layers.GlobalMaxPooling1D()(x)
+        x = layers.Dense(2)(x)
+        return keras.Model(inp, x, name="gru")
+
+    tokens = [tf.TensorSpec((None, None), tf.int32, name="tokens")]
+    for opset in (13, 17):
+        save_keras(f"keras_lstm_opset{opset}", lstm, tokens, opset,
+                   "Keras text classifier: Embedding(50, 8) on int32 tokens [batch, seq], LSTM(8) "
+                   f"(last state), Dense + softmax. Opset {opset}.", ["rnn", "dims:symbolic_seq"])
+        save_keras(f"keras_gru_opset{opset}", gru, tokens, opset,
+                   "Keras text model: Embedding(50, 8) on int32 tokens [batch, seq], GRU(8) returning "
+                   f"sequences, GlobalMaxPooling1D, Dense. Opset {opset}.", ["rnn", "dims:symbolic_seq"])
+
+    def functional() -> Any:
+        img = keras.Input((8, 8, 4), name="pixels")
+        vec = keras.Input((6,), name="meta")
+        a = layers.Conv2D(6, 1, activation="relu")(img)
+        b = layers.Conv2D(6, 3, padding="same")(img)
+        s = layers.Add()([a, b])
+        c = layers.Concatenate(axis=-1)([s, img])
+        p = layers.GlobalAveragePooling2D()(c)
+        m = layers.Dense(10, activation="tanh")(vec)
+        joined = layers.Concatenate()([p, m])
+        r = layers.Reshape((4, 5))(joined)
+        r = layers.Dense(3)(r)
+        r = layers.Permute((2, 1))(r)
+        out = layers.Flatten()(r)
+        return keras.Model([img, vec], [out, p], name="functional")
+
+    two = [tf.TensorSpec((None, 8, 8, 4), tf.float32, name="pixels"),
+           tf.TensorSpec((None, 6), tf.float32, name="meta")]
+    for opset in (13, 17):
+        save_keras(f"keras_functional_opset{opset}", functional, two, opset,
+                   "Keras functional model with two inputs (NHWC pixels [batch, 8, 8, 4], meta [batch, 6]) "
+                   "and two outputs: Conv2D branches, Add, Concatenate (channels, then features), "
+                   f"GlobalAveragePooling2D, Reshape, Dense on 3-D, Permute, Flatten. Opset {opset}.",
+                   ["layout:nhwc", "multi_input", "multi_output"])
+
+    # --- tf.function with control flow ----------------------------------------------------------
+    tf.random.set_seed(0)
+    w_np = np.random.default_rng(2).normal(0, 0.5, (4, 4)).astype("float32")
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 4), tf.float32, name="x"),
+                                  tf.TensorSpec((), tf.int32, name="steps")])
+    def loop_cond(x: Any, steps: Any) -> Any:
+        w = tf.constant(w_np)  # made inside: a captured tensor would become a graph input
+
+        def body(i: Any, h: Any, acc: Any) -> Any:
+            h = tf.tanh(tf.matmul(h, w) + x)
+            return i + 1, h, acc + tf.reduce_sum(h, axis=1)
+
+        i0 = tf.constant(0)
+        _, h, acc = tf.while_loop(lambda i, h, acc: i < steps, body,
+                                  [i0, x, tf.zeros_like(x[:, 0])])
+        total = tf.reduce_mean(acc)
+        y = tf.cond(total > 0.0, lambda: h * 2.0, lambda: tf.concat([h[:, 2:], h[:, :2]], axis=1) - 1.0)
+        return tf.identity(y, name="y"), tf.identity(acc, name="acc")
+
+    for opset in (13, 17):
+        path = out_dir / f"tf_while_cond_opset{opset}.onnx"
+        tf2onnx.convert.from_function(loop_cond, input_signature=loop_cond.input_signature, opset=opset,
+                                      output_path=str(path))
+        models.append({"name": path.name, "opset": opset, "keras": False, "tags": ["control_flow"],
+                       "description": "tf.function: tf.while_loop for `steps` iterations "
+                       "(h = tanh(h @ W + x), "
+                       "a per-row running sum) -> Loop, then tf.cond on the mean -> If (one branch "
+                       f"rotates the columns by slicing and concat). x [batch, 4]. Opset {opset}."})
+
+    return {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__, "keras_version": _keras_version(),
+            "models": models, "notes": notes}
+
+
+def _keras_version() -> str:
+    from importlib.metadata import version
+
+    return version("keras")
+
+
+if __name__ == "__main__":
+    result = _export(Path(sys.argv[1]))
+    print(json.dumps(result))
