@@ -99,6 +99,33 @@ g (float[N, 3] x) => (float[N, 3] y)
     assert r.type_of("c") == tt("float", "N", 3)          # what flows on is what the model computes
 
 
+def test_graph_output_declaring_a_number_for_an_input_size_is_a_contradiction() -> None:
+    """onnxmltools' LightGBM classifier declares its label output int64[1] while it has one label
+    per input row: a graph output's number against a size that follows the graph inputs alone is
+    the traced example's size, reported and not taken (onnxruntime computes [N] and only warns).
+    An intermediate value's declared number still refines a symbol (test above), and so does an
+    output's number against a size the computation does not tie to the inputs."""
+    import numpy as np
+    import onnxruntime as ort
+
+    m = model("""
+g (float[N, 4] x, float[?, 2] z) => (int64[1] label, float[1, 4] y, int64[2, 10] w) {
+  ax = Constant<value = int64[1] {1}>()
+  s = ReduceSum<keepdims = 0>(x, ax)
+  label = Cast<to = 7>(s)
+  y = Relu(x)
+  w = NonZero(z)
+}""")
+    r = infer.infer_types(m)
+    got = {(c.value, c.declared, c.inferred) for c in r.contradictions}
+    assert got == {("label", "int64[1]", "int64[N]"), ("y", "float[1,4]", "float[N,4]")}
+    assert r.type_of("label") == tt("int64", "N")
+    assert r.type_of("w") == tt("int64", 2, 10)             # NonZero's count: data-dependent
+    sess = ort.InferenceSession(onnxlite.dumps(m), providers=["CPUExecutionProvider"])
+    label, y, _ = sess.run(None, {"x": np.ones((3, 4), np.float32), "z": np.ones((5, 2), np.float32)})
+    assert label.shape == (3,) and y.shape == (3, 4)
+
+
 def test_contradicting_numbers_and_prefer() -> None:
     m = model("""
 g (float[2, 3] x) => (float[2, 4] y) <float[5, 3] a> {

@@ -25,10 +25,19 @@ from onnxlite.infer import TensorType, parse_dim
 
 MODELS = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").glob("*.onnx"),
                  *(FIXTURES / "onnxscript").glob("*.onnx"), *(FIXTURES / "ortools").rglob("*.onnx"),
-                 *(FIXTURES / "hf").rglob("*.onnx")])
+                 *(FIXTURES / "hf").rglob("*.onnx"), *(FIXTURES / "tf").glob("*.onnx"),
+                 *(FIXTURES / "mltools").glob("*.onnx")])
 
 # What onnxlite leaves (partly) unknown, by model: a regression adds to this, a fix removes from it.
 KNOWN_MISSING: dict[str, set[str]] = {}
+# Graph outputs whose exporter declares a type the computation contradicts (onnxruntime computes the
+# inferred one and warns "Expected shape from model of {...} does not match actual shape"): onnxlite
+# must report them, and go on with what the model computes.
+KNOWN_CONTRADICTIONS: dict[str, set[str]] = {
+    "mltools/catboost_regressor.onnx": {"predictions"},  # declared [N], computed [N, 1]
+    "mltools/lightgbm_binary.onnx": {"label"},           # declared [1], computed [N]
+    "mltools/lightgbm_multiclass.onnx": {"label"},       # declared [1], computed [N]
+}
 RIGHT_FLOOR = 0.99  # share of all scored node outputs that must be right (issue 11's target)
 
 
@@ -55,7 +64,7 @@ def test_corpus_has_the_real_models() -> None:
                  "windows"):
         assert {f"torch/{stem}_torchscript.onnx", f"torch/{stem}_dynamo.onnx"} <= names
     assert "torch/script_rnn_torchscript.onnx" in names
-    assert {n for n in names if "_opset" in n} == {
+    assert {n for n in names if "_opset" in n and n.startswith("torch/")} == {
         "torch/bert_torchscript_opset11.onnx", "torch/mobilenet_torchscript_opset9.onnx",
         "torch/rnn_torchscript_opset9.onnx", "torch/unet_torchscript_opset11.onnx",
         "torch/yolo_head_torchscript_opset11.onnx"}
@@ -66,7 +75,7 @@ def test_corpus_has_the_real_models() -> None:
 def test_real_model_inferred_as_onnxruntime_computes(path: Path) -> None:
     s, result = _score(path)
     assert s.wrong_cases == []
-    assert result.contradictions == []
+    assert {c.value for c in result.contradictions} == KNOWN_CONTRADICTIONS.get(_id(path), set())
     missing = {c.split(":", 1)[1].split(" (", 1)[0] for c in s.missing_cases}
     assert missing == KNOWN_MISSING.get(_id(path), set()), s.missing_cases
     assert s.total == len(_prepared(path).outputs) > 0

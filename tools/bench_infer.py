@@ -99,7 +99,8 @@ def real(listing: str | None, paths: list[str]) -> int:
     else:
         found = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").glob("*.onnx"),
                         *(FIXTURES / "onnxscript").glob("*.onnx"), *(FIXTURES / "ortools").rglob("*.onnx"),
-                        *(FIXTURES / "hf").rglob("*.onnx")])
+                        *(FIXTURES / "hf").rglob("*.onnx"), *(FIXTURES / "tf").glob("*.onnx"),
+                        *(FIXTURES / "mltools").glob("*.onnx")])
         models = [(p, p.relative_to(FIXTURES).as_posix()) for p in found]
     ours_all, onnx_all = scoring.RealScore(), scoring.RealScore()
     t_ours = t_onnx = 0.0

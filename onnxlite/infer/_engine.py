@@ -135,6 +135,7 @@ class Engine:
         self._fresh = 0
         self._taken: set[str] | None = None  # unk_K dim_params the model declares: read on first use
         self.fresh_names: set[str] = set()
+        self.input_symbols: set[str] = set()  # the sizes the caller picks: main-graph input dims
         self.functions = {(f.domain, f.name, f.overload): f for f in model.proto.functions}
         self.fn_stack: list[tuple[str, str, str]] = []
         self.depth = 0
@@ -197,6 +198,10 @@ class Engine:
             if vi.name in self.input_shapes:
                 declared = self._override(vi.name, declared)
             frame.types[vi.name] = declared
+            if isinstance(declared, TensorType) and declared.shape is not None:
+                for d in declared.shape:
+                    if isinstance(d, Expr):
+                        self.input_symbols |= free_symbols(d)
         self.run_graph(frame, inputs_set=True)
 
     def _override(self, name: str, declared: TypeLike | None) -> TypeLike:
@@ -423,6 +428,8 @@ class Engine:
         if t is None:
             return declared, None
         merged, conflict = self.merge_declared(declared, t)
+        if not conflict and frame.parent is None and frame.proto is self.model.proto.graph:
+            conflict = self._pins_input_size(name, declared, t)
         if conflict:
             if self.recording:
                 self.contradictions[(frame.path, name)] = Contradiction(
@@ -430,6 +437,23 @@ class Engine:
             return t, value
         # a declaration refining a sequence's element type does not change that it is empty
         return merged, value if merged == t or isinstance(merged, SequenceType) else None
+
+    def _pins_input_size(self, name: str, declared: TypeLike, inferred: TypeLike) -> bool:
+        """A main-graph output declared with a number where the computation gives a size that
+        follows the graph inputs' free sizes alone (the caller picks those): the exporter wrote the
+        size of its traced example (onnxmltools' LightGBM label: [1] for [N]). Such a declaration
+        refines nothing; it contradicts every other input size."""
+        if not self.input_symbols or not isinstance(declared, TensorType) or \
+                not isinstance(inferred, TensorType) or declared.shape is None or inferred.shape is None:
+            return False
+        if name not in {o.name for o in self.model.proto.graph.output}:
+            return False
+        for d, i in zip(declared.shape, inferred.shape, strict=False):
+            if isinstance(d, int) and isinstance(i, Expr):
+                syms = free_symbols(i)
+                if syms and syms <= self.input_symbols:
+                    return True
+        return False
 
     def merge_declared(self, declared: TypeLike, inferred: TypeLike) -> tuple[TypeLike, bool]:
         """(the refined type, whether they contradict)."""
