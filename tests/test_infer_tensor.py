@@ -302,6 +302,38 @@ g (float[B, S] audio, float[4, 1, 10] w1, float[4, 4, 3] w2, float[4, 4, 3] w3) 
   target = Concat<axis = 0>(b, two, t)
   heads = Reshape(frames, target)
 }""", {"B": 2, "S": 403}),
+    # DINOv2's TorchScript export sizes its position grid as int(num_positions ** 0.5): Pow on float
+    # constants, then Cast; the float arithmetic is rounded to float32 as the runtime does
+    # (sqrt(2) * sqrt(2) is 2 in float32, above 2 in double: Ceil tells them apart)
+    "float_constant_arithmetic_sizes": Case(13, """
+g (float[N, 16] x) => (y, z, w) {
+  sixteen = Constant<value = float {16.0}>()
+  half = Constant<value = float {0.5}>()
+  r = Pow(sixteen, half)
+  ri = Cast<to = 7>(r)
+  zero = Constant<value = int64[1] {0}>()
+  ru = Unsqueeze(ri, zero)
+  m1 = Constant<value = int64[1] {-1}>()
+  shape = Concat<axis = 0>(m1, ru, ru)
+  y = Reshape(x, shape)
+  two = Constant<value = float {2.0}>()
+  s = Sqrt(two)
+  ss = Mul(s, s)
+  c = Ceil(ss)
+  ci = Cast<to = 7>(c)
+  cu = Unsqueeze(ci, zero)
+  z = ConstantOfShape(cu)
+  ten = Constant<value = float {10.0}>()
+  three = Constant<value = float {3.0}>()
+  q = Div(ten, three)
+  f = Floor(q)
+  a = Add(f, half)
+  n = Neg(a)
+  b = Abs(n)
+  bi = Cast<to = 7>(b)
+  bu = Unsqueeze(bi, zero)
+  w = ConstantOfShape(bu)
+}""", {"N": 2}),
 }
 
 _NP = {DataType.FLOAT: np.float32, DataType.INT64: np.int64, DataType.INT32: np.int32,
@@ -404,6 +436,7 @@ def _types(name: str) -> dict[str, str]:
     ("position_table_sliced_to_the_sequence", {"y": "float[B,S,8]", "heads": "float[B,S,2,4]"}),
     ("strided_convs_and_the_folded_frame_count", {"frames": "float[B,4,S//20 - 1]",
                                                   "heads": "float[B,2,2,S//20 - 1]"}),
+    ("float_constant_arithmetic_sizes", {"y": "float[N,4,4]", "z": "float[2]", "w": "float[3]"}),
     ("linear_attention_27_gqa", {"o": "float[B,T,32]", "st": "float[B,4,8,4]"}),
     ("causal_conv_with_state_27", {"y": "float[B,C,L]", "st": "float[B,C,3]", "y2": "float[B,C,L]",
                                    "st2": "float[B,C,3]"}),

@@ -1,10 +1,13 @@
 """Elementwise ops (https://onnx.ai/onnx/operators/): unary math and activations, binary
 arithmetic, logic and comparisons with numpy broadcasting, the variadic Sum/Max/Min/Mean, Where,
 Clip, Dropout, the softmax family, Cast/CastLike. Integer arithmetic runs on known values, so
-shape computations (Shape -> Mul -> Concat) stay exact."""
+shape computations (Shape -> Mul -> Concat) stay exact; so does arithmetic on small known float
+tensors, rounded to the element type (TorchScript's int(n ** 0.5) -> Pow, Cast)."""
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +22,7 @@ from onnxlite.infer._ops._util import (
 )
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Expr, _nonneg, _nonpos, add, dim_max, dim_min, floordiv, mod, sub
-from onnxlite.infer._types import Known
+from onnxlite.infer._types import MAX_FLOAT_KNOWN, Known
 
 _SAME = [
     "Abs", "Neg", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
@@ -43,6 +46,58 @@ def _abs(x: Any) -> Any:
 _UNARY_VALUES: dict[str, Callable[[Any], Any]] = {"Neg": _neg, "Abs": _abs}
 
 
+# --- known float values ---------------------------------------------------------------------------
+
+_ROUNDING = {DataType.FLOAT: "f", DataType.FLOAT16: "e"}
+
+
+def _rounded(x: float, dtype: DataType | None) -> float | None:
+    """``x`` (a double) rounded to ``dtype``'s precision, None when it cannot be: float32 and
+    float16 by packing (exact for + - * / and sqrt, whose double result rounds once more
+    correctly), double as is, other float types not tracked."""
+    if dtype == DataType.DOUBLE:
+        return x
+    fmt = _ROUNDING.get(dtype)  # type: ignore[arg-type]
+    if fmt is None:
+        return None
+    try:
+        return float(struct.unpack(fmt, struct.pack(fmt, x))[0])
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _float_op(op: Callable[..., Any], dtype: DataType | None) -> Callable[..., Any]:
+    """``op`` on plain numbers (no symbols, no booleans) in double, rounded to ``dtype``; None
+    otherwise (complex results of Pow, domain errors)."""
+    def fn(*xs: Any) -> Any:
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs):
+            return None
+        try:
+            r = op(*(float(x) for x in xs))
+        except (ArithmeticError, ValueError):
+            return None
+        return _rounded(r, dtype) if isinstance(r, (int, float)) else None
+    return fn
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+_FLOAT_UNARY: dict[str, Callable[[float], Any]] = {
+    "Neg": lambda x: -x, "Abs": abs, "Sqrt": math.sqrt, "Reciprocal": lambda x: 1.0 / x, "Floor": _floor,
+    "Ceil": _ceil,
+}
+_FLOAT_BINARY: dict[str, Callable[[float, float], Any]] = {
+    "Add": lambda a, b: a + b, "Sub": lambda a, b: a - b, "Mul": lambda a, b: a * b,
+    "Div": lambda a, b: a / b, "Pow": lambda a, b: a ** b,
+}
+
+
 @register_rule("Identity")
 def _identity(ctx: Context) -> None:
     """Any type (tensors, sequences, optionals since opset 14/16), value included."""
@@ -61,6 +116,11 @@ def _same(ctx: Context) -> None:
     out = None
     if value is not None and fn is not None and x.dtype in INT_TYPES:
         data = [fn(v) for v in value.data]
+        if all(d is not None for d in data):
+            out = Known(value.shape, tuple(data))
+    elif value is not None and x.dtype in FLOAT_TYPES and ctx.op_type in _FLOAT_UNARY:
+        op = _float_op(_FLOAT_UNARY[ctx.op_type], x.dtype)
+        data = [op(v) for v in value.data]
         if all(d is not None for d in data):
             out = Known(value.shape, tuple(data))
     ctx.set_output(0, x, out)
@@ -157,7 +217,7 @@ def _values(ctx: Context, fn: Callable[..., Any] | None, shape: tuple[Any, ...],
         data = broadcast_values(fn, vals, dims)  # type: ignore[arg-type]
     except (ArithmeticError, TypeError):
         return None
-    if data is None:
+    if data is None or (dtype in FLOAT_TYPES and len(data) > MAX_FLOAT_KNOWN):
         return None
     if dtype in INT_TYPES:
         data = [wrap_int(d, dtype) if isinstance(d, int) and not isinstance(d, bool) else d for d in data]
@@ -179,15 +239,29 @@ def _binary(ctx: Context, out_dtype: DataType | None, fn: Callable[..., Any] | N
 @register_rule(["Add", "Sub", "Mul", "Div", "Mod", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor"])
 def _arith(ctx: Context) -> None:
     dtype = ctx.tensor(0).dtype
+    if dtype in FLOAT_TYPES and ctx.op_type in _FLOAT_BINARY:
+        _binary(ctx, dtype, _float_op(_FLOAT_BINARY[ctx.op_type], dtype), False)
+        return
     fn = _BINARY_INT.get(ctx.op_type) if dtype in INT_TYPES else None
     if ctx.op_type == "Mod" and ctx.attr("fmod", 0):
         fn = None
     _binary(ctx, dtype, fn, True)
 
 
+def _int_pow(a: Any, b: Any) -> Any:
+    """An integer base to a known non-negative integer exponent (the output has the base's type)."""
+    if isinstance(a, int) and not isinstance(a, bool) and isinstance(b, int) and not isinstance(b, bool) \
+            and 0 <= b <= 64:
+        return a ** b
+    return None
+
+
 @register_rule("Pow")
 def _pow(ctx: Context) -> None:
-    _binary(ctx, ctx.tensor(0).dtype, None, False)
+    dtype = ctx.tensor(0).dtype
+    fn = _float_op(_FLOAT_BINARY["Pow"], dtype) if dtype in FLOAT_TYPES else _int_pow if dtype in INT_TYPES \
+        else None
+    _binary(ctx, dtype, fn, False)
 
 
 @register_rule(["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"])
