@@ -103,6 +103,19 @@ g (float[N, 6] x, int64[2] s, float[N, 0] z) => (a, b, z1, z2) {
   zs = Constant<value = int64[2] {0, 0}>()
   z1, z2 = Split<axis = 1>(z, zs)
 }""", {"N": 2}, free={"a": (1,), "b": (1,)}, ints=(3, 4)),
+    "split_of_tracked_vectors": Case(13, """
+g (float[N, C, H, W] x) => (y, z) {
+  sh = Shape(x)
+  nc, hw = Split<axis = 0>(sh)
+  t = Concat<axis = 0>(hw, nc)
+  y = Reshape(x, t)
+  p = Constant<value = int64[8] {0, 0, 1, 0, 0, 2, 0, 1}>()
+  p0, p1, p2, p3, p4, p5, p6, p7 = Split(p)
+  q = Concat<axis = 0>(p0, p3, p1, p2, p4, p7, p5, p6)
+  s = Constant<value = int64[2] {3, 5}>()
+  r0, r1 = Split(q, s)
+  z = Pad(x, q)
+}""", {"N": 2, "C": 3, "H": 4, "W": 5}),
     "pad_attribute_2": Case(2, """
 g (float[N, C] x) => (y) {
   y = Pad<pads = [0, 1, 2, 3], mode = "constant">(x)

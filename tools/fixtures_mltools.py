@@ -14,6 +14,7 @@ batch dim. lightgbm, xgboost, catboost and onnxmltools are generation-only depen
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,15 @@ def _build(root: Path, tmp: Path) -> SectionResult:
     diab_x = diab_x[:, :6]
 
     def add(name: str, model: onnx.ModelProto, producer: str, description: str, tags: list[str]) -> None:
+        # the same file every run: onnxmltools names the graph with a random uuid, CatBoost records
+        # when it trained and a random model guid
+        if re.fullmatch(r"[0-9a-f]{32}", model.graph.name):
+            model.graph.name = name
+        for prop in model.metadata_props:
+            if prop.key == "train_finish_time":
+                prop.value = "2000-01-01T00:00:00Z"
+            elif prop.key == "model_guid":
+                prop.value = "00000000-00000000-00000000-00000000"
         rel = f"mltools/{name}.onnx"
         _save(model, root / rel)
         size = (root / rel).stat().st_size
@@ -114,6 +124,14 @@ def _build(root: Path, tmp: Path) -> SectionResult:
         "LGBMRegressor, 5 trees of depth <= 3 on 6 diabetes features: TreeEnsembleRegressor, [N, 1].",
         ["exporter:onnxmltools", "lib:lightgbm"])
 
+    with _quiet():
+        lgb_pois = lightgbm.LGBMRegressor(objective="poisson", **lgb_kw).fit(diab_x, diab_y)
+        m = onnxmltools.convert_lightgbm(lgb_pois, initial_types=types(6), target_opset=OPSET, split=2)
+    add("lightgbm_poisson_split", m, f"{mlt} (lightgbm {lgb_v})",
+        "LGBMRegressor with the poisson objective, converted with split=2 (the trees in several "
+        "TreeEnsembleRegressor nodes summed in double precision, then Exp).",
+        ["exporter:onnxmltools", "lib:lightgbm"])
+
     # --- XGBoost -------------------------------------------------------------------------------
     xgb_v = xgboost.__version__
     xgb_kw = {"n_estimators": 4, "max_depth": 3, "random_state": 0, "n_jobs": 1}
@@ -135,6 +153,14 @@ def _build(root: Path, tmp: Path) -> SectionResult:
     add("xgboost_regressor", m, f"{mlt} (xgboost {xgb_v})",
         "XGBRegressor, 4 trees of depth <= 3 on 6 diabetes features: TreeEnsembleRegressor.",
         ["exporter:onnxmltools", "lib:xgboost"])
+
+    with _quiet():
+        xgb_rf = xgboost.XGBRFClassifier(n_estimators=3, max_depth=2, random_state=0, n_jobs=1)
+        xgb_rf.fit(iris_x, iris_y)
+        m = onnxmltools.convert_xgboost(xgb_rf, initial_types=types(4), target_opset=13)
+    add("xgboost_rf_multiclass_opset13", m, f"{mlt} (xgboost {xgb_v})",
+        "XGBRFClassifier (random forest mode: 3 parallel trees per class, depth <= 2) on iris, "
+        "converted at opset 13.", ["exporter:onnxmltools", "lib:xgboost"])
 
     # --- CatBoost, its own exporter -------------------------------------------------------------
     cb_v = catboost.__version__

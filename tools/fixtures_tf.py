@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,61 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PYTHON = "/work/venvtf/bin/python"
+
+
+_DEDUP = re.compile(r"const_[A-Za-z]+(_[A-Za-z]+)*__\d+")
+
+
+def _canonical_constants(model: Any) -> Any:
+    """tf2onnx merges equal constants and keeps one of their names in an order that changes run
+    to run (const_starts__183 or const_axes__187): those initializers are renamed const_K by
+    first use and listed in that order, so that the file is the same every run."""
+    graph = model.graph
+    uses: list[str] = []
+
+    def walk(g: Any) -> None:
+        for n in g.node:
+            uses.extend(n.input)
+            for a in n.attribute:
+                if a.HasField("g"):
+                    walk(a.g)
+                for sub in a.graphs:
+                    walk(sub)
+
+    walk(graph)
+    dedup = {i.name for i in graph.initializer if _DEDUP.fullmatch(i.name)}
+    order = list(dict.fromkeys(u for u in uses if u in dedup))
+    order += sorted(dedup - set(order))
+    taken = {i.name for i in graph.initializer} | set(uses)
+    new: dict[str, str] = {}
+    k = 0
+    for old in order:
+        while f"const_{k}" in taken:
+            k += 1
+        new[old] = f"const_{k}"
+        k += 1
+
+    def rename(g: Any) -> None:
+        for n in g.node:
+            n.input[:] = [new.get(v, v) for v in n.input]
+            for a in n.attribute:
+                if a.HasField("g"):
+                    rename(a.g)
+                for sub in a.graphs:
+                    rename(sub)
+        for o in g.output:
+            o.name = new.get(o.name, o.name)
+
+    rename(graph)
+    rank = {name: r for r, name in enumerate(order)}
+    inits = list(graph.initializer)
+    kept = [i for i in inits if i.name not in dedup]
+    moved = sorted((i for i in inits if i.name in dedup), key=lambda i: rank[i.name])
+    for i in moved:
+        i.name = new[i.name]
+    del graph.initializer[:]
+    graph.initializer.extend([*kept, *moved])
+    return model
 
 
 def build(root: Path) -> Any:
@@ -49,7 +105,7 @@ def build(root: Path) -> Any:
         producer = f"tf2onnx {report['tf2onnx']} (tensorflow {report['tensorflow']})"
         out = []
         for item in report["models"]:
-            model = onnx.load(str(Path(tmp) / item["name"]))
+            model = _canonical_constants(onnx.load(str(Path(tmp) / item["name"])))
             rel = f"tf/{item['name']}"
             _save(model, root / rel)
             size = (root / rel).stat().st_size
@@ -208,6 +264,101 @@ def _export(out_dir: Path) -> dict[str, Any]:
                        "(h = tanh(h @ W + x), "
                        "a per-row running sum) -> Loop, then tf.cond on the mean -> If (one branch "
                        f"rotates the columns by slicing and concat). x [batch, 4]. Opset {opset}."})
+
+    # --- more layer families ---------------------------------------------------------------------
+    def mobile() -> Any:
+        x = inp = keras.Input((None, None, 3), name="image")  # any height and width
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+        x = layers.Conv2D(8, 3, strides=2, padding="valid", activation="relu6")(x)
+        x = layers.DepthwiseConv2D(3, padding="same", depth_multiplier=1)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("swish")(x)
+        y = layers.SeparableConv2D(8, 3, padding="same", activation="relu")(x)
+        y = layers.Add()([x, y])
+        u = layers.Conv2DTranspose(4, 3, strides=2, padding="same")(y)
+        u = layers.UpSampling2D(2, interpolation="bilinear")(u)
+        u = layers.Cropping2D(((1, 1), (2, 0)))(u)
+        p = layers.GlobalMaxPooling2D()(y)
+        p = layers.Dropout(0.2)(p)
+        p = layers.Dense(5, activation="sigmoid")(p)
+        return keras.Model(inp, [p, u], name="mobile")
+
+    for opset in (13, 17):
+        save_keras(f"keras_mobile_opset{opset}", mobile, [tf.TensorSpec((None, None, None, 3), tf.float32,
+                                                                        name="image")], opset,
+                   "Keras MobileNet-like model on NHWC images of any batch, height and width: "
+                   "ZeroPadding2D, strided Conv2D + relu6, DepthwiseConv2D, BatchNormalization, swish, "
+                   "SeparableConv2D, Add, Conv2DTranspose, bilinear UpSampling2D, Cropping2D, "
+                   f"GlobalMaxPooling2D, Dense + sigmoid; two outputs. Opset {opset}.",
+                   ["layout:nhwc", "dims:symbolic_hw", "multi_output"])
+
+    def transformer() -> Any:
+        tok = keras.Input((None,), dtype="int32", name="tokens")
+        x = layers.Embedding(40, 16)(tok)
+        pos = layers.Lambda(lambda t: tf.range(tf.shape(t)[1]))(tok)
+        x = x + layers.Embedding(32, 16)(pos)
+        a = layers.MultiHeadAttention(num_heads=2, key_dim=8)(x, x, use_causal_mask=True)
+        x = layers.LayerNormalization(epsilon=1e-6)(x + a)
+        f = layers.Dense(32, activation="gelu")(x)
+        f = layers.Dense(16)(f)
+        x = layers.LayerNormalization(epsilon=1e-6)(x + f)
+        cls = layers.Dense(4)(layers.GlobalAveragePooling1D()(x))
+        return keras.Model(tok, [x, cls], name="transformer")
+
+    for opset in (13, 17):
+        save_keras(f"keras_transformer_opset{opset}", transformer, tokens, opset,
+                   "Keras transformer encoder block on int32 tokens [batch, seq]: token + position "
+                   "Embedding (tf.range over tf.shape), MultiHeadAttention (2 heads, causal mask: "
+                   "einsum projections), LayerNormalization, Dense + gelu, GlobalAveragePooling1D. "
+                   f"Opset {opset}.", ["attention", "dims:symbolic_seq", "multi_output"])
+
+    def bilstm() -> Any:
+        inp = keras.Input((None, 6), name="series")
+        x = layers.Masking(0.0)(inp)
+        x = layers.Bidirectional(layers.LSTM(6, return_sequences=True))(x)
+        x = layers.Conv1D(5, 3, padding="causal", dilation_rate=2)(x)
+        x = layers.TimeDistributed(layers.Dense(3))(x)
+        x = layers.Bidirectional(layers.GRU(4), merge_mode="sum")(x)
+        return keras.Model(inp, x, name="bilstm")
+
+    save_keras("keras_bilstm_opset15", bilstm, [tf.TensorSpec((None, None, 6), tf.float32, name="series")],
+               15, "Keras sequence model on float series [batch, time, 6]: Masking, bidirectional LSTM "
+               "returning sequences, causal dilated Conv1D, TimeDistributed Dense, bidirectional GRU "
+               "(merge sum). Opset 15.", ["rnn", "dims:symbolic_seq"])
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 6), tf.float32, name="scores"),
+                                  tf.TensorSpec((None,), tf.int64, name="ids"),
+                                  tf.TensorSpec((None, None, 3), tf.float32, name="pixels")])
+    def tensor_ops(scores: Any, ids: Any, pixels: Any) -> Any:
+        top_v, top_i = tf.math.top_k(scores, k=3)
+        best = tf.argmax(scores, axis=-1)
+        hot = tf.one_hot(best, depth=6, dtype=tf.float32)
+        cum = tf.cumsum(scores, axis=1, exclusive=True)
+        picked = tf.gather(scores, tf.math.floormod(ids, tf.shape(scores, out_type=tf.int64)[0]))
+        positive = tf.boolean_mask(scores, scores > 0.0)  # data-dependent length
+        where = tf.where(scores > 0.5)  # [count, 2] indices
+        tiled = tf.tile(scores[:, :2], [1, 3])
+        n = tf.shape(scores)[0]
+        flat = tf.reshape(scores, [n * 2, -1])
+        resized = tf.image.resize(pixels[None], (8, 8), method="nearest")[0]
+        seg = tf.math.unsorted_segment_sum(scores, tf.math.floormod(ids[:1] * 0 + tf.range(
+            tf.shape(scores, out_type=tf.int64)[0]), 2), num_segments=2)
+        clipped = tf.clip_by_value(scores, -0.5, 0.5)
+        sq = tf.squeeze(tf.expand_dims(scores, 1), axis=1)
+        mean, var = tf.nn.moments(scores, axes=[0])
+        return {"top_v": top_v, "top_i": top_i, "hot": hot, "cum": cum, "picked": picked,
+                "positive": positive, "where": where, "tiled": tiled, "flat": flat, "resized": resized,
+                "seg": seg, "clipped": clipped + sq, "moments": mean + var}
+
+    for opset in (13, 17):
+        path = out_dir / f"tf_tensor_ops_opset{opset}.onnx"
+        tf2onnx.convert.from_function(tensor_ops, input_signature=tensor_ops.input_signature, opset=opset,
+                                      output_path=str(path))
+        models.append({"name": path.name, "opset": opset, "keras": False, "tags": ["data_dependent"],
+                       "description": "tf.function over raw TensorFlow ops: top_k, argmax, one_hot, "
+                       "exclusive cumsum, gather, boolean_mask and where (data-dependent sizes), tile, "
+                       "reshape by tf.shape, nearest image resize, unsorted_segment_sum, clip_by_value, "
+                       f"squeeze / expand_dims, moments; inputs of symbolic sizes. Opset {opset}."})
 
     return {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__, "keras_version": _keras_version(),
             "models": models, "notes": notes}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim, Expr, floordiv
-from onnxlite.infer._types import TensorType
+from onnxlite.infer._types import Known, TensorType
 
 
 def _set_split(ctx: Context, x: TensorType, axis: int, sizes: Sequence[Dim] | None) -> None:
@@ -16,15 +16,26 @@ def _set_split(ctx: Context, x: TensorType, axis: int, sizes: Sequence[Dim] | No
     not known: a fresh symbol, unless the dim is 0 or there is one output)."""
     assert x.shape is not None
     d = x.shape[axis]
+    v = ctx.value(0)  # a tracked vector (tf2onnx splits pads and shapes) splits into tracked parts
+    parts = v is not None and len(v.shape) == 1 and sizes is not None and \
+        all(isinstance(s, int) for s in sizes)
+    start = 0
     for k in range(ctx.num_outputs):
         shape = list(x.shape)
+        value = None
         if sizes is not None:
             shape[axis] = sizes[k]
+            if parts:
+                assert v is not None
+                n = int(sizes[k])
+                value = Known((n,), v.data[start:start + n])
+                start += n
         elif d == 0 or ctx.num_outputs == 1:
             shape[axis] = d  # sizes are >= 0 and add up to the dim
+            value = v
         else:
             shape[axis] = ctx.fresh()
-        ctx.set_tensor(k, x.dtype, shape)
+        ctx.set_tensor(k, x.dtype, shape, value)
 
 
 def _check_sizes(ctx: Context, d: Dim, sizes: Sequence[Dim]) -> None:
