@@ -305,6 +305,23 @@ def test_absurd_declared_input_types_are_a_clear_error() -> None:
         infer.infer_types(_onnx_model(g))
 
 
+@pytest.mark.parametrize("op", ["ConstantOfShape", "Reshape", "Expand", "MaxUnpool"])
+def test_a_rank_read_from_a_huge_shape_input_fails_the_node_at_once(op: str) -> None:
+    """A shape input declared int64[10**12] (a fuzzed file; the check stage once built 10**12
+    fresh symbols): the output's rank is over MAX_RANK, the node fails, nothing is allocated."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])
+    shape = helper.make_tensor_value_info("s", TensorProto.INT64, [10**12])
+    args = {"ConstantOfShape": ["s"], "MaxUnpool": ["x", "i", "s"]}.get(op, ["x", "s"])
+    node = helper.make_node(op, args, ["y"], **({"kernel_shape": [2, 2]} if op == "MaxUnpool" else {}))
+    inputs = [x, shape, helper.make_tensor_value_info("i", TensorProto.INT64, [1, 1, 2, 2])]
+    g = helper.make_graph([node], "g", inputs, [helper.make_empty_tensor_value_info("y")])
+    r = infer.infer_types(_onnx_model(g))
+    assert r.type_of("y") is None or r.type_of("y").shape is None  # type: ignore[union-attr]
+    assert any("rank 1000000000000 is over 256" in u.reason for u in r.unknown), r.unknown
+
+
 def test_absurd_value_info_is_ignored_not_trusted() -> None:
     from onnx import TensorProto, helper
 

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from onnxlite.dtypes import DataType
 from onnxlite.infer._sym import Dim, Expr, capped, mul
-from onnxlite.infer._types import MAX_DIM, MAX_KNOWN, Known, SequenceType, TensorType, TypeLike
+from onnxlite.infer._types import MAX_DIM, MAX_KNOWN, MAX_RANK, Known, SequenceType, TensorType, TypeLike
 from onnxlite.versions import normalize_domain
 
 if TYPE_CHECKING:
@@ -207,6 +207,13 @@ class Context:
     def fresh(self) -> Expr:
         """A new symbol (``unk_K``) for a size nothing can name."""
         return self._engine.fresh()  # type: ignore[no-any-return]
+
+    def fresh_dims(self, n: int) -> list[Expr]:
+        """``n`` new symbols: the dims of an output whose rank is known but none of its sizes
+        (a rank read from data, e.g. the length of a shape input, fails the node past MAX_RANK)."""
+        if n > MAX_RANK:
+            self.fail(f"rank {n} is over {MAX_RANK}")
+        return [self.fresh() for _ in range(n)]
 
     def set_output(self, i: int, t: TypeLike | None, value: Known | None = None) -> None:
         """Set output ``i``'s type (and tracked value); outputs past the node's end are ignored."""

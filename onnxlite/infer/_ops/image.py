@@ -207,7 +207,7 @@ def _col2im(ctx: Context) -> None:
         ishape = getattr(it, "shape", None)
         if ishape is None or len(ishape) != 1 or not isinstance(ishape[0], int):
             ctx.unknown("image_shape (input 1) is not known")
-        ctx.set_tensor(0, dtype, [xs[0], channels, *[ctx.fresh() for _ in range(ishape[0])]])
+        ctx.set_tensor(0, dtype, [xs[0], channels, *ctx.fresh_dims(ishape[0])])
         return
     ctx.set_tensor(0, dtype, [xs[0], channels, *image])
 

@@ -59,7 +59,7 @@ def _max_unpool(ctx: Context) -> None:
             out = ctx.input_type(2)
             rank = getattr(out, "shape", None)
             if rank is not None and len(rank) == 1 and isinstance(rank[0], int):
-                ctx.set_tensor(0, dtype, [ctx.fresh() for _ in range(rank[0])])
+                ctx.set_tensor(0, dtype, ctx.fresh_dims(rank[0]))
                 return
             ctx.unknown("output_shape (input 2) is not known")
         ctx.set_tensor(0, dtype, given)

@@ -110,7 +110,7 @@ def _reshape(ctx: Context) -> None:
     if target is None:
         s = ctx.tensor(1).shape
         if s is not None and len(s) == 1 and isinstance(s[0], int):
-            ctx.set_tensor(0, x.dtype, [ctx.fresh() for _ in range(s[0])])
+            ctx.set_tensor(0, x.dtype, ctx.fresh_dims(s[0]))
         else:
             ctx.set_tensor(0, x.dtype, None)
         return
@@ -383,7 +383,7 @@ def _expand(ctx: Context) -> None:
         s = ctx.tensor(1).shape
         if s is not None and len(s) == 1 and isinstance(s[0], int) and x.shape is not None:
             rank = max(s[0], len(x.shape))
-            ctx.set_tensor(0, x.dtype, [ctx.fresh() for _ in range(rank)])
+            ctx.set_tensor(0, x.dtype, ctx.fresh_dims(rank))
         else:
             ctx.set_tensor(0, x.dtype, None)
         return
@@ -432,7 +432,7 @@ def _constant_of_shape(ctx: Context) -> None:
     if shape is None:
         s = ctx.tensor(0).shape
         if s is not None and len(s) == 1 and isinstance(s[0], int):
-            ctx.set_tensor(0, dtype, [ctx.fresh() for _ in range(s[0])])
+            ctx.set_tensor(0, dtype, ctx.fresh_dims(s[0]))
         else:
             ctx.set_tensor(0, dtype, None)
         return
