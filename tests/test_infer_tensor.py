@@ -347,6 +347,21 @@ g (float[N, 16] x) => (y, z, w) {
   bu = Unsqueeze(bi, zero)
   w = ConstantOfShape(bu)
 }""", {"N": 2}),
+    # XLNet's relative positions: arange(klen, -qlen, -1) over the sequence length, counting down
+    "range_counting_down": Case(13, """
+g (int64[B, S] ids) => (down, by3, none) {
+  sh = Shape(ids)
+  one = Constant<value = int64[1] {1}>()
+  s1 = Gather<axis = 0>(sh, one)
+  s = Squeeze(s1)
+  ns = Neg(s)
+  m1 = Constant<value = int64 {-1}>()
+  down = Range(s, ns, m1)
+  zero = Constant<value = int64 {0}>()
+  m3 = Constant<value = int64 {-3}>()
+  by3 = Range(s, zero, m3)
+  none = Range(zero, s, m1)
+}""", {"B": 2, "S": 7}),
 }
 
 _NP = {DataType.FLOAT: np.float32, DataType.INT64: np.int64, DataType.INT32: np.int32,
@@ -449,6 +464,7 @@ def _types(name: str) -> dict[str, str]:
     ("position_table_sliced_to_the_sequence", {"y": "float[B,S,8]", "heads": "float[B,S,2,4]"}),
     ("strided_convs_and_the_folded_frame_count", {"frames": "float[B,4,S//20 - 1]",
                                                   "heads": "float[B,2,2,S//20 - 1]"}),
+    ("range_counting_down", {"down": "int64[2*S]", "by3": "int64[(S + 2)//3]", "none": "int64[0]"}),
     ("float_constant_arithmetic_sizes", {"y": "float[N,4,4]", "z": "float[2]", "w": "float[3]"}),
     ("linear_attention_27_gqa", {"o": "float[B,T,32]", "st": "float[B,4,8,4]"}),
     ("causal_conv_with_state_27", {"y": "float[B,C,L]", "st": "float[B,C,3]", "y2": "float[B,C,L]",

@@ -465,8 +465,11 @@ def _range(ctx: Context) -> None:
             out = Known((n,), tuple(range(int(start), int(limit), int(delta))))
         ctx.set_tensor(0, dtype, [n], out)
         return
-    if all(is_symbolic_int(v) for v in (start, limit, delta)) and isinstance(delta, int) and delta > 0:
-        n = dim_max(floordiv(limit - start + delta - 1, delta), 0)
+    if all(is_symbolic_int(v) for v in (start, limit, delta)) and isinstance(delta, int) and delta != 0:
+        # max(ceil((limit - start) / delta), 0); counting down (XLNet's arange(klen, -qlen, -1)) is
+        # counting up from limit to start by -delta
+        span, step = (limit - start, delta) if delta > 0 else (start - limit, -delta)
+        n = dim_max(floordiv(span + step - 1, step), 0)
         ctx.set_tensor(0, dtype, [n])
         return
     ctx.set_tensor(0, dtype, [ctx.fresh()])
