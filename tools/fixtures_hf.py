@@ -243,7 +243,7 @@ def _models(torch: Any, transformers: Any) -> list[_HFModel]:
             (ids, mask, torch.zeros_like(ids)), ["input_ids", "attention_mask", "token_type_ids"],
             ["last_hidden_state", "pooler_output"],
             {n: by_seq for n in ("input_ids", "attention_mask", "token_type_ids")},
-            {"inputs": ({0: bsz, 1: seq}, {0: bsz, 1: seq}, {0: bsz, 1: seq})}, old_opsets=(11,)),
+            {"inputs": ({0: bsz, 1: seq}, {0: bsz, 1: seq}, {0: bsz, 1: seq})}),
         _HFModel(
             "distilbert", "DistilBertModel (dim 16, 2 layers, 2 heads) with input_ids and attention_mask "
             "(batch, seq): no token types, position ids from a Range over the sequence length.",
@@ -267,6 +267,17 @@ def _models(torch: Any, transformers: Any) -> list[_HFModel]:
             (ids, mask), ["input_ids", "attention_mask"], ["last_hidden_state"],
             {n: by_seq for n in ("input_ids", "attention_mask")},
             {"inputs": ({0: bsz, 1: seq}, {0: bsz, 1: seq})}, torchscript=False),
+        _HFModel(
+            "xlnet", "XLNetModel (d_model 16, 2 layers, 2 heads) with input_ids and attention_mask (batch, "
+            "seq), transposed to sequence-first inside: sinusoidal relative positions from arange(seq, "
+            "-seq, -1) counting down, relative attention in Einsum with the relative shift done by "
+            "Reshape, Slice and a Gather over a Range, the mask combined with EyeLike. TorchScript "
+            "only: the dynamo exporter fails to decompose it.",
+            ["arch:xlnet", "attention_mask", "op:einsum", "relative_position", "shape_arithmetic"],
+            seeded(lambda: Encoder(T.XLNetModel(T.XLNetConfig(vocab_size=64, d_model=16, n_layer=2, n_head=2,
+                                                              d_inner=32)), False)),
+            (ids, mask), ["input_ids", "attention_mask"], ["last_hidden_state"],
+            {n: by_seq for n in ("input_ids", "attention_mask")}, None),
         _HFModel(
             "t5", "T5ForConditionalGeneration (d_model 16, 1+1 layers, 2 heads, eager attention): encoder "
             "with input_ids and attention_mask (batch, seq), decoder with decoder_input_ids (batch, "
