@@ -360,6 +360,42 @@ def _export(out_dir: Path) -> dict[str, Any]:
                        "reshape by tf.shape, nearest image resize, unsorted_segment_sum, clip_by_value, "
                        f"squeeze / expand_dims, moments; inputs of symbolic sizes. Opset {opset}."})
 
+    k1 = np.random.default_rng(3).normal(0, 0.3, (3, 3, 4, 6)).astype("float32")
+
+    @tf.function(input_signature=[tf.TensorSpec((None, None, None, 4), tf.float32, name="img"),
+                                  tf.TensorSpec((None, 4), tf.float32, name="boxes"),
+                                  tf.TensorSpec((None,), tf.float32, name="box_scores"),
+                                  tf.TensorSpec((None, 5, 7), tf.float32, name="seq")])
+    def image_ops(img: Any, boxes: Any, box_scores: Any, seq: Any) -> Any:
+        c = tf.nn.conv2d(img, tf.constant(k1), strides=2, padding="SAME")
+        d2s = tf.nn.depth_to_space(tf.nn.space_to_depth(img[:, :2, :2], 2), 2)
+        nms = tf.image.non_max_suppression(boxes, box_scores, max_output_size=3, iou_threshold=0.5)
+        crops = tf.image.crop_and_resize(img, boxes, tf.zeros_like(tf.cast(box_scores, tf.int32)), (3, 3))
+        return {"c": c, "d2s": d2s, "ap": tf.nn.avg_pool2d(img, 3, 2, "SAME"),
+                "mp": tf.nn.max_pool2d(img, 2, 2, "VALID"),
+                "lrn": tf.nn.local_response_normalization(img, depth_radius=1), "nms": nms,
+                "srt": tf.sort(box_scores, direction="DESCENDING"), "arg": tf.argsort(box_scores),
+                "e": tf.einsum("bij,bkj->bik", seq, seq), "bm": tf.linalg.matmul(seq, seq, transpose_b=True),
+                "sc": tf.scatter_nd(tf.constant([[1], [3]]), tf.ones([2, 7]), [6, 7]),
+                "rev": tf.reverse(seq, axis=[1]), "sl": seq[:, 1:-1:2, ::-1], "crops": crops,
+                "p": tf.pad(seq, [[0, 0], [1, 2], [0, 0]], mode="REFLECT"),
+                "r": tf.reduce_logsumexp(seq, axis=-1), "st": tf.stack([seq, seq], axis=1),
+                "ms": tf.math.reduce_std(seq, axis=1), "i8": tf.cast(seq > 0, tf.int8),
+                "sel": tf.where(seq > 0, seq, tf.zeros_like(seq)), "rg": tf.range(tf.shape(seq)[0] * 3)}
+
+    for opset in (13, 17):
+        path = out_dir / f"tf_image_ops_opset{opset}.onnx"
+        tf2onnx.convert.from_function(image_ops, input_signature=image_ops.input_signature, opset=opset,
+                                      output_path=str(path))
+        models.append({"name": path.name, "opset": opset, "keras": False, "tags": ["data_dependent",
+                                                                                  "layout:nhwc"],
+                       "description": "tf.function over image and sequence ops: SAME strided conv2d and "
+                       "avg_pool on images of any size, space_to_depth / depth_to_space, max_pool, local "
+                       "response normalization, non_max_suppression (data-dependent count), "
+                       "crop_and_resize, sort / argsort, einsum, batched matmul, scatter_nd, reverse, "
+                       "strided negative slicing, REFLECT pad, reduce_logsumexp / reduce_std, stack, "
+                       f"where, range. Opset {opset}."})
+
     return {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__, "keras_version": _keras_version(),
             "models": models, "notes": notes}
 
