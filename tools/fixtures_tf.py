@@ -9,8 +9,15 @@ saves the files with this environment's onnx. Set up that environment with
 Models (random weights, fixed seeds, symbolic batch): a small CNN on NHWC images (Conv2D /
 BatchNormalization / MaxPooling2D / Dense: tf2onnx's NHWC <-> NCHW Transposes), an Embedding + LSTM
 and an Embedding + GRU text classifier (symbolic batch and sequence), a functional two-input model
-(Concatenate / Add / Reshape / GlobalAveragePooling2D), and a tf.function with tf.while_loop and
-tf.cond (Loop, If); at opsets 13 and 17, the CNN also at opset 11.
+(Concatenate / Add / Reshape / GlobalAveragePooling2D), a MobileNet-like model on images of any
+size (depthwise / separable / transposed convolutions, upsampling, cropping), a transformer block
+(MultiHeadAttention, LayerNormalization), bidirectional RNNs behind Masking (a tf.while Loop), a
+tf.function with tf.while_loop and tf.cond (Loop, If), and tf.functions over raw tensor and image
+ops; at opsets 13 and 17, the CNN also at opset 11, the bidirectional RNNs at 15.
+
+tf2onnx's output is not byte-stable: merged constants keep one of their names (renamed here), but
+its name counter ("Slice__2772") and, for some models, node order and which of two merged
+duplicates survives change run to run; regenerating rewrites those files with equivalent graphs.
 """
 
 from __future__ import annotations
