@@ -27,7 +27,8 @@ def _set_split(ctx: Context, x: TensorType, axis: int, sizes: Sequence[Dim] | No
             shape[axis] = sizes[k]
             if parts:
                 assert v is not None
-                n = int(sizes[k])
+                n = sizes[k]
+                assert isinstance(n, int)  # parts: every size is a number
                 value = Known((n,), v.data[start:start + n])
                 start += n
         elif d == 0 or ctx.num_outputs == 1:
