@@ -414,13 +414,18 @@ def _nchwc_pool(ctx: Context) -> None:
     xs = ctx.shape(0)
     if len(xs) < 3:
         ctx.fail(f"input has rank {len(xs)}, at least 3 expected")
+    ctx.set_tensor(0, x.dtype, [xs[0], xs[1], *pool_spatial(ctx, list(xs[2:]))])
+
+
+def pool_spatial(ctx: Context, spatial: list[Dim]) -> list[Dim]:
+    """The output sizes of a pooling window (kernel_shape required; strides, pads, dilations,
+    ceil_mode) over ``spatial``: the nchwc pools and NhwcMaxPool."""
     kernel = ctx.attr("kernel_shape")
     if not kernel:
         ctx.fail("kernel_shape is required")
-    win = read_window(ctx, len(xs) - 2, [int(k) for k in kernel])
+    win = read_window(ctx, len(spatial), [int(k) for k in kernel])
     ceil_mode = bool(ctx.attr("ceil_mode", 0))
-    out = [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(xs[2:])]
-    ctx.set_tensor(0, x.dtype, [xs[0], xs[1], *out])
+    return [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(spatial)]
 
 
 @register_rule(["GlobalMaxPool", "GlobalAveragePool"], domain=NCHWC)

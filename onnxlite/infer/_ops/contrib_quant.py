@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from onnxlite.dtypes import DataType
 from onnxlite.infer._ops._util import matmul_shape
-from onnxlite.infer._ops._window import read_window, window_out
-from onnxlite.infer._ops.contrib import conv_spatial, exact_div, shape_or_none
+from onnxlite.infer._ops.contrib import conv_spatial, exact_div, pool_spatial, shape_or_none
 from onnxlite.infer._rules import Context, register_rule
 from onnxlite.infer._sym import Dim
 
@@ -112,13 +111,7 @@ def _qlinear_average_pool(ctx: Context) -> None:
     """Y: N and C kept, spatial dims per the window (ceil_mode, pads, auto_pad)."""
     x = ctx.tensor(0)
     n, c, spatial, last = _layout(ctx, ctx.shape(0))
-    kernel = ctx.attr("kernel_shape")
-    if not kernel:
-        ctx.fail("kernel_shape is required")
-    win = read_window(ctx, len(spatial), [int(k) for k in kernel])
-    ceil_mode = bool(ctx.attr("ceil_mode", 0))
-    out = [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(spatial)]
-    ctx.set_tensor(0, x.dtype, _assemble(n, c, out, last))
+    ctx.set_tensor(0, x.dtype, _assemble(n, c, pool_spatial(ctx, list(spatial)), last))
 
 
 @register_rule("QLinearConv", domain=MS)
@@ -271,14 +264,7 @@ def _nhwc_max_pool(ctx: Context) -> None:
     xs = ctx.shape(0)
     if len(xs) < 3:
         ctx.fail(f"input has rank {len(xs)}, at least 3 expected")
-    kernel = ctx.attr("kernel_shape")
-    if not kernel:
-        ctx.fail("kernel_shape is required")
-    spatial = list(xs[1:-1])
-    win = read_window(ctx, len(spatial), [int(k) for k in kernel])
-    ceil_mode = bool(ctx.attr("ceil_mode", 0))
-    out = [window_out(ctx, win, i, d, ceil_mode) for i, d in enumerate(spatial)]
-    ctx.set_tensor(0, x.dtype, [xs[0], *out, xs[-1]])
+    ctx.set_tensor(0, x.dtype, [xs[0], *pool_spatial(ctx, list(xs[1:-1])), xs[-1]])
 
 
 @register_rule("GatherBlockQuantized", domain=MS)
