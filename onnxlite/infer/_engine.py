@@ -136,6 +136,7 @@ class Engine:
         self._taken: set[str] | None = None  # unk_K dim_params the model declares: read on first use
         self.fresh_names: set[str] = set()
         self.input_symbols: set[str] = set()  # the sizes the caller picks: main-graph input dims
+        self._output_names: set[str] | None = None  # the main graph's outputs: read on first use
         self.functions = {(f.domain, f.name, f.overload): f for f in model.proto.functions}
         self.fn_stack: list[tuple[str, str, str]] = []
         self.depth = 0
@@ -446,7 +447,9 @@ class Engine:
         if not self.input_symbols or not isinstance(declared, TensorType) or \
                 not isinstance(inferred, TensorType) or declared.shape is None or inferred.shape is None:
             return False
-        if name not in {o.name for o in self.model.proto.graph.output}:
+        if self._output_names is None:
+            self._output_names = {o.name for o in self.model.proto.graph.output}
+        if name not in self._output_names:
             return False
         for d, i in zip(declared.shape, inferred.shape, strict=False):
             if isinstance(d, int) and isinstance(i, Expr):

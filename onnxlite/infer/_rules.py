@@ -208,7 +208,7 @@ class Context:
         """A new symbol (``unk_K``) for a size nothing can name."""
         return self._engine.fresh()  # type: ignore[no-any-return]
 
-    def fresh_dims(self, n: int) -> list[Expr]:
+    def fresh_dims(self, n: int) -> list[Dim]:
         """``n`` new symbols: the dims of an output whose rank is known but none of its sizes
         (a rank read from data, e.g. the length of a shape input, fails the node past MAX_RANK)."""
         if n > MAX_RANK:

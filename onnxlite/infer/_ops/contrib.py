@@ -168,7 +168,7 @@ def conv_spatial(ctx: Context, spatial_in: list[Dim], w_shape: tuple[Dim, ...] |
         dims = [d for d in w_shape[2:] if isinstance(d, int)]
         kernel = dims if len(dims) == n else None
     if kernel is None:
-        return [ctx.fresh() for _ in range(n)]
+        return ctx.fresh_dims(n)
     win = read_window(ctx, n, kernel)
     return [window_out(ctx, win, i, spatial_in[i]) for i in range(n)]
 
@@ -444,7 +444,7 @@ def _nchwc_upsample(ctx: Context) -> None:
     x = ctx.tensor(0)
     scales = ctx.attr("scales")
     if x.shape is None or not scales:
-        ctx.set_tensor(0, x.dtype, None if x.shape is None else [ctx.fresh() for _ in x.shape])
+        ctx.set_tensor(0, x.dtype, None if x.shape is None else ctx.fresh_dims(len(x.shape)))
         return
     if len(scales) != len(x.shape) or any(int(s) <= 0 for s in scales):
         ctx.fail(f"scales {list(scales)} do not fit rank {len(x.shape)}")

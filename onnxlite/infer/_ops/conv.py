@@ -39,7 +39,7 @@ def _conv_shape(ctx: Context, x_index: int, w_index: int) -> list[Dim]:
     m = _weight_dim(ctx, w_index, 0)
     kernel = _kernel(ctx, w_index, n)
     if kernel is None:
-        return [xs[0], m if m is not None else ctx.fresh(), *[ctx.fresh() for _ in range(n)]]
+        return [xs[0], m if m is not None else ctx.fresh(), *ctx.fresh_dims(n)]
     win = read_window(ctx, n, kernel)
     spatial = [window_out(ctx, win, i, xs[2 + i]) for i in range(n)]
     return [xs[0], m if m is not None else ctx.fresh(), *spatial]
@@ -93,7 +93,7 @@ def _conv_transpose(ctx: Context) -> None:
         return
     kernel = _kernel(ctx, 1, n)
     if kernel is None:
-        ctx.set_tensor(0, dtype, [xs[0], channels, *[ctx.fresh() for _ in range(n)]])
+        ctx.set_tensor(0, dtype, [xs[0], channels, *ctx.fresh_dims(n)])
         return
     win = read_window(ctx, n, kernel)
     out_pad = ctx.attr("output_padding")

@@ -237,7 +237,7 @@ def _affine_grid(ctx: Context) -> None:
         if sshape is None or len(sshape) != 1 or sshape[0] not in (4, 5):
             ctx.unknown("size (input 1) is not known")
         r = int(sshape[0]) - 2
-        ctx.set_tensor(0, dtype, [ctx.fresh() for _ in range(r + 1)] + [r])
+        ctx.set_tensor(0, dtype, [*ctx.fresh_dims(r + 1), r])
         return
     if len(size) not in (4, 5):
         ctx.fail(f"size has {len(size)} values, 4 or 5 expected")

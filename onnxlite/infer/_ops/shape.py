@@ -336,7 +336,7 @@ def _slice(ctx: Context) -> None:
                 for a in known_axes:
                     dims[ctx.normalize_axis(a, len(dims))] = ctx.fresh()
             else:
-                dims = [ctx.fresh() for _ in dims]
+                dims = ctx.fresh_dims(len(dims))
             ctx.set_tensor(0, x.dtype, dims)
             return
         ctx.set_tensor(0, x.dtype, None)
@@ -408,7 +408,7 @@ def _tile(ctx: Context) -> None:
     dims = ctx.shape(0)
     repeats = ctx.ints(1)
     if repeats is None:
-        ctx.set_tensor(0, x.dtype, [ctx.fresh() for _ in dims])
+        ctx.set_tensor(0, x.dtype, ctx.fresh_dims(len(dims)))
         return
     if len(repeats) != len(dims):
         ctx.fail(f"{len(repeats)} repeats for rank {len(dims)}")

@@ -24,7 +24,7 @@ def _dft(ctx: Context, axis: int | None) -> None:
     if r < 2:
         ctx.fail(f"input has rank {r}, at least 2 expected")
     if axis is None:
-        ctx.set_tensor(0, dtype, [*[ctx.fresh() for _ in range(r - 1)], ctx.fresh()])
+        ctx.set_tensor(0, dtype, ctx.fresh_dims(r))
         return
     if not (-r <= axis <= -2 or 0 <= axis <= r - 2):
         ctx.fail(f"axis {axis} is out of range for rank {r}")

@@ -4,6 +4,7 @@ attributes, the ``pads`` input from 11, the ``axes`` input from 18)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from onnxlite.infer._rules import Context, register_rule
@@ -17,20 +18,16 @@ def _set_split(ctx: Context, x: TensorType, axis: int, sizes: Sequence[Dim] | No
     assert x.shape is not None
     d = x.shape[axis]
     v = ctx.value(0)  # a tracked vector (tf2onnx splits pads and shapes) splits into tracked parts
-    parts = v is not None and len(v.shape) == 1 and sizes is not None and \
-        all(isinstance(s, int) for s in sizes)
-    start = 0
+    parts: list[Known | None] = [None] * ctx.num_outputs
+    counts = [s for s in sizes or () if isinstance(s, int)]
+    if v is not None and len(v.shape) == 1 and sizes is not None and len(counts) == len(sizes):
+        ends = list(itertools.accumulate(counts, initial=0))
+        parts = [Known((b - a,), v.data[a:b]) for a, b in itertools.pairwise(ends)]
     for k in range(ctx.num_outputs):
         shape = list(x.shape)
-        value = None
+        value = parts[k] if k < len(parts) else None
         if sizes is not None:
             shape[axis] = sizes[k]
-            if parts:
-                assert v is not None
-                n = sizes[k]
-                assert isinstance(n, int)  # parts: every size is a number
-                value = Known((n,), v.data[start:start + n])
-                start += n
         elif d == 0 or ctx.num_outputs == 1:
             shape[axis] = d  # sizes are >= 0 and add up to the dim
             value = v
@@ -193,7 +190,7 @@ def _pad_v11(ctx: Context) -> None:
         if values is None or len(ints) != len(values):
             x = ctx.tensor(0)
             if x.shape is not None:
-                ctx.set_tensor(0, x.dtype, [ctx.fresh() for _ in x.shape])
+                ctx.set_tensor(0, x.dtype, ctx.fresh_dims(len(x.shape)))
                 return
             ctx.set_tensor(0, x.dtype, None)
             ctx.unknown("axes are not known")
