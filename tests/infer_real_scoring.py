@@ -29,10 +29,20 @@ from typing import Any
 
 import numpy as np
 import onnx
+from corpus import FIXTURES
 from infer_scoring import Score
 
 from onnxlite import infer
 from onnxlite.dtypes import DataType
+
+#: The fixture sections of real exports, scored by tests/test_infer_real.py and bench_infer --real.
+REAL_SECTIONS = ("torch", "sklearn", "onnxscript", "ortools", "hf", "tf", "mltools")
+
+
+def real_models() -> list[Path]:
+    """Every model of the real-export sections (torch's external-data models in a subfolder too)."""
+    return sorted(p for section in REAL_SECTIONS for p in (FIXTURES / section).rglob("*.onnx"))
+
 
 # Sizes of the input symbols in the two runs; a symbol not listed gets DEFAULT_SIZES. h4/w4 are
 # the dynamo exporter's names for a height/width that must be a multiple of 4 (inputs "4*h4");

@@ -17,17 +17,14 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from corpus import FIXTURES
-from infer_real_scoring import Prepared, RealScore, prepare, score
+from infer_real_scoring import Prepared, RealScore, prepare, real_models, score
 
 import onnxlite
 from onnxlite import infer
 from onnxlite.dtypes import DataType
 from onnxlite.infer import TensorType, parse_dim
 
-MODELS = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").glob("*.onnx"),
-                 *(FIXTURES / "onnxscript").glob("*.onnx"), *(FIXTURES / "ortools").rglob("*.onnx"),
-                 *(FIXTURES / "hf").rglob("*.onnx"), *(FIXTURES / "tf").glob("*.onnx"),
-                 *(FIXTURES / "mltools").glob("*.onnx")])
+MODELS = real_models()
 
 # What onnxlite leaves (partly) unknown, by model: a regression adds to this, a fix removes from it.
 # tf2onnx numbers the names it makes from a counter that moves run to run ("Slice__2772"): compared

@@ -14,8 +14,8 @@ Usage:
         (models cached in tools/.bench/). Prints the ratios to the onnx anchor of the same run.
     python tools/bench_infer.py --real [--list wrong|missing] [MODEL.onnx ...]
         score onnxlite's inference on real exports (the issue's table 2; by default every
-        torch/sklearn/onnxscript fixture) against what onnxruntime computes on two size sets, with
-        onnx's infer_shapes(data_prop=True) scored the same way side by side (rules in
+        fixture of infer_real_scoring.REAL_SECTIONS) against what onnxruntime computes on two
+        size sets, with onnx's infer_shapes(data_prop=True) scored the same way side by side (rules in
         tests/infer_real_scoring.py). Exit 1 when onnxlite gets any output wrong.
 """
 
@@ -97,11 +97,7 @@ def real(listing: str | None, paths: list[str]) -> int:
     if paths:
         models = [(Path(p), Path(p).name) for p in paths]
     else:
-        found = sorted([*(FIXTURES / "torch").rglob("*.onnx"), *(FIXTURES / "sklearn").glob("*.onnx"),
-                        *(FIXTURES / "onnxscript").glob("*.onnx"), *(FIXTURES / "ortools").rglob("*.onnx"),
-                        *(FIXTURES / "hf").rglob("*.onnx"), *(FIXTURES / "tf").glob("*.onnx"),
-                        *(FIXTURES / "mltools").glob("*.onnx")])
-        models = [(p, p.relative_to(FIXTURES).as_posix()) for p in found]
+        models = [(p, p.relative_to(FIXTURES).as_posix()) for p in scoring.real_models()]
     ours_all, onnx_all = scoring.RealScore(), scoring.RealScore()
     t_ours = t_onnx = 0.0
     contradictions: list[str] = []

@@ -172,6 +172,15 @@ def _export(out_dir: Path) -> dict[str, Any]:
         models.append({"name": path.name, "opset": opset, "keras": True, "description": description,
                        "tags": tags})
 
+    def save_function(stem: str, fn: Any, description: str, tags: list[str]) -> None:
+        """A tf.function at opsets 13 and 17 (``description`` gets the opset appended)."""
+        for opset in (13, 17):
+            path = out_dir / f"{stem}_opset{opset}.onnx"
+            tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=opset,
+                                          output_path=str(path))
+            models.append({"name": path.name, "opset": opset, "keras": False, "tags": tags,
+                           "description": f"{description} Opset {opset}."})
+
     def cnn() -> Any:
         x = inp = keras.Input((16, 16, 3), name="image")
         x = layers.Conv2D(8, 3, padding="same", use_bias=False)(x)
@@ -262,15 +271,10 @@ def _export(out_dir: Path) -> dict[str, Any]:
         y = tf.cond(total > 0.0, lambda: h * 2.0, lambda: tf.concat([h[:, 2:], h[:, :2]], axis=1) - 1.0)
         return tf.identity(y, name="y"), tf.identity(acc, name="acc")
 
-    for opset in (13, 17):
-        path = out_dir / f"tf_while_cond_opset{opset}.onnx"
-        tf2onnx.convert.from_function(loop_cond, input_signature=loop_cond.input_signature, opset=opset,
-                                      output_path=str(path))
-        models.append({"name": path.name, "opset": opset, "keras": False, "tags": ["control_flow"],
-                       "description": "tf.function: tf.while_loop for `steps` iterations "
-                       "(h = tanh(h @ W + x), "
-                       "a per-row running sum) -> Loop, then tf.cond on the mean -> If (one branch "
-                       f"rotates the columns by slicing and concat). x [batch, 4]. Opset {opset}."})
+    save_function("tf_while_cond", loop_cond,
+                  "tf.function: tf.while_loop for `steps` iterations (h = tanh(h @ W + x), a per-row "
+                  "running sum) -> Loop, then tf.cond on the mean -> If (one branch rotates the columns "
+                  "by slicing and concat). x [batch, 4].", ["control_flow"])
 
     # --- more layer families ---------------------------------------------------------------------
     def mobile() -> Any:
@@ -357,15 +361,11 @@ def _export(out_dir: Path) -> dict[str, Any]:
                 "positive": positive, "where": where, "tiled": tiled, "flat": flat, "resized": resized,
                 "seg": seg, "clipped": clipped + sq, "moments": mean + var}
 
-    for opset in (13, 17):
-        path = out_dir / f"tf_tensor_ops_opset{opset}.onnx"
-        tf2onnx.convert.from_function(tensor_ops, input_signature=tensor_ops.input_signature, opset=opset,
-                                      output_path=str(path))
-        models.append({"name": path.name, "opset": opset, "keras": False, "tags": ["data_dependent"],
-                       "description": "tf.function over raw TensorFlow ops: top_k, argmax, one_hot, "
-                       "exclusive cumsum, gather, boolean_mask and where (data-dependent sizes), tile, "
-                       "reshape by tf.shape, nearest image resize, unsorted_segment_sum, clip_by_value, "
-                       f"squeeze / expand_dims, moments; inputs of symbolic sizes. Opset {opset}."})
+    save_function("tf_tensor_ops", tensor_ops,
+                  "tf.function over raw TensorFlow ops: top_k, argmax, one_hot, exclusive cumsum, gather, "
+                  "boolean_mask and where (data-dependent sizes), tile, reshape by tf.shape, nearest image "
+                  "resize, unsorted_segment_sum, clip_by_value, squeeze / expand_dims, moments; inputs of "
+                  "symbolic sizes.", ["data_dependent"])
 
     k1 = np.random.default_rng(3).normal(0, 0.3, (3, 3, 4, 6)).astype("float32")
 
@@ -390,18 +390,12 @@ def _export(out_dir: Path) -> dict[str, Any]:
                 "ms": tf.math.reduce_std(seq, axis=1), "i8": tf.cast(seq > 0, tf.int8),
                 "sel": tf.where(seq > 0, seq, tf.zeros_like(seq)), "rg": tf.range(tf.shape(seq)[0] * 3)}
 
-    for opset in (13, 17):
-        path = out_dir / f"tf_image_ops_opset{opset}.onnx"
-        tf2onnx.convert.from_function(image_ops, input_signature=image_ops.input_signature, opset=opset,
-                                      output_path=str(path))
-        models.append({"name": path.name, "opset": opset, "keras": False, "tags": ["data_dependent",
-                                                                                  "layout:nhwc"],
-                       "description": "tf.function over image and sequence ops: SAME strided conv2d and "
-                       "avg_pool on images of any size, space_to_depth / depth_to_space, max_pool, local "
-                       "response normalization, non_max_suppression (data-dependent count), "
-                       "crop_and_resize, sort / argsort, einsum, batched matmul, scatter_nd, reverse, "
-                       "strided negative slicing, REFLECT pad, reduce_logsumexp / reduce_std, stack, "
-                       f"where, range. Opset {opset}."})
+    save_function("tf_image_ops", image_ops,
+                  "tf.function over image and sequence ops: SAME strided conv2d and avg_pool on images of "
+                  "any size, space_to_depth / depth_to_space, max_pool, local response normalization, "
+                  "non_max_suppression (data-dependent count), crop_and_resize, sort / argsort, einsum, "
+                  "batched matmul, scatter_nd, reverse, strided negative slicing, REFLECT pad, "
+                  "reduce_logsumexp / reduce_std, stack, where, range.", ["data_dependent", "layout:nhwc"])
 
     return {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__, "keras_version": _keras_version(),
             "models": models, "notes": notes}
